@@ -1,0 +1,156 @@
+"""Configuration: one `Settings` model read once at startup.
+
+Names follow DESIGN.md and Microsoft's samples (`MicrosoftAppId`, ...). Everything is optional for
+local use: an empty app id means local development with authentication off. A `.env` file in the
+working directory is read when present. Bad values fail at start with a clear message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Settings", "load_settings", "ConfigurationError", "to_botbuilder_config"]
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class ConfigurationError(Exception):
+    """Raised when the environment holds a value the bot cannot run with."""
+
+
+def _split_csv(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(v).strip() for v in value]  # type: ignore[union-attr]
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    host: str = Field("127.0.0.1", alias="HOST")
+    """Interface the HTTP server binds to."""
+    port: int = Field(3978, alias="PORT", ge=0, le=65535)
+    """TCP port of the HTTP server (0 picks a free port, for tests)."""
+
+    app_id: str = Field("", alias="MicrosoftAppId")
+    """Azure Bot registration's app id; empty means local development, no authentication."""
+    app_password: SecretStr = Field(SecretStr(""), alias="MicrosoftAppPassword")
+    """Client secret of the app registration."""
+    app_type: str = Field("MultiTenant", alias="MicrosoftAppType")
+    """MultiTenant, SingleTenant or UserAssignedMSI, as in Microsoft's samples."""
+    app_tenant_id: str = Field("", alias="MicrosoftAppTenantId")
+    """Tenant of the app registration (SingleTenant / UserAssignedMSI)."""
+
+    storage_url: str = Field("sqlite:///data/kanalvakten.db", alias="STORAGE_URL")
+    """Where state lives: `sqlite:///path`, or `memory://` for tests."""
+    bot_domain: str = Field("", alias="BOT_DOMAIN")
+    """Public host name of the messaging endpoint (for the manifest's validDomains)."""
+
+    allowed_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="ALLOWED_TENANTS")
+    """Azure AD tenant ids the bot serves; empty: any (local use)."""
+    admin_aad_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="ADMIN_AAD_IDS")
+    """Azure AD object ids allowed to send announcements and read reports."""
+    experts_channel_id: str = Field("", alias="EXPERTS_CHANNEL_ID")
+    """Teams channel where unanswered questions are handed to people."""
+    expert_aad_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="EXPERT_AAD_IDS")
+    """Experts to @mention when no channel is set."""
+    retention_days: int = Field(90, alias="RETENTION_DAYS", ge=1, le=3650)
+    """How long question logs are kept."""
+
+    election_name: str = Field("", alias="ELECTION_NAME")
+    """Overrides the election name in the knowledge base (e.g. "EU-valet")."""
+    election_date: dt.date | None = Field(None, alias="ELECTION_DATE")
+    """Overrides the election date in the knowledge base (YYYY-MM-DD)."""
+    support_contact: str = Field("", alias="SUPPORT_CONTACT")
+    """Who to contact when an account is hijacked; overrides the knowledge base's placeholder."""
+
+    guide_expiry_days: int = Field(7, alias="GUIDE_EXPIRY_DAYS", ge=1, le=365)
+    """A guide untouched this long is quietly forgotten."""
+    announce_rate: float = Field(30.0, alias="ANNOUNCE_RATE", gt=0, le=50)
+    """Messages per second for a broadcast, all conversations together (Teams allows 50)."""
+    announce_channel_id: str = Field("", alias="ANNOUNCE_CHANNEL_ID")
+    """Channel for team announcements; empty: the team's General channel."""
+
+    privacy_url: str = Field("https://goteborg.se/wps/portal/om-webbplatsen/personuppgifter", alias="PRIVACY_URL")
+    """Privacy statement linked from the Teams manifest."""
+    terms_url: str = Field("https://goteborg.se/wps/portal/om-webbplatsen", alias="TERMS_URL")
+    """Terms of use linked from the Teams manifest."""
+
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    """Python logging level."""
+
+    @field_validator("allowed_tenants", "admin_aad_ids", "expert_aad_ids", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> list[str]:
+        return _split_csv(value)
+
+    @field_validator("election_date", mode="before")
+    @classmethod
+    def _empty_date(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("app_id")
+    @classmethod
+    def _app_id(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _GUID.match(value):
+            raise ValueError("MicrosoftAppId must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) or empty")
+        return value
+
+    @field_validator("app_type")
+    @classmethod
+    def _app_type(cls, value: str) -> str:
+        allowed = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
+        key = (value or "MultiTenant").strip().lower()
+        if key not in allowed:
+            raise ValueError("MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI")
+        return allowed[key]
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str) -> str:
+        if not (value.startswith("sqlite:///") or value == "memory://"):
+            raise ValueError("STORAGE_URL must be sqlite:///PATH or memory://")
+        return value
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Authentication is on whenever an app id is configured."""
+        return bool(self.app_id)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; turn pydantic's error into a readable ConfigurationError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            lines.append(f"{name}: {err['msg']}")
+        raise ConfigurationError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def to_botbuilder_config(settings: Settings) -> object:
+    """The attribute-style object botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+    class _Config:
+        APP_ID = settings.app_id
+        APP_PASSWORD = settings.app_password.get_secret_value()
+        APP_TYPE = settings.app_type
+        APP_TENANTID = settings.app_tenant_id
+
+    return _Config()

@@ -1,0 +1,207 @@
+"""Read the knowledge base's YAML files into a validated `KnowledgeBase`.
+
+Every problem is reported as `file:line: reason`, so a communicator who broke a file can find the
+spot: YAML syntax errors carry PyYAML's position, validation errors are mapped back to the line
+of the offending key or list item.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from knowledge.models import KnowledgeBase
+
+__all__ = ["DATA_DIR", "KnowledgeBaseError", "Problem", "load_knowledge_base"]
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Which file holds which top-level key of the knowledge base.
+_SECTIONS = {
+    "platforms": "platforms.yaml",
+    "concepts": "vocabulary.yaml",
+    "topics": "topics.yaml",
+    "election": "organisation.yaml",
+    "organisation": "organisation.yaml",
+    "announcement": "announcement.yaml",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one file."""
+
+    file: Path
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+class KnowledgeBaseError(Exception):
+    """The knowledge base cannot be used; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _LineDict(dict):
+    """A mapping that remembers the line of each key (1-based)."""
+
+    lines: dict[Any, int]
+    line: int
+
+
+class _LineList(list):
+    """A sequence that remembers the line of each item (1-based)."""
+
+    lines: list[int]
+    line: int
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records where each key and item stands."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _LineDict:  # type: ignore[override]
+        result = _LineDict()
+        result.line = node.start_mark.line + 1
+        result.lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in result:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            result[key] = self.construct_object(value_node, deep=True)
+            result.lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> _LineList:  # type: ignore[override]
+        result = _LineList(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _LineLoader.construct_sequence)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KnowledgeBaseError([Problem(path, 0, "file is missing")]) from None
+    except UnicodeDecodeError as exc:
+        raise KnowledgeBaseError([Problem(path, 1, f"not UTF-8 text ({exc.reason})")]) from None
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        reason = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
+        raise KnowledgeBaseError([Problem(path, line, f"invalid YAML: {reason}")]) from None
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError([Problem(path, 1, f"invalid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise KnowledgeBaseError([Problem(path, 1, "expected a mapping at the top of the file")])
+    return data
+
+
+def _line_of(data: Any, loc: tuple[Any, ...]) -> int:
+    """Follow a pydantic error location through the line-annotated data; deepest known line."""
+    line = getattr(data, "line", 1)
+    node = data
+    for part in loc:
+        if isinstance(node, _LineDict) and part in node:
+            line = node.lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, _LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.lines[part]
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
+    """Load and validate every file; raise KnowledgeBaseError listing every problem found."""
+    data_dir = Path(data_dir or DATA_DIR)
+    merged: dict[str, Any] = {}
+    origin: dict[str, tuple[Path, Any]] = {}
+    problems: list[Problem] = []
+
+    files = sorted(set(_SECTIONS.values()))
+    for name in files:
+        path = data_dir / name
+        try:
+            data = _read_yaml(path)
+        except KnowledgeBaseError as exc:
+            problems.extend(exc.problems)
+            continue
+        for key, value in data.items():
+            if key not in _SECTIONS or _SECTIONS[key] != name:
+                problems.append(Problem(path, data.lines.get(key, 1), f"unexpected top-level key {key!r}"))
+                continue
+            merged[key] = value
+            origin[key] = (path, data)
+
+    guides = _LineList()
+    guides.lines = []
+    guide_origin: list[tuple[Path, Any]] = []
+    for path in sorted((data_dir / "guides").glob("*.yaml")):
+        try:
+            data = _read_yaml(path)
+        except KnowledgeBaseError as exc:
+            problems.extend(exc.problems)
+            continue
+        guides.append(data)
+        guides.lines.append(1)
+        guide_origin.append((path, data))
+    merged["guides"] = guides
+
+    if problems:
+        raise KnowledgeBaseError(problems)
+
+    try:
+        kb = KnowledgeBase.model_validate(merged)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            if not loc:
+                problems.append(Problem(data_dir, 1, err["msg"]))
+                continue
+            section = loc[0]
+            if section == "guides" and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(guide_origin):
+                path, data = guide_origin[loc[1]]
+                rest = loc[2:]
+            elif section in origin:
+                path, data = origin[section]
+                rest = loc
+            else:
+                path = data_dir / _SECTIONS.get(str(section), "guides")
+                data, rest = None, ()
+            where = ".".join(str(p) for p in loc)
+            line = _line_of(data, rest) if data is not None else 1
+            problems.append(Problem(path, line, f"{where}: {_message(err)}"))
+        raise KnowledgeBaseError(problems) from None
+    log.debug("knowledge base loaded from %s: %d topics", data_dir, len(kb.topics))
+    return kb
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = str(err["msg"])
+    if err.get("type") == "missing":
+        return "required field is missing"
+    if err.get("type") == "literal_error":
+        return f"unknown value {err.get('input')!r}: {msg}"
+    return msg.removeprefix("Value error, ")
