@@ -1,0 +1,375 @@
+"""Behaviour of the storages behind STORAGE_URL: both implementations must act the same."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from botbuilder.core import ConversationState, StoreItem, TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
+from pydantic import BaseModel
+
+from storage import (
+    ETagConflictError,
+    KeyedStorage,
+    MemoryStorage,
+    SqliteStorage,
+    StorageClosedError,
+    create_storage,
+)
+
+
+@pytest.fixture(
+    params=[pytest.param("memory", id="memory"), pytest.param("sqlite", id="sqlite")]
+)
+async def storage(request: pytest.FixtureRequest, tmp_path: Path):
+    store: KeyedStorage = (
+        MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path / "a" / "b.db")
+    )
+    yield store
+    await store.close()
+
+
+# -- basics -------------------------------------------------------------------------------------
+
+
+async def test_a_written_item_reads_back_as_a_dict_with_an_e_tag(storage: KeyedStorage) -> None:
+    await storage.write({"k": {"name": "Ada", "count": 3}})
+    items = await storage.read(["k"])
+    assert set(items) == {"k"}
+    assert items["k"]["name"] == "Ada" and items["k"]["count"] == 3
+    assert isinstance(items["k"]["e_tag"], str) and items["k"]["e_tag"]
+
+
+async def test_missing_keys_are_left_out_of_the_result(storage: KeyedStorage) -> None:
+    await storage.write({"here": {"x": 1}})
+    assert await storage.read(["nope"]) == {}
+    assert await storage.read([]) == {}
+    assert set(await storage.read(["here", "nope"])) == {"here"}
+
+
+async def test_reads_return_copies_not_the_stored_item(storage: KeyedStorage) -> None:
+    await storage.write({"k": {"list": [1]}})
+    first = await storage.read(["k"])
+    first["k"]["list"].append(2)
+    assert (await storage.read(["k"]))["k"]["list"] == [1]
+
+
+async def test_delete_removes_items_and_ignores_missing_keys(storage: KeyedStorage) -> None:
+    await storage.write({"a": {"v": 1}, "b": {"v": 2}})
+    await storage.delete(["a", "never-existed"])
+    assert set(await storage.read(["a", "b"])) == {"b"}
+    await storage.delete([])
+
+
+async def test_nested_dicts_and_lists_round_trip(storage: KeyedStorage) -> None:
+    value = {"guide": {"step": 2, "answers": [{"q": 1, "a": [True, None, 1.5]}], "empty": {}}}
+    await storage.write({"k": dict(value)})
+    read = (await storage.read(["k"]))["k"]
+    read.pop("e_tag")
+    assert read == value
+
+
+async def test_unicode_keys_and_values_round_trip(storage: KeyedStorage) -> None:
+    key = "msteams/conversations/19:kanalen-för-väljare@thread.tacv2/"
+    await storage.write({key: {"text": "Slå på tvåstegsverifiering – åäö ÅÄÖ 🗳️"}})
+    assert (await storage.read([key]))[key]["text"] == "Slå på tvåstegsverifiering – åäö ÅÄÖ 🗳️"
+    assert await storage.keys("msteams/conversations/19:kanalen-för") == [key]
+
+
+# -- what botbuilder and our own code write ------------------------------------------------------
+
+
+class _Pending(BaseModel):
+    topic: str
+    options: list[str]
+
+
+async def test_objects_are_stored_as_json_and_read_back_as_dicts(storage: KeyedStorage) -> None:
+    reference = ConversationReference(
+        channel_id="msteams",
+        service_url="https://smba.trafficmanager.net/emea/",
+        conversation=ConversationAccount(id="a:1xyz", conversation_type="personal"),
+        user=ChannelAccount(id="29:1user", name="Åsa"),
+    )
+    await storage.write(
+        {
+            "item": StoreItem(counter=1, tags=["a"]),
+            "model": _Pending(topic="enable_2fa", options=["facebook", "instagram"]),
+            "ref": reference,
+        }
+    )
+    items = await storage.read(["item", "model", "ref"])
+    assert items["item"]["counter"] == 1 and items["item"]["tags"] == ["a"]
+    assert items["model"]["options"] == ["facebook", "instagram"]
+    # msrest models are stored in their wire format, so they deserialize back.
+    restored = ConversationReference().deserialize(items["ref"])
+    assert restored.conversation.id == "a:1xyz" and restored.user.name == "Åsa"
+
+
+async def test_a_value_json_cannot_hold_fails_and_writes_nothing(storage: KeyedStorage) -> None:
+    with pytest.raises(TypeError):
+        await storage.write({"ok": {"v": 1}, "bad": {"v": object.__new__(_Opaque)}})
+    with pytest.raises(TypeError):
+        await storage.write({"list": [1, 2]})  # type: ignore[dict-item]
+    assert await storage.read(["ok", "bad", "list"]) == {}
+
+
+class _Opaque:
+    __slots__ = ()
+
+
+# -- optimistic concurrency ----------------------------------------------------------------------
+
+
+async def test_each_write_assigns_a_new_e_tag(storage: KeyedStorage) -> None:
+    await storage.write({"k": {"v": 1}})
+    first = (await storage.read(["k"]))["k"]["e_tag"]
+    await storage.write({"k": {"v": 2}})
+    assert (await storage.read(["k"]))["k"]["e_tag"] != first
+
+
+async def test_a_write_with_the_current_e_tag_wins(storage: KeyedStorage) -> None:
+    await storage.write({"k": {"v": 1}})
+    item = (await storage.read(["k"]))["k"]
+    item["v"] = 2
+    await storage.write({"k": item})
+    assert (await storage.read(["k"]))["k"]["v"] == 2
+
+
+async def test_a_stale_e_tag_raises_a_conflict_and_keeps_the_stored_item(
+    storage: KeyedStorage,
+) -> None:
+    await storage.write({"k": {"v": 1}})
+    stale = (await storage.read(["k"]))["k"]
+    await storage.write({"k": {"v": 2}})
+    stale["v"] = 3
+    with pytest.raises(ETagConflictError) as raised:
+        await storage.write({"k": stale})
+    assert isinstance(raised.value, KeyError)  # what botbuilder's MemoryStorage raises
+    assert raised.value.key == "k"
+    assert (await storage.read(["k"]))["k"]["v"] == 2
+
+
+async def test_a_conflict_writes_nothing_of_the_batch(storage: KeyedStorage) -> None:
+    await storage.write({"k": {"v": 1}})
+    stale = (await storage.read(["k"]))["k"]
+    await storage.write({"k": {"v": 2}})
+    with pytest.raises(ETagConflictError):
+        await storage.write({"other": {"v": 1}, "k": stale})
+    assert await storage.read(["other"]) == {}
+
+
+@pytest.mark.parametrize(
+    "e_tag", [pytest.param("*", id="star"), pytest.param(None, id="none")]
+)
+async def test_star_or_no_e_tag_always_wins(storage: KeyedStorage, e_tag: str | None) -> None:
+    await storage.write({"k": {"v": 1}})
+    await storage.write({"k": {"v": 2}})
+    value: dict[str, object] = {"v": 3}
+    if e_tag is not None:
+        value["e_tag"] = e_tag
+    await storage.write({"k": value})
+    assert (await storage.read(["k"]))["k"]["v"] == 3
+
+
+async def test_an_e_tag_on_a_new_key_is_accepted(storage: KeyedStorage) -> None:
+    await storage.write({"k": {"v": 1, "e_tag": "from-a-deleted-item"}})
+    assert (await storage.read(["k"]))["k"]["v"] == 1
+
+
+async def test_an_empty_e_tag_is_an_error(storage: KeyedStorage) -> None:
+    with pytest.raises(ValueError):
+        await storage.write({"k": {"v": 1, "e_tag": ""}})
+
+
+async def test_the_written_dict_gets_its_new_e_tag_so_saving_twice_does_not_conflict(
+    storage: KeyedStorage,
+) -> None:
+    await storage.write({"k": {"v": 1}})
+    state = (await storage.read(["k"]))["k"]
+    await storage.write({"k": state})
+    state["v"] = 2
+    await storage.write({"k": state})
+    stored = (await storage.read(["k"]))["k"]
+    assert stored["v"] == 2 and stored["e_tag"] == state["e_tag"]
+
+
+async def test_concurrent_writers_with_the_same_e_tag_have_exactly_one_winner(
+    storage: KeyedStorage,
+) -> None:
+    for round_ in range(5):
+        await storage.write({"k": {"winner": None}})
+        e_tag = (await storage.read(["k"]))["k"]["e_tag"]
+        results = await asyncio.gather(
+            *(storage.write({"k": {"winner": n, "e_tag": e_tag}}) for n in range(10)),
+            return_exceptions=True,
+        )
+        wins = [n for n, r in enumerate(results) if r is None]
+        assert len(wins) == 1, f"round {round_}: {results}"
+        assert all(isinstance(r, ETagConflictError) for r in results if r is not None)
+        assert (await storage.read(["k"]))["k"]["winner"] == wins[0]
+
+
+async def test_two_sqlite_storages_on_one_file_have_exactly_one_winner(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    first, second = SqliteStorage(path), SqliteStorage(path)
+    try:
+        for round_ in range(10):
+            await first.write({"k": {"winner": None}})
+            e_tag = (await second.read(["k"]))["k"]["e_tag"]
+            writes = [
+                store.write({"k": {"winner": f"{name}{n}", "e_tag": e_tag}})
+                for n in range(4)
+                for name, store in (("first", first), ("second", second))
+            ]
+            results = await asyncio.gather(*writes, return_exceptions=True)
+            errors = [r for r in results if r is not None]
+            assert len(errors) == len(results) - 1, f"round {round_}: {results}"
+            assert all(isinstance(e, ETagConflictError) for e in errors)
+            assert (await first.read(["k"])) == (await second.read(["k"]))
+    finally:
+        await first.close()
+        await second.close()
+
+
+# -- keys(prefix) --------------------------------------------------------------------------------
+
+
+async def test_keys_lists_the_keys_under_a_prefix_sorted(storage: KeyedStorage) -> None:
+    await storage.write(
+        {
+            "registry/conversation/b": {},
+            "registry/conversation/a": {},
+            "registry/conversations": {},
+            "registry/c%nversation/x": {},  # LIKE wildcards must not match
+            "registry/c_nversation/y": {},
+            "REGISTRY/conversation/upper": {},
+            "msteams/conversations/a:1/": {},
+        }
+    )
+    assert await storage.keys("registry/conversation/") == [
+        "registry/conversation/a",
+        "registry/conversation/b",
+    ]
+    assert await storage.keys("registry/c%") == ["registry/c%nversation/x"]
+    assert await storage.keys("nothing/") == []
+    assert len(await storage.keys("")) == 7
+    assert await storage.keys() == sorted(await storage.keys(""))
+
+
+async def test_deleted_keys_are_no_longer_listed(storage: KeyedStorage) -> None:
+    await storage.write({"p/1": {}, "p/2": {}})
+    await storage.delete(["p/1"])
+    assert await storage.keys("p/") == ["p/2"]
+
+
+# -- lifecycle -----------------------------------------------------------------------------------
+
+
+async def test_a_closed_storage_refuses_work_and_closing_twice_is_fine(
+    storage: KeyedStorage,
+) -> None:
+    await storage.write({"k": {}})
+    await storage.close()
+    await storage.close()
+    with pytest.raises(StorageClosedError):
+        await storage.read(["k"])
+
+
+async def test_sqlite_creates_the_file_and_its_directories_on_first_use(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "deeper" / "state.db"
+    store = SqliteStorage(path)
+    assert not path.parent.exists()  # nothing happens at construction
+    await store.write({"k": {"v": 1}})
+    await store.close()
+    assert path.is_file()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_sqlite_items_survive_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = SqliteStorage(path)
+    await store.write({"k": {"guide": {"step": 3}, "text": "ö"}})
+    e_tag = (await store.read(["k"]))["k"]["e_tag"]
+    await store.close()
+
+    reopened = SqliteStorage(path)
+    try:
+        item = (await reopened.read(["k"]))["k"]
+        assert item == {"guide": {"step": 3}, "text": "ö", "e_tag": e_tag}
+        assert await reopened.keys("k") == ["k"]
+    finally:
+        await reopened.close()
+
+
+async def test_conversation_state_survives_a_restart_on_sqlite(tmp_path: Path) -> None:
+    """botbuilder's BotState on top of the storage, saved twice in a turn, then reloaded."""
+    path = tmp_path / "state.db"
+    activity = Activity(
+        type="message",
+        channel_id="msteams",
+        conversation=ConversationAccount(id="a:1conv"),
+        from_property=ChannelAccount(id="29:user"),
+        recipient=ChannelAccount(id="28:bot"),
+    )
+
+    store = SqliteStorage(path)
+    state = ConversationState(store)
+    context = TurnContext(TestAdapter(), activity)
+    await state.load(context)
+    accessor = state.create_property("pending")
+    await accessor.set(context, {"topic": "enable_2fa"})
+    await state.save_changes(context)
+    await accessor.set(context, {"topic": "enable_2fa", "asked": True})
+    await state.save_changes(context)  # second save in the same turn: no conflict
+    await store.close()
+
+    store = SqliteStorage(path)
+    try:
+        state = ConversationState(store)
+        context = TurnContext(TestAdapter(), activity)
+        await state.load(context)
+        pending = await state.create_property("pending").get(context)
+        assert pending == {"topic": "enable_2fa", "asked": True}
+    finally:
+        await store.close()
+
+
+# -- create_storage ------------------------------------------------------------------------------
+
+
+def test_create_storage_reads_a_relative_sqlite_url_from_the_working_directory() -> None:
+    store = create_storage("sqlite:///data/kanalvakten.db")
+    assert isinstance(store, SqliteStorage) and store.path == Path("data/kanalvakten.db")
+
+
+def test_create_storage_reads_an_absolute_sqlite_url_with_four_slashes() -> None:
+    store = create_storage("sqlite:////var/lib/kanalvakten/state.db")
+    assert isinstance(store, SqliteStorage)
+    assert store.path == Path("/var/lib/kanalvakten/state.db")
+
+
+def test_create_storage_reads_memory() -> None:
+    assert isinstance(create_storage("memory://"), MemoryStorage)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("postgres://db/x", id="unknown-scheme"),
+        pytest.param("sqlite://", id="no-path"),
+        pytest.param("sqlite:///", id="empty-path"),
+        pytest.param("sqlite:///data/", id="directory"),
+        pytest.param("sqlite:///:memory:", id="sqlite-memory"),
+        pytest.param("memory://somewhere", id="memory-with-host"),
+    ],
+)
+def test_create_storage_rejects_other_urls_with_a_clear_message(url: str) -> None:
+    with pytest.raises(ValueError, match="sqlite:///"):
+        create_storage(url)
