@@ -1,0 +1,43 @@
+"""Text normalisation for Swedish questions typed in a chat.
+
+Why each step: Teams text arrives with any Unicode (NFC or not, zero-width joiners, emoji), people
+skip å/ä/ö on English keyboards ("tvafaktor"), and punctuation carries no meaning for matching.
+Tokens keep both forms: the accented one (so "väl" is not "val") and the folded one (so
+"tvafaktor" still finds "tvåfaktor").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["MAX_CHARS", "normalise", "fold", "tokens"]
+
+MAX_CHARS = 2000
+"""Longer input is cut: a question is never longer, and matching cost stays bounded."""
+
+_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "æ": "a", "ø": "o", "á": "a", "à": "a"})
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_UNDERSCORE = re.compile(r"_+")
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, control characters removed, punctuation to spaces, cut to MAX_CHARS."""
+    if not text:
+        return ""
+    text = text[: MAX_CHARS * 2]
+    text = unicodedata.normalize("NFKC", text).casefold()
+    # casefold turns ß into ss etc.; re-compose å/ä/ö that NFKC left composed anyway
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = _UNDERSCORE.sub(" ", _NON_WORD.sub(" ", text))
+    return " ".join(text.split())[:MAX_CHARS]
+
+
+def fold(text: str) -> str:
+    """Fold Swedish and common Latin diacritics: "tvåfaktor" -> "tvafaktor"."""
+    return text.translate(_FOLD)
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised words (accents kept)."""
+    return normalise(text).split()
