@@ -8,6 +8,7 @@ of the offending key or list item.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,8 +178,8 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
-            if not loc:
-                problems.append(Problem(data_dir, 1, err["msg"]))
+            if len(loc) <= 1:
+                problems.append(_whole_base_problem(err, loc, origin, data_dir))
                 continue
             section = loc[0]
             if section == "guides" and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(guide_origin):
@@ -196,6 +197,29 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
         raise KnowledgeBaseError(problems) from None
     log.debug("knowledge base loaded from %s: %d topics", data_dir, len(kb.topics))
     return kb
+
+
+_SECTION_OF_KIND = {"topic": "topics", "concept": "concepts", "platform": "platforms", "guide": "guides"}
+_NAMED_ITEM = re.compile(r"\b(topic|concept|platform|guide)(?: id)? '([^']+)'")
+
+
+def _whole_base_problem(err: dict[str, Any], loc: tuple[Any, ...], origin: dict[str, tuple[Path, Any]],
+                        data_dir: Path) -> Problem:
+    """Cross-reference errors (duplicates, unknown concepts) name an item: point at its entry."""
+    message = _message(err)
+    named = _NAMED_ITEM.search(message)
+    section = _SECTION_OF_KIND.get(named.group(1)) if named else (str(loc[0]) if loc else None)
+    if section in origin:
+        path, data = origin[section]
+        items = data.get(section) if isinstance(data, dict) else None
+        line = data.lines.get(section, 1) if isinstance(data, _LineDict) else 1
+        if named and isinstance(items, _LineList):
+            hits = [items.lines[i] for i, item in enumerate(items)
+                    if isinstance(item, dict) and item.get("id") == named.group(2)]
+            line = hits[-1] if hits else line
+        where = ".".join(str(p) for p in loc) or section
+        return Problem(path, line, f"{where}: {message}")
+    return Problem(data_dir, 1, message)
 
 
 def _message(err: dict[str, Any]) -> str:

@@ -101,7 +101,8 @@ class _Lexicon:
     folded: dict[str, set[str]] = field(default_factory=dict)
     prefixes_exact: list[tuple[str, frozenset[str]]] = field(default_factory=list)
     prefixes_folded: list[tuple[str, frozenset[str]]] = field(default_factory=list)
-    phrases: dict[int, list[_Term]] = field(default_factory=dict)
+    phrases: dict[str, list[_Term]] = field(default_factory=dict)
+    """Multi-word terms indexed by their first (folded) word."""
     platform_words: set[str] = field(default_factory=set)
     fuzzy_choices: list[str] = field(default_factory=list)
     fuzzy_concepts: list[frozenset[str]] = field(default_factory=list)
@@ -155,7 +156,7 @@ class Matcher:
                     fuzzy.setdefault(fold(word), set()).update(concepts)
             else:
                 folded_words = tuple(fold(w) for w in words)
-                lex.phrases.setdefault(len(words), []).append(_Term(folded_words, prefix, concepts))
+                lex.phrases.setdefault(folded_words[0], []).append(_Term(folded_words, prefix, concepts))
         # Longest prefixes first so the most specific stem wins.
         lex.prefixes_exact.sort(key=lambda p: -len(p[0]))
         lex.prefixes_folded.sort(key=lambda p: -len(p[0]))
@@ -229,35 +230,26 @@ class Matcher:
                     platforms.append(c[9:])
 
         folded = [fold(w) for w in words]
-        for size, terms in self._lex.phrases.items():
-            if size > len(words):
-                continue
-            for start in range(len(words) - size + 1):
+        for start, first in enumerate(folded):
+            for term in self._lex.phrases.get(first, ()):
+                size = len(term.words)
                 window = folded[start : start + size]
-                for term in terms:
-                    if term.prefix:
-                        if window[:-1] == list(term.words[:-1]) and window[-1].startswith(term.words[-1]):
-                            add(term.concepts)
-                    elif tuple(window) == term.words:
+                if len(window) < size:
+                    continue
+                if term.prefix:
+                    if window[1:-1] == list(term.words[1:-1]) and window[-1].startswith(term.words[-1]):
                         add(term.concepts)
+                elif tuple(window) == term.words:
+                    add(term.concepts)
         for word in words:
             add(self._resolve(word))
-        # Platforms in order of appearance (phrases were added first; re-sort by position).
-        order = {p: i for i, p in enumerate(self._platform_positions(words))}
-        platforms.sort(key=lambda p: order.get(p, len(order)))
         return found, platforms
-
-    def _platform_positions(self, words: list[str]) -> list[str]:
-        seen: list[str] = []
-        for word in words:
-            for c in sorted(self._resolve(word)):
-                if c.startswith("platform_") and c[9:] not in seen:
-                    seen.append(c[9:])
-        return seen
 
     def _canonical(self, text: str) -> str:
         """The question as concept tokens (unknown words kept), for example similarity."""
-        words = normalise(text).split()[:MAX_TOKENS]
+        return self._canonical_words(normalise(text).split()[:MAX_TOKENS])
+
+    def _canonical_words(self, words: list[str]) -> str:
         out = []
         for word in words:
             concepts = self._resolve(word)
@@ -273,9 +265,7 @@ class Matcher:
         if not words:
             return Match(topic=None, platform=None, score=0.0)
         concepts, platforms = self._concepts(words)
-        canonical = " ".join(
-            " ".join(sorted(self._resolve(w))) if self._resolve(w) else fold(w) for w in words
-        )
+        canonical = self._canonical_words(words)
 
         scored: list[Candidate] = []
         substantive = False

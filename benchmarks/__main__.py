@@ -1,0 +1,27 @@
+"""`make bench`: the matcher beside its naive baseline, then a broadcast to 2 000 conversations."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+
+def main() -> int:
+    from benchmarks import matcher
+
+    print("== Matcher (../shared/eval/dev.jsonl and tests/data/heldout.jsonl)")
+    print(matcher.report(matcher.run()))
+    try:
+        from benchmarks import broadcast
+    except ImportError as exc:  # pragma: no cover - until the broadcast engine lands
+        print(f"\n== Broadcast: not available ({exc})")
+        return 0
+    print("\n== Broadcast to 2 000 conversations on the fake connector")
+    result = asyncio.run(broadcast.run())
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

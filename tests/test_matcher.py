@@ -1,0 +1,206 @@
+"""The matcher, without the SDK: accuracy, generalisation, platform extraction, robustness."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge.evaluation import evaluate, read_examples
+from knowledge.loader import load_knowledge_base
+from knowledge.matcher import ANSWER_THRESHOLD, Matcher
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+HELD_OUT = ROOT / "tests" / "data" / "heldout.jsonl"
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge_base()
+
+
+@pytest.fixture(scope="module")
+def matcher(kb):
+    return Matcher(kb)
+
+
+def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
+    report = evaluate(matcher, read_examples(DEV_SET))
+    assert report.accuracy >= 0.95, "\n".join(report.lines())
+    assert report.rejection_rate >= 0.90, "\n".join(report.lines())
+
+
+def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher):
+    report = evaluate(matcher, read_examples(HELD_OUT))
+    assert report.accuracy >= 0.95, "\n".join(report.lines())
+    assert report.rejection_rate >= 0.90, "\n".join(report.lines())
+
+
+def test_the_dev_set_is_not_a_source_of_example_questions(kb):
+    from knowledge.text import normalise
+
+    dev = {normalise(e.q) for e in read_examples(DEV_SET)}
+    examples = {normalise(q) for topic in kb.topics for q in topic.examples}
+    copied = dev & examples
+    # One-word small talk ("hej", "tack", "help") cannot be worded differently.
+    assert {q for q in copied if len(q.split()) > 1} == set()
+
+
+@pytest.mark.parametrize(
+    "question, platform",
+    [
+        pytest.param("instagarm tvåfaktor", "instagram", id="transposed-letters"),
+        pytest.param("facebok 2fa", "facebook", id="missing-letter"),
+        pytest.param("linkdin tvåstegsverifiering", "linkedin", id="linkdin"),
+        pytest.param("tvåfaktor på vårt instagramkonto", "instagram", id="compound-instagramkonto"),
+        pytest.param("tvåfaktor för facebooksidan", "facebook", id="compound-facebooksidan"),
+        pytest.param("tvåfaktor för linkedinsidorna", "linkedin", id="compound-inflected"),
+        pytest.param("2fa på X", "twitter", id="x-alone"),
+        pytest.param("tvåfaktor på Twitter (numera X)", "twitter", id="twitter-numera-x"),
+        pytest.param("tvåfaktor face", "facebook", id="slang-face"),
+        pytest.param("tvåfaktor ig", "instagram", id="slang-ig"),
+        pytest.param("two factor linked in", "linkedin", id="linked-in-two-words"),
+    ],
+)
+def test_platforms_are_found_despite_typos_slang_and_compounds(matcher, question, platform):
+    match = matcher.match(question)
+    assert (match.topic, match.platform) == ("enable_2fa", platform)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        pytest.param("tvåfaktor på vår box", id="x-at-word-end"),
+        pytest.param("tvåfaktor för xbox", id="x-at-word-start"),
+        pytest.param("tvåfaktor på vårt exchange-konto", id="x-inside-word"),
+        pytest.param("tvåfaktor med 2x kod", id="x-after-digit"),
+    ],
+)
+def test_a_random_x_in_a_word_is_never_twitter(matcher, question):
+    assert matcher.match(question).platform is None
+
+
+@pytest.mark.parametrize(
+    "question, topic",
+    [
+        pytest.param("tvafaktorsinloggning", "enable_2fa", id="folded-compound"),
+        pytest.param("aterstallningskoder", "recovery_codes", id="folded-recovery"),
+        pytest.param("varfor ska vi ha tvastegsverifiering", "why_2fa", id="folded-why"),
+        pytest.param("nar ar valet", "election_date", id="folded-when"),
+        pytest.param("TVÅFAKTORSAUTENTISERINGEN PÅ INSTAGRAM", "enable_2fa", id="upper-case-inflected"),
+        pytest.param("Tva\u0308faktor", "enable_2fa", id="decomposed-unicode"),
+    ],
+)
+def test_missing_or_odd_diacritics_still_match(matcher, question, topic):
+    assert matcher.match(question).topic == topic
+
+
+def test_accented_words_are_not_confused_with_their_folded_twins(matcher):
+    # "väl" (well) must not be read as "val" (election)
+    assert "election" not in matcher.match("jag har väl koll").concepts
+    assert "election" in matcher.match("jag har koll infor val").concepts
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hur laddar jag upp en bild på Instagram?",
+        "Hur röstar jag i EU-valet?",
+        "Hur byter jag lösenord i Outlook?",
+        "Hur gör jag en story på Instagram?",
+        "Var ligger vallokalen på Hisingen?",
+        "Kan du sammanfatta nyheterna?",
+    ],
+)
+def test_hard_negatives_that_share_words_with_the_domain_are_out_of_scope(matcher, question):
+    match = matcher.match(question)
+    assert match.topic is None
+    assert match.score < ANSWER_THRESHOLD
+
+
+def test_enable_2fa_without_a_platform_asks_for_one(matcher):
+    match = matcher.match("hur slår jag på tvåfaktor?")
+    assert match.topic == "enable_2fa"
+    assert match.needs_platform is True
+    assert matcher.match("hur slår jag på tvåfaktor på insta?").needs_platform is False
+
+
+def test_several_platforms_are_listed_in_order(matcher):
+    match = matcher.match("tvåfaktor på instagram och facebook")
+    assert match.platforms == ["instagram", "facebook"]
+    assert match.platform == "instagram"
+
+
+def test_a_greeting_with_a_question_is_the_question(matcher):
+    assert matcher.match("Hej! Hur slår jag på 2fa på LinkedIn?").topic == "enable_2fa"
+    assert matcher.match("Hej!").topic == "greeting"
+
+
+def test_scores_order_confident_answers_above_out_of_scope(matcher):
+    confident = matcher.match("hur aktiverar jag tvåfaktorsautentisering på instagram")
+    vague = matcher.match("instagram")
+    assert confident.score > ANSWER_THRESHOLD > vague.score
+    assert 0.0 <= vague.score <= 1.0
+
+
+def test_runners_up_are_reported_best_first(matcher):
+    match = matcher.match("varför tvåfaktor och vad är det")
+    scores = [match.score, *[c.score for c in match.runners_up]]
+    assert match.runners_up and scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("   \n\t ", id="whitespace"),
+        pytest.param("🔐🙂👍", id="emoji-only"),
+        pytest.param("tvåfaktor " * 10_000, id="100k-characters"),
+        pytest.param("a" * 100_000, id="100k-one-word"),
+        pytest.param("\x00\x01\x02\ufffd\udcff binärt \x7f", id="binary-looking"),
+        pytest.param("\u202e\u200b\u200d", id="invisible-controls"),
+    ],
+)
+def test_odd_input_returns_a_result_without_raising(matcher, text):
+    match = matcher.match(text)
+    assert 0.0 <= match.score <= 1.0
+    if not text.strip() or text.startswith(("🔐", "\u202e")):
+        assert match.topic is None
+
+
+def test_match_command_speaks_the_json_lines_contract():
+    questions = "hur slår jag på tvåfaktor på Instagram?\nqwerty\n\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "knowledge", "match"], input=questions, cwd=ROOT,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 3
+    assert rows[0]["topic"] == "enable_2fa" and rows[0]["platform"] == "instagram"
+    assert rows[1] == {"topic": None, "platform": None, "score": rows[1]["score"]}
+    assert all(set(r) == {"topic", "platform", "score"} and 0 <= r["score"] <= 1 for r in rows)
+
+
+def test_ask_command_prints_the_answer_with_the_official_link():
+    result = subprocess.run(
+        [sys.executable, "-m", "knowledge", "ask", "tvåfaktor på linkedin"], cwd=ROOT,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "https://www.linkedin.com/help/linkedin/answer/544" in result.stdout
+
+
+def test_eval_command_reports_accuracy_per_topic_and_rejection():
+    result = subprocess.run(
+        [sys.executable, "-m", "knowledge", "eval", str(HELD_OUT)], cwd=ROOT,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "out-of-scope rejection:" in result.stdout
+    assert "accuracy:" in result.stdout.splitlines()[-1]
+    assert "recovery_codes" in result.stdout
