@@ -1,0 +1,213 @@
+"""The conversations the bot is installed in, remembered so an announcement can reach them.
+
+One record per place an announcement goes: a personal chat, a group chat, or a team (not one per
+channel: a team gets a new thread in one channel, the General channel unless `ANNOUNCE_CHANNEL_ID`
+names a channel of that team). Records live in the bot's `Storage` under `registry/<id>`, where
+the id is the conversation id, or the team id for a team (in Teams the General channel's
+conversation id is the team id).
+
+Personal data is kept to what a proactive send needs: the conversation reference without the
+user (no names, no user ids) and without conversation names; scope, team/channel/tenant ids and
+when the bot last saw the conversation. Uninstalled or unreachable (403/404) conversations stay
+as records with `installed = False` and the reason, so the ledger and status can explain them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from announcements.store import KeyedStorage, read_models, write_models
+
+__all__ = [
+    "Scope",
+    "ConversationRecord",
+    "ConversationRegistry",
+    "REGISTRY_PREFIX",
+    "registry_id",
+    "reduce_reference",
+]
+
+log = logging.getLogger(__name__)
+
+REGISTRY_PREFIX = "registry/"
+Scope = Literal["personal", "groupChat", "team"]
+
+_TOUCH_EVERY = dt.timedelta(hours=1)
+"""`last_seen` is rewritten at most this often, so a chatty conversation costs few writes."""
+
+
+class ConversationRecord(BaseModel):
+    """One place the bot can post to proactively."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    """Registry id: the conversation id; for a team, the team id (= its General channel)."""
+    scope: Scope
+    """personal, groupChat or team (Teams' own names)."""
+    reference: dict[str, Any]
+    """Conversation reference (botbuilder's serialised shape) without user and names."""
+    service_url: str
+    """Bot Connector endpoint for this conversation's region."""
+    tenant_id: str | None = None
+    """Azure AD tenant the conversation belongs to."""
+    team_id: str | None = None
+    """For a team: its id (the General channel's conversation id)."""
+    channel_id: str | None = None
+    """For a team: the channel a new thread is started in."""
+    first_seen: dt.datetime
+    """When the bot first recorded the conversation."""
+    last_seen: dt.datetime
+    """When an activity from it was last recorded (refreshed at most hourly)."""
+    installed: bool = True
+    """False once uninstalled or found unreachable; announcements skip it."""
+    gone_reason: str | None = None
+    """Why it is no longer installed ("uninstalled", "403 Forbidden on send", ...)."""
+    gone_at: dt.datetime | None = None
+    """When it was marked gone."""
+
+
+def registry_id(conversation_id: str, scope: str, team_id: str | None = None) -> str:
+    """The record id for an activity's conversation: the team for a team, else the conversation."""
+    if scope == "team" and team_id:
+        return team_id
+    return _base_conversation_id(conversation_id)
+
+
+def _base_conversation_id(conversation_id: str) -> str:
+    # Channel conversation ids of replies carry ";messageid=..."; the thread's channel is before it.
+    return conversation_id.split(";", 1)[0]
+
+
+def reduce_reference(reference: dict[str, Any], conversation_id: str) -> dict[str, Any]:
+    """Keep what a proactive send needs; drop the user, names and the activity id."""
+    conversation = dict(reference.get("conversation") or {})
+    kept_conversation = {
+        k: v
+        for k, v in conversation.items()
+        if k in ("conversationType", "isGroup", "tenantId") and v is not None
+    }
+    kept_conversation["id"] = conversation_id
+    bot = reference.get("bot") or {}
+    reduced: dict[str, Any] = {
+        "bot": {"id": bot.get("id")} if bot.get("id") else None,
+        "conversation": kept_conversation,
+        "channelId": reference.get("channelId") or reference.get("channel_id") or "msteams",
+        "serviceUrl": reference.get("serviceUrl") or reference.get("service_url"),
+    }
+    if reference.get("locale"):
+        reduced["locale"] = reference["locale"]
+    return {k: v for k, v in reduced.items() if v is not None}
+
+
+class ConversationRegistry:
+    """Remember, forget and list the conversations the bot is installed in."""
+
+    def __init__(self, storage: KeyedStorage, *, announce_channel_id: str = "") -> None:
+        self._storage = storage
+        self._announce_channel_id = announce_channel_id.strip()
+
+    async def remember(
+        self,
+        reference: dict[str, Any],
+        scope: str,
+        team_id: str | None,
+        channel_id: str | None,
+        tenant_id: str | None,
+        now: dt.datetime,
+    ) -> ConversationRecord:
+        """Record (or refresh) the conversation an activity came from; returns the record.
+
+        Call it for `conversationUpdate` with the bot among `membersAdded`, `installationUpdate`
+        add, and every message. `reference` is `TurnContext.get_conversation_reference(activity)
+        .serialize()`; `channel_id` the Teams channel (channelData.channel.id) for a team.
+        """
+        if scope not in ("personal", "groupChat", "team"):
+            raise ValueError(f"unknown conversation scope {scope!r}")
+        conversation_id = str((reference.get("conversation") or {}).get("id") or "")
+        if not conversation_id:
+            raise ValueError("the conversation reference has no conversation id")
+        service_url = reference.get("serviceUrl") or reference.get("service_url")
+        if not service_url:
+            raise ValueError("the conversation reference has no serviceUrl")
+        if scope == "team" and not team_id:
+            raise ValueError("a team conversation needs the team id")
+        record_id = registry_id(conversation_id, scope, team_id)
+        key = REGISTRY_PREFIX + record_id
+        existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
+
+        target_channel: str | None = None
+        if scope == "team":
+            target_channel = record_id  # General
+            seen_configured = channel_id and channel_id == self._announce_channel_id
+            kept_configured = existing is not None and existing.channel_id == self._announce_channel_id
+            if self._announce_channel_id and (seen_configured or kept_configured):
+                target_channel = self._announce_channel_id
+
+        record = ConversationRecord(
+            id=record_id,
+            scope=scope,  # type: ignore[arg-type]
+            reference=reduce_reference(reference, record_id),
+            service_url=str(service_url),
+            tenant_id=tenant_id or (reference.get("conversation") or {}).get("tenantId"),
+            team_id=team_id if scope == "team" else None,
+            channel_id=target_channel,
+            first_seen=existing.first_seen if existing else now,
+            last_seen=now,
+        )
+        if existing is not None and existing.installed and _same(existing, record) and now - existing.last_seen < _TOUCH_EVERY:
+            return existing
+        if existing is None or not existing.installed:
+            log.info("conversation %s (%s) registered", record_id, scope)
+        await write_models(self._storage, {key: record})
+        return record
+
+    async def forget(self, conversation_id: str, reason: str = "uninstalled", *,
+                     team_id: str | None = None, now: dt.datetime | None = None) -> ConversationRecord | None:
+        """The bot was removed (`membersRemoved` with the bot, `installationUpdate` remove)."""
+        return await self._retire(team_id or _base_conversation_id(conversation_id), reason, now)
+
+    async def mark_gone(self, record_id: str, reason: str, *, now: dt.datetime | None = None) -> ConversationRecord | None:
+        """A send answered 403/404: the bot can no longer post there; never try again."""
+        return await self._retire(record_id, reason, now)
+
+    async def _retire(self, record_id: str, reason: str, now: dt.datetime | None) -> ConversationRecord | None:
+        key = REGISTRY_PREFIX + record_id
+        existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
+        if existing is None:
+            log.info("conversation %s not in the registry; nothing to forget (%s)", record_id, reason)
+            return None
+        if not existing.installed:
+            return existing
+        retired = existing.model_copy(update={
+            "installed": False,
+            "gone_reason": reason,
+            "gone_at": now or dt.datetime.now(dt.timezone.utc),
+        })
+        await write_models(self._storage, {key: retired})
+        log.info("conversation %s (%s) no longer reachable: %s", record_id, existing.scope, reason)
+        return retired
+
+    async def get(self, record_id: str) -> ConversationRecord | None:
+        key = REGISTRY_PREFIX + record_id
+        return (await read_models(self._storage, [key], ConversationRecord)).get(key)
+
+    async def all(self) -> list[ConversationRecord]:
+        """Every record, installed or not, ordered by scope then id."""
+        keys = await self._storage.keys(REGISTRY_PREFIX)
+        records = list((await read_models(self._storage, keys, ConversationRecord)).values())
+        order = {"team": 0, "groupChat": 1, "personal": 2}
+        return sorted(records, key=lambda r: (order[r.scope], r.id))
+
+    async def installed(self) -> list[ConversationRecord]:
+        """The conversations an announcement goes to."""
+        return [r for r in await self.all() if r.installed]
+
+
+def _same(a: ConversationRecord, b: ConversationRecord) -> bool:
+    fields = ("scope", "reference", "service_url", "tenant_id", "team_id", "channel_id")
+    return all(getattr(a, f) == getattr(b, f) for f in fields)
