@@ -1,0 +1,298 @@
+"""Guide replies as Teams messages: one Adaptive Card 1.5 per reply, always with a text fallback.
+
+This is where the guide's wording around the content lives (plain Swedish, "du"). Every card
+button is an `Action.Submit` with `{"cmd": "guide", "action": ..., "guide": <id>, "step": <n>}`,
+so the engine can tell a press on the current card from one on an older card; every text
+fallback says what to type instead, for clients and people that do not use the buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from cards.message import (
+    OutgoingMessage,
+    adaptive_card,
+    open_url_action,
+    submit_action,
+    text_block,
+)
+from dialogs.commands import GUIDE_CMD
+from dialogs.replies import GuideReply, ReplyKind, StepNote
+from knowledge.models import Guide, KnowledgeBase, Link
+
+__all__ = [
+    "guide_action",
+    "start_guide_action",
+    "other_platform_links",
+    "render_guide_reply",
+    "render_guide_replies",
+]
+
+MAX_PROGRESS_SEGMENTS = 20
+"""Longer guides get no segmented bar (it would be too thin to read); the text still says N av T."""
+
+_NOTES: dict[StepNote, str] = {
+    StepNote.FIRST_STEP: "Det här är första steget, det finns inget steg före. Här är det igen:",
+    StepNote.STALE_BUTTON: "Den knappen satt på ett äldre kort, så jag har inte flyttat dig. Du är här:",
+    StepNote.RESTARTED: "Vi börjar om från början.",
+    StepNote.RESUMED: "Vi fortsätter där du var.",
+    StepNote.REPEATED: "Här är steget igen.",
+}
+
+
+def guide_action(title: str, action: str, guide_id: str, step: int | None = None,
+                 *, style: str | None = None) -> dict[str, Any]:
+    """A guide button; `step` marks which card it sits on."""
+    data: dict[str, Any] = {"action": action, "guide": guide_id}
+    if step is not None:
+        data["step"] = step
+    button = submit_action(title, GUIDE_CMD, **data)
+    if style:
+        button["style"] = style
+    return button
+
+
+def start_guide_action(guide: Guide, title: str = "Starta guiden") -> dict[str, Any]:
+    """The "Starta guiden" button for other cards (e.g. the answer on how to turn on 2FA)."""
+    return guide_action(title, "start", guide.id, style="positive")
+
+
+def other_platform_links(kb: KnowledgeBase, platform_id: str | None) -> list[Link]:
+    """The other platforms' 2FA help, for the summary's "and the rest of your channels"."""
+    return [Link(label=f"Tvåfaktor på {p.name}", url=p.help_url)
+            for p in kb.platforms if p.id != platform_id]
+
+
+def render_guide_replies(replies: Iterable[GuideReply], kb: KnowledgeBase | None = None) -> list[OutgoingMessage]:
+    """All replies of one turn, in order; `kb` supplies the summary's links to other platforms."""
+    messages = []
+    for reply in replies:
+        links = other_platform_links(kb, reply.platform) if kb is not None else []
+        messages.append(render_guide_reply(reply, links))
+    return messages
+
+
+def render_guide_reply(reply: GuideReply, links: Sequence[Link] = ()) -> OutgoingMessage:
+    """One reply as a card plus its text fallback."""
+    render = _RENDERERS[reply.kind]
+    body, actions, text = render(reply, links)
+    return OutgoingMessage(text=text, card=adaptive_card(body, actions, fallback_text=text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Pieces
+
+
+def _where(reply: GuideReply) -> str:
+    return f"steg {reply.step} av {reply.total} i {reply.guide_title}"
+
+
+def _progress(reply: GuideReply) -> list[dict[str, Any]]:
+    """"Steg N av T" with the guide's title, and a segmented bar that fills as you go."""
+    heading = {
+        "type": "ColumnSet",
+        "columns": [
+            {"type": "Column", "width": "auto", "verticalContentAlignment": "Center",
+             "items": [text_block(f"Steg {reply.step} av {reply.total}", size="Large", weight="Bolder")]},
+            {"type": "Column", "width": "stretch", "verticalContentAlignment": "Center",
+             "items": [{**text_block(reply.guide_title, subtle=True), "horizontalAlignment": "Right"}]},
+        ],
+    }
+    blocks = [heading]
+    if reply.step and reply.total <= MAX_PROGRESS_SEGMENTS:
+        blocks.append({
+            "type": "ColumnSet",
+            "spacing": "Small",
+            "columns": [
+                {"type": "Column", "width": "stretch", "minHeight": "6px", "items": [],
+                 "style": "accent" if n <= reply.step else "emphasis",
+                 **({"spacing": "Small"} if n > 1 else {})}
+                for n in range(1, reply.total + 1)
+            ],
+        })
+    return blocks
+
+
+def _note(text: str, color: str = "Accent") -> dict[str, Any]:
+    return text_block(text, weight="Bolder", color=color)
+
+
+def _step_body(reply: GuideReply) -> list[dict[str, Any]]:
+    body = _progress(reply)
+    body.append({**text_block(reply.instruction or "", size="Medium"), "spacing": "Medium"})
+    if reply.click:
+        body.append({**text_block(f"Klicka: {reply.click}", subtle=True), "spacing": "Small"})
+    if reply.why:
+        body.append({
+            "type": "Container",
+            "style": "warning",
+            "spacing": "Medium",
+            "items": [text_block("Varför?", weight="Bolder"), text_block(reply.why)],
+        })
+    return body
+
+
+def _step_text(reply: GuideReply) -> str:
+    lines = [f"Steg {reply.step} av {reply.total} – {reply.guide_title}", "", reply.instruction or ""]
+    if reply.click:
+        lines.append(f"Klicka: {reply.click}")
+    if reply.why:
+        lines.append(f"Varför? {reply.why}")
+    lines += ["", _how_to_go_on(reply)]
+    return "\n".join(lines)
+
+
+def _how_to_go_on(reply: GuideReply) -> str:
+    if reply.step == 1:
+        return "Skriv nästa när du är klar, eller avbryt för att sluta. Fastnat? Skriv fastnat."
+    if reply.step == reply.total:
+        return "Skriv nästa för att avsluta guiden, tillbaka eller avbryt. Fastnat? Skriv fastnat."
+    return "Skriv nästa, tillbaka eller avbryt. Fastnat? Skriv fastnat."
+
+
+def _step_actions(reply: GuideReply) -> list[dict[str, Any]]:
+    gid, n = reply.guide_id, reply.step
+    last = n == reply.total
+    actions = [guide_action("Klar, avsluta" if last else "Nästa", "next", gid, n, style="positive")]
+    if n and n > 1:
+        actions.append(guide_action("Tillbaka", "back", gid, n))
+    actions.append(guide_action("Jag har fastnat", "stuck", gid, n))
+    actions.append(guide_action("Avbryt", "cancel", gid, n))
+    return actions
+
+
+Rendered = tuple[list[dict[str, Any]], list[dict[str, Any]], str]
+
+
+# ---------------------------------------------------------------------------------------------
+# One renderer per kind
+
+
+def _render_step(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    body = _step_body(reply)
+    text = _step_text(reply)
+    if reply.note is not None:
+        body.insert(0, _note(_NOTES[reply.note]))
+        text = f"{_NOTES[reply.note]}\n\n{text}"
+    return body, _step_actions(reply), text
+
+
+def _render_intro(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    body = [text_block(reply.guide_title, size="Large", weight="Bolder"), text_block(reply.text or "")]
+    return body, [], f"{reply.guide_title}\n\n{reply.text}"
+
+
+def _render_help(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    gid, n = reply.guide_id, reply.step
+    body = [
+        text_block(f"Hjälp med steg {n} av {reply.total}", size="Large", weight="Bolder"),
+        text_block(reply.help or ""),
+        {"type": "Container", "style": "emphasis", "spacing": "Medium",
+         "items": [text_block("Steget", weight="Bolder"), text_block(reply.instruction or "")]
+         + ([text_block(f"Klicka: {reply.click}", subtle=True)] if reply.click else [])},
+    ]
+    actions = [guide_action("Nästa", "next", gid, n, style="positive"),
+               guide_action("Visa steget igen", "repeat", gid, n)]
+    text = [f"Hjälp med steg {n} av {reply.total}", "", reply.help or "", "", f"Steget: {reply.instruction}"]
+    if reply.help_url:
+        actions.append(open_url_action("Öppna plattformens hjälp", reply.help_url))
+        body.append(text_block(f"Kommer du ändå inte vidare? Plattformens egen hjälp: {reply.help_url}",
+                               subtle=True))
+        text.append(f"Plattformens egen hjälp: {reply.help_url}")
+    actions.append(guide_action("Avbryt", "cancel", gid, n))
+    text += ["", "Skriv nästa när du är klar, upprepa för att se steget igen eller avbryt."]
+    return body, actions, "\n".join(text)
+
+
+def _render_summary(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    body = [
+        text_block(f"Alla {reply.total} steg är klara", size="Large", weight="Bolder", color="Good"),
+        text_block(reply.guide_title, subtle=True),
+        text_block(reply.text or ""),
+    ]
+    text = [f"Alla {reply.total} steg är klara – {reply.guide_title}", "", reply.text or ""]
+    actions = [open_url_action(link.label, str(link.url)) for link in links][:5]
+    if actions:
+        body.append(text_block("Hjälp för de andra kanalerna:", weight="Bolder"))
+        text += ["", "Hjälp för de andra kanalerna:"] + [f"- {link.label}: {link.url}" for link in links]
+    return body, actions, "\n".join(text)
+
+
+def _render_confirm_restart(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    other = reply.other_guide_id or reply.guide_id
+    if other == reply.guide_id:
+        question = (f"Du är redan på {_where(reply)}. Vill du fortsätta där du var "
+                    "eller börja om från steg 1?")
+        restart_title = "Börja om"
+    else:
+        question = (f"Du har redan en annan guide igång (steg {reply.other_step}). Vill du fortsätta "
+                    f"den, eller börja med {reply.guide_title} i stället?")
+        restart_title = f"Börja med {reply.guide_title}"[:60]
+    actions = [guide_action(f"Fortsätt på steg {reply.other_step}", "resume", other, style="positive"),
+               guide_action(restart_title, "restart", reply.guide_id)]
+    text = f"{question}\n\nSkriv fortsätt eller börja om."
+    return [text_block(question)], actions, text
+
+
+def _render_cancelled(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    first = "Okej, jag har avbrutit guiden." if reply.step else "Okej, ingen guide är igång just nu."
+    message = f"{first} Du kan starta {reply.guide_title} igen när du vill."
+    actions = [guide_action("Starta guiden igen", "start", reply.guide_id)]
+    return [text_block(message)], actions, f"{message}\n\nSkriv starta guiden för att börja."
+
+
+def _render_paused(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    message = f"Okej, jag sparar var du är: {_where(reply)}."
+    actions = [guide_action(f"Fortsätt på steg {reply.step}", "resume", reply.guide_id, style="positive")]
+    return [text_block(message)], actions, f"{message}\n\nSkriv fortsätt när du vill gå vidare."
+
+
+def _render_resume_offer(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    message = f"Välkommen tillbaka! Du var på {_where(reply)}. Vill du fortsätta där?"
+    actions = [guide_action(f"Fortsätt på steg {reply.step}", "resume", reply.guide_id, style="positive"),
+               guide_action("Börja om", "restart", reply.guide_id),
+               guide_action("Avbryt guiden", "cancel", reply.guide_id, reply.step)]
+    return [text_block(message)], actions, f"{message}\n\nSkriv fortsätt, börja om eller avbryt."
+
+
+def _render_reminder(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    message = (f"Du är på {_where(reply)}. Skriv nästa för att fortsätta "
+               "eller avbryt för att sluta.")
+    actions = [guide_action(f"Visa steg {reply.step}", "repeat", reply.guide_id, reply.step),
+               guide_action("Nästa", "next", reply.guide_id, reply.step, style="positive"),
+               guide_action("Avbryt", "cancel", reply.guide_id, reply.step)]
+    return [text_block(message, subtle=True)], actions, message
+
+
+def _render_not_in_guide(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    message = (f"Du är inte i någon guide just nu. Vill du att jag guidar dig genom "
+               f"{reply.guide_title}, ett steg i taget?")
+    actions = [guide_action("Starta guiden", "start", reply.guide_id, style="positive")]
+    return [text_block(message)], actions, f"{message}\n\nSkriv starta guiden för att börja."
+
+
+def _render_invalid(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+    if reply.step is None:
+        message = "Jag kunde inte använda den knappen."
+        body, actions, text = _render_not_in_guide(reply, links)
+        return [_note(message, "Attention"), *body], actions, f"{message} {text}"
+    message = "Jag kunde inte använda den knappen, men inget har ändrats."
+    body = [_note(message, "Attention"), *_step_body(reply)]
+    return body, _step_actions(reply), f"{message}\n\n{_step_text(reply)}"
+
+
+_RENDERERS = {
+    ReplyKind.STEP: _render_step,
+    ReplyKind.INTRO: _render_intro,
+    ReplyKind.HELP: _render_help,
+    ReplyKind.SUMMARY: _render_summary,
+    ReplyKind.CONFIRM_RESTART: _render_confirm_restart,
+    ReplyKind.CANCELLED: _render_cancelled,
+    ReplyKind.PAUSED: _render_paused,
+    ReplyKind.RESUME_OFFER: _render_resume_offer,
+    ReplyKind.REMINDER: _render_reminder,
+    ReplyKind.NOT_IN_GUIDE: _render_not_in_guide,
+    ReplyKind.INVALID: _render_invalid,
+}
