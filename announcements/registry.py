@@ -29,6 +29,7 @@ __all__ = [
     "REGISTRY_PREFIX",
     "registry_id",
     "reduce_reference",
+    "scope_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,11 @@ class ConversationRecord(BaseModel):
     """Why it is no longer installed ("uninstalled", "403 Forbidden on send", ...)."""
     gone_at: dt.datetime | None = None
     """When it was marked gone."""
+
+
+def scope_of(conversation_type: str | None) -> Scope:
+    """Teams' `conversation.conversationType` as a registry scope ("channel" is a team)."""
+    return {"channel": "team", "groupChat": "groupChat"}.get(conversation_type or "personal", "personal")  # type: ignore[return-value]
 
 
 def registry_id(conversation_id: str, scope: str, team_id: str | None = None) -> str:

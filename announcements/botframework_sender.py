@@ -1,0 +1,163 @@
+"""The real `Sender`: posts an announcement through the Bot Connector REST API (botbuilder).
+
+- Personal and group chats: a message in the existing conversation
+  (`POST /v3/conversations/{id}/activities`, `conversations.send_to_conversation`).
+- Teams: a *new thread* in the channel (`POST /v3/conversations` with `isGroup: true`,
+  `channelData.channel.id` and the activity — how Teams starts a channel thread proactively).
+
+Errors become a `SendOutcome`, never an exception: botbuilder raises
+`msrest.exceptions.HttpOperationError` (`ErrorResponseException`) with `.response.status_code`
+and the `Retry-After` header; connection problems raise `ClientRequestError` and friends
+(status None). msrest's own retry policy (it silently retries 5xx inside one call) is turned
+off, so the engine is the only one retrying and its counts and waits are exact.
+
+An empty app id means no authentication (local use, tests against the fake connector).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import logging
+from typing import Any
+
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+)
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import MicrosoftAppCredentials
+from msrest.exceptions import ClientException, HttpOperationError
+
+from announcements.broadcast import SendOutcome
+from announcements.registry import ConversationRecord
+from cards.message import CARD_CONTENT_TYPE, OutgoingMessage
+
+__all__ = ["BotFrameworkSender", "parse_retry_after", "sender_from_settings"]
+
+log = logging.getLogger(__name__)
+
+_TIMEOUT_SECONDS = 30
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """`Retry-After` as seconds: delta-seconds ("3", "1.5") or an HTTP date; None if absent/bad."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+class BotFrameworkSender:
+    """Sends through `ConnectorClient`s, one per service URL; `await close()` when done."""
+
+    def __init__(self, app_id: str = "", app_password: str = "", *, tenant_id: str = "",
+                 single_tenant: bool = False) -> None:
+        if app_id:
+            self._credentials = MicrosoftAppCredentials(
+                app_id, app_password, channel_auth_tenant=tenant_id if single_tenant and tenant_id else None)
+        else:
+            self._credentials = MicrosoftAppCredentials("", "")  # anonymous: no Authorization header
+        self._clients: dict[str, ConnectorClient] = {}
+
+    def _client(self, service_url: str) -> ConnectorClient:
+        client = self._clients.get(service_url)
+        if client is None:
+            client = ConnectorClient(self._credentials, base_url=service_url)
+            client.config.retry_policy.retries = 0  # our engine retries, msrest must not
+            client.config.connection.timeout = _TIMEOUT_SECONDS
+            self._clients[service_url] = client
+        return client
+
+    async def send(self, record: ConversationRecord, message: OutgoingMessage) -> SendOutcome:
+        client = self._client(record.service_url)
+        activity = self._activity(record, message)
+        try:
+            if record.scope == "team":
+                channel_id = record.channel_id or record.id
+                parameters = ConversationParameters(
+                    is_group=True,
+                    bot=activity.from_property,
+                    channel_data={"channel": {"id": channel_id}},
+                    activity=activity,
+                    tenant_id=record.tenant_id,
+                )
+                response = await client.conversations.create_conversation(parameters)
+                return SendOutcome(status=201, activity_id=getattr(response, "activity_id", None)
+                                   or getattr(response, "id", None))
+            response = await client.conversations.send_to_conversation(record.id, activity)
+            return SendOutcome(status=200, activity_id=getattr(response, "id", None))
+        except HttpOperationError as exc:
+            return _outcome_from_http_error(exc)
+        except (ClientException, OSError, asyncio.TimeoutError) as exc:
+            return SendOutcome(status=None, error=f"{type(exc).__name__}: {exc}"[:300])
+
+    @staticmethod
+    def _activity(record: ConversationRecord, message: OutgoingMessage) -> Activity:
+        reference = record.reference
+        bot_id = (reference.get("bot") or {}).get("id")
+        conversation = dict(reference.get("conversation") or {})
+        attachments = []
+        if message.card is not None:
+            attachments.append(Attachment(content_type=CARD_CONTENT_TYPE, content=message.card))
+        activity = Activity(
+            type=ActivityTypes.message,
+            text=message.text,
+            text_format="markdown",
+            attachments=attachments or None,
+            channel_id=reference.get("channelId", "msteams"),
+            service_url=record.service_url,
+            from_property=ChannelAccount(id=bot_id) if bot_id else None,
+            conversation=ConversationAccount(
+                id=record.id,
+                is_group=conversation.get("isGroup"),
+                conversation_type=conversation.get("conversationType"),
+                tenant_id=record.tenant_id,
+            ),
+        )
+        if record.tenant_id:
+            activity.channel_data = {"tenant": {"id": record.tenant_id}}
+        return activity
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            try:
+                await client.__aexit__(None, None, None)  # closes the HTTP sessions
+            except Exception:  # closing must never hide the broadcast's result
+                log.debug("closing a connector client failed", exc_info=True)
+        self._clients.clear()
+
+
+def _outcome_from_http_error(exc: HttpOperationError) -> SendOutcome:
+    response: Any = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    headers = getattr(response, "headers", None) or {}
+    retry_after = parse_retry_after(headers.get("Retry-After")) if hasattr(headers, "get") else None
+    text = str(exc) or getattr(response, "reason", "") or "error"
+    return SendOutcome(status=status, retry_after=retry_after, error=text[:300])
+
+
+def sender_from_settings(settings: Any) -> BotFrameworkSender:
+    """The sender for the configured bot registration (`config.Settings`)."""
+    return BotFrameworkSender(
+        settings.app_id,
+        settings.app_password.get_secret_value(),
+        tenant_id=settings.app_tenant_id,
+        single_tenant=settings.app_type == "SingleTenant",
+    )

@@ -1,0 +1,64 @@
+"""The announcement as content: the knowledge base's template filled with the configured election.
+
+The text lives in `knowledge/data/announcement.yaml` (communicators edit it); the election comes
+from the knowledge base unless ELECTION_NAME / ELECTION_DATE override it. `{election_when}` reads
+as past when the date is past ("EU-valet var den 26 maj 2019 ..."), never as coming.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.answers import election_when
+from knowledge.models import Election, KnowledgeBase
+
+__all__ = ["AnnouncementContent", "announcement_content", "load_announcement_content"]
+
+
+class AnnouncementContent(BaseModel):
+    """The announcement ready to render: no placeholders left."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    """Ledger key (from the knowledge base)."""
+    heading: str
+    """Card heading, election filled in."""
+    paragraphs: list[str] = Field(min_length=1)
+    """Body paragraphs, election filled in."""
+    election: Election
+    """The election it speaks of."""
+
+
+def announcement_content(kb: KnowledgeBase, election: Election | None = None,
+                         today: dt.date | None = None) -> AnnouncementContent:
+    """Fill the knowledge base's announcement with `election` (default: the knowledge base's)."""
+    election = election or kb.election
+    today = today or dt.date.today()
+    values = {"election_name": election.name, "election_when": election_when(election, today)}
+    template = kb.announcement
+    return AnnouncementContent(
+        id=template.id,
+        heading=_fill(template.heading, values),
+        paragraphs=[_fill(p, values) for p in template.paragraphs],
+        election=election,
+    )
+
+
+def load_announcement_content(settings: object, today: dt.date | None = None,
+                              kb: KnowledgeBase | None = None) -> AnnouncementContent:
+    """Load the knowledge base (unless given) and fill the announcement with the configured election."""
+    from knowledge.loader import load_knowledge_base
+    from knowledge.runtime import configured_election
+
+    kb = kb or load_knowledge_base()
+    return announcement_content(kb, configured_election(kb, settings), today)
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    # str.format_map would choke on a stray brace a communicator typed; replace known names only.
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", value)
+    return text

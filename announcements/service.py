@@ -1,0 +1,179 @@
+"""Putting the pieces together for one bot: content, recipients, a send, with its sender.
+
+`AnnouncementService` is what the bot holds (built in `create_app`, closed in `cleanup_ctx`):
+it renders the configured announcement, says who it goes to, runs a send (the CLI, an admin in
+chat, the scheduler), and keeps background sends so shutdown can stop them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from announcements.broadcast import (
+    BroadcastPolicy,
+    BroadcastProgress,
+    Broadcaster,
+    BroadcastSummary,
+    Sender,
+)
+from announcements.clock import Clock, SystemClock
+from announcements.content import AnnouncementContent, load_announcement_content
+from announcements.ledger import Ledger, LedgerEntry
+from announcements.registry import ConversationRecord, ConversationRegistry
+from announcements.store import KeyedStorage
+from cards.announcement import render_announcement
+from cards.message import OutgoingMessage
+
+__all__ = ["Recipients", "AnnouncementService", "SenderFactory", "policy_from_settings", "recipients_for"]
+
+log = logging.getLogger(__name__)
+
+SenderFactory = Callable[[], Sender]
+"""Makes a sender for one send; if it has `async close()`, it is closed afterwards."""
+
+
+class Recipients(BaseModel):
+    """Who an announcement goes to, and where it stands."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    announcement_id: str
+    installed: list[ConversationRecord]
+    """Recipients: every installed conversation."""
+    not_installed: list[ConversationRecord] = Field(default_factory=list)
+    """Uninstalled or gone: skipped."""
+    ledger: dict[str, LedgerEntry] = Field(default_factory=dict)
+    """Ledger entries of this announcement, by conversation id."""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {"personal": 0, "groupChat": 0, "team": 0}
+        for record in self.installed:
+            out[record.scope] += 1
+        return out
+
+    @property
+    def already_sent(self) -> int:
+        return sum(1 for r in self.installed if (e := self.ledger.get(r.id)) and e.status == "sent")
+
+    @property
+    def remaining(self) -> int:
+        done = {"sent", "gone"}
+        return sum(1 for r in self.installed if not ((e := self.ledger.get(r.id)) and e.status in done))
+
+
+async def recipients_for(storage: KeyedStorage, announcement_id: str) -> Recipients:
+    records = await ConversationRegistry(storage).all()
+    return Recipients(
+        announcement_id=announcement_id,
+        installed=[r for r in records if r.installed],
+        not_installed=[r for r in records if not r.installed],
+        ledger=await Ledger(storage).entries(announcement_id),
+    )
+
+
+def policy_from_settings(settings: Any, **overrides: Any) -> BroadcastPolicy:
+    return BroadcastPolicy(**{"rate": float(getattr(settings, "announce_rate", 30.0)), **overrides})
+
+
+class AnnouncementService:
+    """One bot's announcements: content, recipients, sends, background sends."""
+
+    def __init__(self, storage: KeyedStorage, settings: Any, *, sender_factory: SenderFactory | None = None,
+                 clock: Clock | None = None, policy: BroadcastPolicy | None = None) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.policy = policy or policy_from_settings(settings)
+        self._sender_factory = sender_factory or self._default_sender
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _default_sender(self) -> Sender:
+        from announcements.botframework_sender import sender_from_settings
+
+        return sender_from_settings(self.settings)
+
+    def content(self, today: dt.date | None = None) -> AnnouncementContent:
+        """The configured announcement, filled in (the knowledge base is read each time: edits count)."""
+        return load_announcement_content(self.settings, today or self.clock.utcnow().date())
+
+    def message(self, today: dt.date | None = None) -> OutgoingMessage:
+        return render_announcement(self.content(today))
+
+    async def recipients(self, announcement_id: str | None = None) -> Recipients:
+        return await recipients_for(self.storage, announcement_id or self.content().id)
+
+    async def send(self, *, on_progress: Callable[[BroadcastProgress], None] | None = None,
+                   expected_id: str | None = None) -> BroadcastSummary:
+        """Send the configured announcement now to every installed conversation missing it.
+
+        `expected_id`: refuse (ValueError) when the knowledge base's announcement has another id
+        (it was edited between preview/confirm/scheduling and the send).
+        """
+        content = self.content()
+        if expected_id is not None and expected_id != content.id:
+            raise ValueError(f"the announcement is now {content.id!r}, not {expected_id!r}; preview it again")
+        message = render_announcement(content)
+        recipients = await ConversationRegistry(self.storage).installed()
+        sender = self._sender_factory()
+        try:
+            broadcaster = Broadcaster(self.storage, sender, policy=self.policy, clock=self.clock,
+                                      on_progress=on_progress)
+            summary = await broadcaster.run(content.id, message, recipients)
+        finally:
+            close = getattr(sender, "close", None)
+            if close is not None:
+                await close()
+        log.info("announcement %s: sent %d, failed %d, gone %d, retried %d, skipped %d, %.1f s",
+                 summary.announcement_id, summary.sent, summary.failed, summary.gone, summary.retried,
+                 summary.skipped_already_sent, summary.seconds)
+        return summary
+
+    def start_send(self, *, expected_id: str | None = None,
+                   on_done: Callable[[BroadcastSummary | BaseException], Awaitable[None]] | None = None,
+                   ) -> asyncio.Task[BroadcastSummary]:
+        """Send in the background (a chat turn must not wait a minute); `on_done` gets the result."""
+
+        async def run() -> BroadcastSummary:
+            try:
+                summary = await self.send(expected_id=expected_id)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:
+                log.exception("background announcement send failed")
+                if on_done is not None:
+                    await on_done(exc)
+                raise
+            if on_done is not None:
+                await on_done(summary)
+            return summary
+
+        task = asyncio.create_task(run(), name="announcement-send")
+        self._tasks.add(task)
+        task.add_done_callback(self._forget_task)
+        return task
+
+    def _forget_task(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("background task ended with %r", task.exception())
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """Keep a task (the scheduler) so `close()` stops it."""
+        self._tasks.add(task)
+        task.add_done_callback(self._forget_task)
+
+    async def close(self) -> None:
+        """Stop background sends and the scheduler. An interrupted send leaves at most the
+        requests in flight as `in_flight`; the next send resumes."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

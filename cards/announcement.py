@@ -1,0 +1,95 @@
+"""The pre-election announcement as a Teams message, and the admin's preview/confirm cards.
+
+Buttons: start the Facebook guide, the 2FA links for every platform, and "ask a question"
+(the bot's capabilities). Every button is an `Action.Submit` the activity handler already
+understands as a command (`guide`/`ask`), so the announcement needs no handler of its own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cards.message import OutgoingMessage, adaptive_card, fact_set, submit_action, text_block
+
+if TYPE_CHECKING:
+    from announcements.content import AnnouncementContent
+
+__all__ = [
+    "ANNOUNCEMENT_ACTIONS",
+    "announcement_text",
+    "render_announcement",
+    "render_preview",
+    "render_confirm",
+    "CONFIRM_CMD",
+]
+
+CONFIRM_CMD = "announce"
+"""`cmd` of the admin's confirm button: `{"cmd": "announce", "action": "confirm", "id": ...}`."""
+
+ANNOUNCEMENT_ACTIONS: list[dict[str, Any]] = [
+    submit_action("Starta Facebook-guiden", "guide", action="start", guide="facebook_2fa"),
+    submit_action("Länkar för alla kanaler", "ask", topic="enable_2fa"),
+    submit_action("Ställ en fråga", "ask", topic="capabilities"),
+]
+
+_TEXT_HINT = (
+    'Skriv "starta Facebook-guiden" till Kanalvakten för en guide steg för steg, eller ställ en '
+    'fråga, till exempel "hur slår jag på tvåfaktor på Instagram?".'
+)
+
+
+def announcement_text(content: AnnouncementContent) -> str:
+    """The text fallback (notifications, screen readers, clients without cards)."""
+    return "\n\n".join([f"**{content.heading}**", *content.paragraphs, _TEXT_HINT])
+
+
+def render_announcement(content: AnnouncementContent) -> OutgoingMessage:
+    """The announcement as Adaptive Card 1.5 plus text."""
+    body = [text_block(content.heading, size="Medium", weight="Bolder")]
+    body += [text_block(p) for p in content.paragraphs]
+    text = announcement_text(content)
+    card = adaptive_card(body, [dict(a) for a in ANNOUNCEMENT_ACTIONS], fallback_text=text)
+    return OutgoingMessage(text=text, card=card)
+
+
+def render_preview(content: AnnouncementContent, counts: dict[str, int], already_sent: int = 0) -> OutgoingMessage:
+    """For an admin: the announcement as it will look, then who it goes to, then a confirm button."""
+    message = render_announcement(content)
+    total = sum(counts.values())
+    facts = [
+        ("Personliga chattar", str(counts.get("personal", 0))),
+        ("Gruppchattar", str(counts.get("groupChat", 0))),
+        ("Team (ny tråd i kanalen)", str(counts.get("team", 0))),
+        ("Redan skickat till", str(already_sent)),
+    ]
+    summary = f"Utskicket {content.id} går till {total} konversationer ({max(0, total - already_sent)} återstår)."
+    body = [
+        text_block("Förhandsvisning av utskick", size="Large", weight="Bolder"),
+        text_block(summary, subtle=True),
+        fact_set(facts),
+        {"type": "Container", "style": "emphasis", "items": message.card["body"]},  # type: ignore[index]
+        text_block('Skriv "utskick skicka" för att skicka.', subtle=True),
+    ]
+    card = adaptive_card(body)
+    text = "\n\n".join([
+        "**Förhandsvisning av utskick**", summary,
+        ", ".join(f"{title}: {value}" for title, value in facts),
+        "---", message.text, "---", 'Skriv "utskick skicka" för att skicka.',
+    ])
+    card["fallbackText"] = text
+    return OutgoingMessage(text=text, card=card)
+
+
+def render_confirm(content: AnnouncementContent, total: int, remaining: int) -> OutgoingMessage:
+    """For an admin who typed "utskick skicka": one button that really sends."""
+    text = (
+        f"Vill du skicka utskicket {content.id} ({content.heading}) nu? Det går till {remaining} av "
+        f"{total} konversationer (de som redan har fått det hoppas över)."
+    )
+    body = [text_block("Skicka utskick?", size="Medium", weight="Bolder"), text_block(text)]
+    actions = [
+        submit_action("Skicka nu", CONFIRM_CMD, action="confirm", id=content.id),
+        submit_action("Avbryt", CONFIRM_CMD, action="cancel", id=content.id),
+    ]
+    card = adaptive_card(body, actions, fallback_text=text)
+    return OutgoingMessage(text=text + ' (Kortet har knappen "Skicka nu".)', card=card)

@@ -1,0 +1,178 @@
+"""End to end through the CLI's `main`, the real Bot Framework sender and the fake connector."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+
+from announcements.cli import main
+from announcements.ledger import Ledger
+from announcements.registry import ConversationRegistry, scope_of
+from cards.message import CARD_CONTENT_TYPE
+from config import load_settings
+from storage import MemoryStorage
+from tests import teams_activities as ta
+from tests.cardschema import validate_card
+from tests.fake_connector import FakeConnector
+
+NOW = dt.datetime.now(dt.timezone.utc)
+USERS = ["29:user-anna", "29:user-bertil", "29:user-cecilia"]
+GONE_USER = "29:user-david"
+
+
+async def remember(registry: ConversationRegistry, activity: dict) -> None:
+    """What the activity handler does for every activity: the reference and Teams' facts."""
+    incoming = Activity().deserialize(activity)
+    reference = TurnContext.get_conversation_reference(incoming).serialize()
+    data = incoming.channel_data or {}
+    await registry.remember(
+        reference,
+        scope_of(incoming.conversation.conversation_type),
+        (data.get("team") or {}).get("id"),
+        (data.get("channel") or {}).get("id"),
+        (data.get("tenant") or {}).get("id"),
+        NOW,
+    )
+
+
+@pytest.fixture
+async def fake():
+    async with FakeConnector() as connector:
+        yield connector
+
+
+@pytest.fixture
+def settings():
+    return load_settings(storage_url="memory://", announce_rate=50, admin_aad_ids=[])
+
+
+@pytest.fixture
+async def installed(fake):
+    """Several personal chats, a group chat and a team; one more personal chat later uninstalled."""
+    storage = MemoryStorage()
+    registry = ConversationRegistry(storage)
+    for user in USERS + [GONE_USER]:
+        await remember(registry, ta.installation_update("add", service_url=fake.url, user_id=user))
+        await remember(registry, ta.message("hej", service_url=fake.url, user_id=user))
+    await remember(registry, ta.message("vad kan du?", service_url=fake.url, conversation_type="groupChat"))
+    await remember(registry, ta.installation_update("add", service_url=fake.url, conversation_type="channel"))
+    await remember(registry, ta.message("hej", service_url=fake.url, conversation_type="channel", mention_bot=True))
+    await registry.forget(ta.personal_conversation_id(GONE_USER), "uninstalled", now=NOW)
+    return storage
+
+
+def personal(user: str) -> str:
+    return ta.personal_conversation_id(user)
+
+
+async def run_cli(argv, settings, storage):
+    out, err = io.StringIO(), io.StringIO()
+    code = await main(argv, settings, storage=storage, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+async def test_send_delivers_one_message_to_each_installed_conversation_and_a_thread_to_the_team(
+        fake, settings, installed):
+    code, out, err = await run_cli(["send", "--yes"], settings, installed)
+    assert code == 0, out + err
+    for user in USERS:
+        assert len(fake.sent(personal(user))) == 1, fake.describe()
+    assert len(fake.sent(ta.GROUP_CHAT_ID)) == 1
+    assert fake.attempts(personal(GONE_USER)) == 0
+    threads = [r for r in fake.requests if r.kind == "create_conversation"]
+    assert len(threads) == 1 and threads[0].status == 201
+    assert threads[0].body["isGroup"] is True
+    assert threads[0].body["channelData"]["channel"]["id"] == ta.TEAM_ID  # the General channel
+    assert len(fake.sent()) == 5 and len(fake.requests) == 5
+    for activity in fake.messages():
+        assert activity["text"].startswith("**Viktig information")
+        (attachment,) = activity["attachments"]
+        assert attachment["contentType"] == CARD_CONTENT_TYPE
+        validate_card(attachment["content"])
+    assert "sent 5, failed 0, gone 0" in out
+    assert "5/5 done" in err  # the progress line
+
+
+async def test_a_second_send_sends_nothing(fake, settings, installed):
+    await run_cli(["send", "--yes"], settings, installed)
+    before = len(fake.requests)
+    code, out, _ = await run_cli(["send", "--yes"], settings, installed)
+    assert code == 0 and len(fake.requests) == before
+    assert "skipped (already sent) 5" in out
+
+
+async def test_send_refuses_without_yes(fake, settings, installed):
+    code, _, err = await run_cli(["send"], settings, installed)
+    assert code == 2 and "--yes" in err and fake.requests == []
+
+
+async def test_throttled_conversations_wait_retry_after_and_get_exactly_one(fake, settings, installed):
+    fake.fail(personal(USERS[0]), 429, times=2, retry_after=1)
+    fake.fail(ta.GROUP_CHAT_ID, 429, times=1, retry_after="1")
+    code, out, _ = await run_cli(["send", "--yes"], settings, installed)
+    assert code == 0, out
+    assert len(fake.sent(personal(USERS[0]))) == 1 and fake.attempts(personal(USERS[0])) == 3
+    assert len(fake.sent(ta.GROUP_CHAT_ID)) == 1 and fake.attempts(ta.GROUP_CHAT_ID) == 2
+    times = [r.received_at for r in fake.requests if r.conversation_id == personal(USERS[0])]
+    assert all(b - a >= 0.99 for a, b in zip(times, times[1:])), times
+    assert "retried 3" in out
+
+
+async def test_a_5xx_is_retried_by_the_engine_only(fake, settings, installed):
+    fake.fail(personal(USERS[1]), 500, times=1)
+    code, out, _ = await run_cli(["send", "--yes"], settings, installed)
+    assert code == 0
+    # msrest's own retry is off: exactly one failed request, then the engine's retry
+    assert fake.attempts(personal(USERS[1])) == 2 and len(fake.sent(personal(USERS[1]))) == 1
+
+
+@pytest.mark.parametrize("status", [pytest.param(403, id="403"), pytest.param(404, id="404")])
+async def test_403_or_404_marks_the_conversation_gone_and_it_is_not_tried_again(
+        fake, settings, installed, status):
+    fake.fail(personal(USERS[2]), status, times=None)
+    code, out, _ = await run_cli(["send", "--yes"], settings, installed)
+    assert code == 0 and "gone 1" in out
+    assert fake.attempts(personal(USERS[2])) == 1
+    record = await ConversationRegistry(installed).get(personal(USERS[2]))
+    assert not record.installed and str(status) in record.gone_reason
+    await run_cli(["send", "--yes"], settings, installed)
+    assert fake.attempts(personal(USERS[2])) == 1
+
+
+async def test_persistent_failures_exit_1_and_status_shows_them(fake, settings, installed):
+    fake.fail(personal(USERS[0]), 400, times=None)
+    code, out, _ = await run_cli(["send", "--yes"], settings, installed)
+    assert code == 1 and "failed 1" in out
+    code, out, _ = await run_cli(["status"], settings, installed)
+    assert code == 0
+    assert "failed 1" in out and "gone 1" not in out and "sent 4" in out
+    assert f"failed    personal  {personal(USERS[0])} attempts 1" in out
+
+
+async def test_preview_lists_text_counts_and_recipients(fake, settings, installed):
+    code, out, _ = await run_cli(["preview"], settings, installed)
+    assert code == 0 and fake.requests == []
+    assert "Viktig information till dig som arbetar med sociala medier" in out
+    assert "Recipients: 5 (personal 3, groupChat 1, team 1)" in out
+    assert f"new thread in {ta.TEAM_ID}" in out
+    assert "Not installed, skipped: 1" in out and personal(GONE_USER) in out
+    assert ta.USER_NAME not in out
+
+
+async def test_schedule_refuses_the_past_and_accepts_the_future(settings, installed):
+    code, _, err = await run_cli(["schedule", "--at", "2020-05-01T09:00"], settings, installed)
+    assert code == 2 and "in the past" in err
+    code, out, _ = await run_cli(["schedule", "--at", "2999-05-01T09:00+02:00"], settings, installed)
+    assert code == 0 and "2999-05-01T09:00+02:00" in out
+    code, out, _ = await run_cli(["status"], settings, installed)
+    assert "Scheduled: infor-valet-2fa-1 at 2999-05-01T09:00+02:00: scheduled" in out
+
+
+async def test_the_ledger_records_teams_message_ids(fake, settings, installed):
+    await run_cli(["send", "--yes"], settings, installed)
+    entries = await Ledger(installed).entries("infor-valet-2fa-1")
+    assert len(entries) == 5 and all(e.activity_id for e in entries.values())
