@@ -1,0 +1,23 @@
+"""Shared pytest fixtures. Keep each fixture small and say what it provides."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.fake_connector import FakeConnector
+from tests.teams_activities import TeamsActivities
+
+
+@pytest.fixture
+async def fake_connector() -> AsyncIterator[FakeConnector]:
+    """A running fake Bot Connector on 127.0.0.1; use `fake_connector.url` as serviceUrl."""
+    async with FakeConnector() as fake:
+        yield fake
+
+
+@pytest.fixture
+def teams(fake_connector: FakeConnector) -> TeamsActivities:
+    """Teams-shaped activity builders whose serviceUrl is the running fake connector."""
+    return TeamsActivities(fake_connector.url)
