@@ -1,0 +1,245 @@
+"""Who answers a turn: the active guide, a pending clarification, or the knowledge base.
+
+Plain Python: the activity handler turns an activity into a `TurnInput` and the user's stored
+state into a `UserState`, calls `Conversation.handle`, saves the returned state once and sends the
+returned messages. Nothing here imports botbuilder, so the whole decision can be tested directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from rapidfuzz import fuzz, process
+
+from cards.answer import render_answer
+from cards.guide import render_guide_replies
+from cards.message import OutgoingMessage
+from dialogs import (
+    DEFAULT_EXPIRY,
+    GuideCommand,
+    InvalidCommand,
+    accepts_typed,
+    after_interruption,
+    choose_guide,
+    dump_state,
+    load_state,
+    parse_text,
+    parse_value,
+    step,
+)
+from knowledge.answers import Answer, Composer
+from knowledge.matcher import Matcher
+from knowledge.models import PLATFORM_IDS, TOPIC_IDS, KnowledgeBase
+from knowledge.text import fold, normalise
+
+__all__ = ["TurnInput", "Pending", "PendingOption", "UserState", "TurnResult", "Conversation", "MAX_TEXT"]
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+"""Longer messages are answered from their first part; nobody asks a 50 000-character question."""
+PENDING_TTL = dt.timedelta(hours=1)
+"""A clarifying question older than this is no longer what the user answers."""
+
+
+class TurnInput(BaseModel):
+    """What the user did this turn, stripped of the channel's envelope."""
+
+    text: str = ""
+    """Typed text with the bot's @mention removed."""
+    value: Any = None
+    """Card submit payload, if the turn is a button press."""
+    scope: Literal["personal", "groupChat", "channel"] = "personal"
+    """Where the conversation is; decides e.g. whether quick replies may be shown."""
+    now: dt.datetime
+    """Timezone-aware time of the turn."""
+
+
+class PendingOption(BaseModel):
+    """One answer to a clarifying question."""
+
+    topic: str
+    """Topic the option leads to."""
+    platform: str | None = None
+    """Platform, for enable_2fa."""
+    label: str
+    """What the button said (typed answers are matched against it)."""
+
+
+class Pending(BaseModel):
+    """A clarifying question the bot asked and is waiting for an answer to."""
+
+    kind: Literal["platform", "choice"]
+    """Asked for the platform, or offered a "menade du…" choice."""
+    options: list[PendingOption]
+    """What the user can pick."""
+    asked_at: dt.datetime
+    """When it was asked; old questions expire."""
+
+
+class UserState(BaseModel):
+    """Everything the bot keeps about one user in one conversation (no names, no question text)."""
+
+    guide: dict[str, Any] | None = None
+    """The stored GuideState (dialogs.state), or None."""
+    pending: Pending | None = None
+    """The clarification waiting for an answer."""
+
+
+class TurnResult(BaseModel):
+    """What to send and what to keep."""
+
+    state: UserState
+    """State to save."""
+    messages: list[OutgoingMessage] = Field(default_factory=list)
+    """Messages to send, in order."""
+    topic: str | None = None
+    """Topic answered, for statistics without the question text."""
+    unanswered: bool = False
+    """The knowledge base had no answer (candidates for handing to people)."""
+
+
+class Conversation:
+    """One turn at a time, for any channel and storage; built once per app."""
+
+    def __init__(self, kb: KnowledgeBase, matcher: Matcher, composer: Composer,
+                 guide_expiry: dt.timedelta = DEFAULT_EXPIRY):
+        self.kb = kb
+        self.matcher = matcher
+        self.composer = composer
+        self.guide_expiry = guide_expiry
+
+    # ------------------------------------------------------------------ entry point
+    def handle(self, turn: TurnInput, state: UserState) -> TurnResult:
+        guide_state = load_state(state.guide, turn.now, self.guide_expiry)
+        pending = state.pending if state.pending and turn.now - state.pending.asked_at < PENDING_TTL else None
+        state = UserState(guide=dump_state(guide_state), pending=pending)
+
+        if turn.value is not None:
+            return self._submit(turn, state, guide_state)
+        text = turn.text[:MAX_TEXT]
+        if not text.strip():
+            return self._empty(turn, state, guide_state)
+
+        command = parse_text(text)
+        if command is not None and accepts_typed(guide_state, command):
+            return self._guide(turn, state, guide_state, command)
+
+        if pending is not None:
+            picked = self._pick(pending, text)
+            if picked is not None:
+                state.pending = None
+                return self._answer_topic(turn, state, guide_state, picked.topic, picked.platform)
+
+        match = self.matcher.match(text)
+        if match.topic == "enable_2fa" and match.platforms == ["facebook"]:
+            guide = self.kb.guide_for("facebook")
+            if guide is not None:  # "hur slår jag på tvåfaktor på Facebook?" starts the guide
+                state.pending = None
+                return self._guide(turn, state, guide_state, GuideCommand(action="start", guide=guide.id))
+        answer = self.composer.compose(match, turn.now.date())
+        return self._reply(turn, state, guide_state, answer)
+
+    # ------------------------------------------------------------------ branches
+    def _submit(self, turn: TurnInput, state: UserState, guide_state) -> TurnResult:
+        value = turn.value
+        cmd = value.get("cmd") if isinstance(value, dict) else None
+        if cmd == "guide":
+            command = parse_value(value)
+            if command is None:
+                command = InvalidCommand(reason="empty guide payload")
+            return self._guide(turn, state, guide_state, command)
+        if cmd == "ask":
+            topic, platform = value.get("topic"), value.get("platform")
+            if topic in TOPIC_IDS and (platform is None or platform in PLATFORM_IDS or platform == "all"):
+                state.pending = None
+                return self._answer_topic(turn, state, guide_state, topic, platform)
+        log.info("unusable card submit (%s)", type(value).__name__)
+        message = OutgoingMessage(
+            text="Den knappen känner jag inte igen, den kan höra till ett äldre meddelande. "
+            "Skriv din fråga, eller \"hjälp\" för att se vad jag kan."
+        )
+        return self._finish(turn, state, guide_state, [message], remind=True)
+
+    def _empty(self, turn: TurnInput, state: UserState, guide_state) -> TurnResult:
+        message = OutgoingMessage(
+            text="Jag fick ett tomt meddelande. Skriv din fråga, till exempel \"hur slår jag på "
+            "tvåfaktor på Instagram?\", eller \"hjälp\"."
+        )
+        return self._finish(turn, state, guide_state, [message], remind=True)
+
+    def _guide(self, turn: TurnInput, state: UserState, guide_state, command) -> TurnResult:
+        guide = (choose_guide(self.kb, command, guide_state) if isinstance(command, GuideCommand)
+                 else (self.kb.guide(guide_state.guide_id) if guide_state else None) or self.kb.guides[0])
+        if guide is None:
+            return TurnResult(state=state, messages=[OutgoingMessage(text="Det finns ingen guide än.")])
+        new_state, replies = step(guide_state, command, guide, turn.now)
+        state.guide = dump_state(new_state)
+        messages = render_guide_replies(replies, self.kb)
+        return TurnResult(state=state, messages=self._scoped(turn, messages), topic="enable_2fa")
+
+    def _answer_topic(self, turn: TurnInput, state: UserState, guide_state, topic: str,
+                      platform: str | None) -> TurnResult:
+        if topic == "enable_2fa" and platform == "facebook" and self.kb.guide_for("facebook"):
+            guide = self.kb.guide_for("facebook")
+            return self._guide(turn, state, guide_state, GuideCommand(action="start", guide=guide.id))
+        platforms = None if platform in (None, "all") else [platform]
+        answer = self.composer.topic(topic, today=turn.now.date(), platforms=platforms)
+        return self._reply(turn, state, guide_state, answer)
+
+    def _reply(self, turn: TurnInput, state: UserState, guide_state, answer: Answer) -> TurnResult:
+        if answer.kind in ("clarify_platform", "did_you_mean"):
+            state.pending = Pending(
+                kind="platform" if answer.kind == "clarify_platform" else "choice",
+                options=[
+                    PendingOption(topic=f.data["topic"], platform=f.data.get("platform"), label=f.label)
+                    for f in answer.followups if f.data.get("cmd") == "ask"
+                ],
+                asked_at=turn.now,
+            )
+        else:
+            state.pending = None
+        result = self._finish(turn, state, guide_state, [render_answer(answer)], remind=True)
+        result.topic = answer.topic
+        result.unanswered = answer.kind == "out_of_scope"
+        return result
+
+    def _finish(self, turn: TurnInput, state: UserState, guide_state, messages: list[OutgoingMessage],
+                remind: bool) -> TurnResult:
+        """Add the guide reminder (interruption answered) or a resume offer, then scope quick replies."""
+        if remind and guide_state is not None:
+            guide = self.kb.guide(guide_state.guide_id)
+            follow = after_interruption(guide_state, guide, turn.now, self.guide_expiry)
+            if follow is not None:
+                messages = [*messages, *render_guide_replies([follow], self.kb)]
+        return TurnResult(state=state, messages=self._scoped(turn, messages))
+
+    # ------------------------------------------------------------------ helpers
+    def _pick(self, pending: Pending, text: str) -> PendingOption | None:
+        """A typed answer to a clarifying question: a number, a platform, or an option's label."""
+        words = normalise(text).split()
+        if len(words) > 6:
+            return None  # a new question, not an answer
+        if len(words) == 1 and words[0].isdigit():
+            index = int(words[0]) - 1
+            return pending.options[index] if 0 <= index < len(pending.options) else None
+        if pending.kind == "platform":
+            if fold(" ".join(words)) in {"alla", "alla kanaler", "all", "samtliga", "allihop"}:
+                return next((o for o in pending.options if o.platform == "all"), None)
+            match = self.matcher.match(text)
+            if match.platform:
+                return next((o for o in pending.options if o.platform == match.platform), None)
+            return None
+        labels = [fold(normalise(o.label)) for o in pending.options]
+        hit = process.extractOne(fold(" ".join(words)), labels, scorer=fuzz.WRatio, score_cutoff=85)
+        return pending.options[hit[2]] if hit else None
+
+    @staticmethod
+    def _scoped(turn: TurnInput, messages: list[OutgoingMessage]) -> list[OutgoingMessage]:
+        """Teams shows suggested actions only in 1:1 chats: drop them elsewhere."""
+        if turn.scope == "personal":
+            return messages
+        return [m.model_copy(update={"suggested": []}) if m.suggested else m for m in messages]

@@ -1,0 +1,268 @@
+"""The activity handler: the only module that turns Teams activities into our plain calls and back.
+
+It decides *whether* to answer (tenant allow-list, @mention in channels and group chats), loads
+and saves state once per turn, remembers conversations for announcements, greets on install, and
+sends what `conversation.Conversation` returns. What to answer is decided elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import re
+from typing import Any, Awaitable, Callable
+
+from botbuilder.core import (
+    ConversationState,
+    MessageFactory,
+    PrivateConversationState,
+    TurnContext,
+)
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    CardAction,
+    ChannelAccount,
+    SuggestedActions,
+)
+from pydantic import ValidationError
+
+from cards.message import CARD_CONTENT_TYPE, OutgoingMessage, adaptive_card, submit_action, text_block
+from conversation import Conversation, TurnInput, UserState
+
+__all__ = ["KanalvaktenBot", "to_activity", "conversation_scope", "welcome_message", "on_turn_error"]
+
+log = logging.getLogger(__name__)
+
+AdminHook = Callable[[TurnContext, str, Any], Awaitable[bool]]
+"""Admin commands (announcements): returns True when it handled the turn."""
+
+_AT_TAG = re.compile(r"</?at>")
+
+_WELCOME_EXAMPLES = [
+    ("Hur slår jag på tvåfaktor på Instagram?", {"cmd": "ask", "topic": "enable_2fa", "platform": "instagram"}),
+    ("Starta Facebook-guiden", {"cmd": "guide", "action": "start", "guide": "facebook_2fa"}),
+    ("Vad gör jag om kontot kapas?", {"cmd": "ask", "topic": "account_hijacked"}),
+    ("Var ska vi spara återställningskoderna?", {"cmd": "ask", "topic": "recovery_codes"}),
+]
+
+
+def conversation_scope(activity: Activity) -> str:
+    """personal, groupChat or channel, from Teams' conversationType."""
+    kind = (activity.conversation.conversation_type if activity.conversation else None) or "personal"
+    return kind if kind in ("personal", "groupChat", "channel") else "personal"
+
+
+def to_activity(message: OutgoingMessage) -> Activity:
+    """An outgoing message as a botbuilder Activity: card attachment plus the text fallback."""
+    activity = MessageFactory.text(message.text)
+    activity.text_format = "markdown"
+    if message.card is not None:
+        activity.attachments = [Attachment(content_type=CARD_CONTENT_TYPE, content=message.card)]
+        activity.summary = message.text.splitlines()[0].strip("* ")[:200]
+    if message.suggested:
+        activity.suggested_actions = SuggestedActions(
+            actions=[CardAction(type="imBack", title=title, value=value) for title, value in message.suggested]
+        )
+    return activity
+
+
+def _channel_data(activity: Activity) -> dict[str, Any]:
+    data = activity.channel_data
+    return data if isinstance(data, dict) else {}
+
+
+def _bot_mentions(activity: Activity) -> list[str]:
+    """The `<at>…</at>` texts of the mentions of this bot (recipient) in the activity."""
+    recipient = activity.recipient.id if activity.recipient else None
+    found = []
+    for entity in activity.entities or []:
+        if str(getattr(entity, "type", "")).lower() != "mention":
+            continue
+        props = getattr(entity, "additional_properties", None) or {}
+        mentioned = props.get("mentioned") if isinstance(props.get("mentioned"), dict) else {}
+        if recipient and mentioned.get("id") == recipient:
+            found.append(str(props.get("text") or f"<at>{mentioned.get('name', '')}</at>"))
+    return found
+
+
+def strip_bot_mention(activity: Activity) -> str:
+    """The text without the bot's @mention.
+
+    botbuilder's `TurnContext.remove_recipient_mention` feeds the display name to `re.sub` as a
+    pattern, so a bot renamed "Kanalvakten (test)" would not be removed; plain replacement is safe.
+    """
+    text = activity.text or ""
+    for mention in _bot_mentions(activity):
+        text = text.replace(mention, " ")
+    return _AT_TAG.sub(" ", text) if "<at>" in text and not _bot_mentions(activity) else text
+
+
+class KanalvaktenBot(TeamsActivityHandler):
+    """Kanalvakten's Teams activity handler."""
+
+    def __init__(self, conversation: Conversation, storage: Any, *, allowed_tenants: list[str] | None = None,
+                 registry: Any = None, admin_hook: AdminHook | None = None,
+                 clock: Callable[[], dt.datetime] | None = None):
+        self.conversation = conversation
+        self.user_state = PrivateConversationState(storage)
+        self.conversation_state = ConversationState(storage)
+        self._user = self.user_state.create_property("kanalvakten")
+        self._greeted = self.conversation_state.create_property("greeted")
+        self.allowed_tenants = set(allowed_tenants or [])
+        self.registry = registry
+        self.admin_hook = admin_hook
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    # ------------------------------------------------------------------ turn
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant = self._tenant(activity)
+        if self.allowed_tenants and tenant not in self.allowed_tenants:
+            log.warning("ignoring %s activity from a tenant that is not allowed", activity.type)
+            return
+        await super().on_turn(turn_context)
+        # State is saved once per turn, after the answer was sent.
+        await self.user_state.save_changes(turn_context)
+        await self.conversation_state.save_changes(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        await self._remember(turn_context)
+        scope = conversation_scope(activity)
+        is_submit = activity.value is not None
+        mentioned = bool(_bot_mentions(activity))
+        if scope != "personal" and not is_submit and not mentioned:
+            return  # in channels and group chats we speak only when spoken to
+        text = strip_bot_mention(activity) if mentioned else (activity.text or "")
+        text = html.unescape(text).strip()
+
+        if self.admin_hook is not None and await self.admin_hook(turn_context, text, activity.value):
+            return
+
+        stored = await self._user.get(turn_context, dict)
+        try:
+            state = UserState.model_validate(stored or {})
+        except ValidationError:
+            log.warning("unreadable user state replaced")
+            state = UserState()
+        turn = TurnInput(text=text, value=activity.value, scope=scope, now=self.clock())
+        result = self.conversation.handle(turn, state)
+        await self._user.set(turn_context, result.state.model_dump(mode="json"))
+        log.info("answered scope=%s topic=%s unanswered=%s", scope, result.topic, result.unanswered)
+        for message in result.messages:
+            await turn_context.send_activity(to_activity(message))
+
+    # ------------------------------------------------------------------ install / uninstall
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context)
+        await self._welcome(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._forget(turn_context, "uninstalled")
+
+    async def on_teams_members_added(self, teams_members_added, team_info, turn_context: TurnContext) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id == bot_id for m in teams_members_added):
+            await self._remember(turn_context)
+            await self._welcome(turn_context)
+
+    async def on_teams_members_removed(self, teams_members_removed, team_info, turn_context: TurnContext) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id == bot_id for m in teams_members_removed):
+            await self._forget(turn_context, "bot removed")
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext):
+        # Non-Teams channels (the Bot Framework Emulator): same rule, the bot itself was added.
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id == bot_id for m in members_added):
+            await self._welcome(turn_context)
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        """Greet once per conversation: Teams sends both conversationUpdate and installationUpdate."""
+        if await self._greeted.get(turn_context, False):
+            return
+        await self._greeted.set(turn_context, True)
+        scope = conversation_scope(turn_context.activity)
+        await turn_context.send_activity(to_activity(welcome_message(scope)))
+
+    # ------------------------------------------------------------------ registry
+    def _tenant(self, activity: Activity) -> str | None:
+        tenant = _channel_data(activity).get("tenant") or {}
+        return tenant.get("id") if isinstance(tenant, dict) else None
+
+    async def _remember(self, turn_context: TurnContext) -> None:
+        if self.registry is None:
+            return
+        activity = turn_context.activity
+        data = _channel_data(activity)
+        team = data.get("team") if isinstance(data.get("team"), dict) else {}
+        channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+        scope = conversation_scope(activity)
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        try:
+            await self.registry.remember(
+                reference=reference,
+                scope="team" if scope == "channel" or team.get("id") else scope,
+                team_id=team.get("id"),
+                channel_id=channel.get("id"),
+                tenant_id=self._tenant(activity),
+                now=self.clock(),
+            )
+        except Exception:  # noqa: BLE001 - remembering must never cost the user an answer
+            log.exception("could not remember the conversation")
+
+    async def _forget(self, turn_context: TurnContext, reason: str) -> None:
+        if self.registry is None:
+            return
+        activity = turn_context.activity
+        team = _channel_data(activity).get("team") or {}
+        try:
+            await self.registry.forget(
+                activity.conversation.id, reason, team_id=team.get("id") if isinstance(team, dict) else None,
+                now=self.clock(),
+            )
+        except Exception:  # noqa: BLE001
+            log.exception("could not forget the conversation")
+
+
+def welcome_message(scope: str) -> OutgoingMessage:
+    """Personal chat: a short welcome card with example questions; team or group: one short intro."""
+    if scope == "personal":
+        intro = (
+            "Hej! Jag är Kanalvakten. Jag hjälper dig att skydda verksamhetens sociala mediekonton "
+            "inför valet: tvåfaktorsinloggning, återställningskoder, kapade konton och moderering. "
+            "Skriv din fråga med egna ord, eller prova en av de här:"
+        )
+        card = adaptive_card(
+            [text_block("Välkommen till Kanalvakten", size="Medium", weight="Bolder"), text_block(intro)],
+            [{"type": "Action.Submit", "title": title, "data": data} for title, data in _WELCOME_EXAMPLES],
+        )
+        text = intro + "\n\n" + "\n".join(f"- {title}" for title, _ in _WELCOME_EXAMPLES)
+        return OutgoingMessage(text=text, card=card)
+    intro = (
+        "Hej! Jag är Kanalvakten och svarar på frågor om hur ni skyddar era sociala mediekonton inför "
+        "valet. Nämn mig (@Kanalvakten) med din fråga, till exempel \"@Kanalvakten hur slår jag på "
+        "tvåfaktor på Instagram?\"."
+    )
+    card = adaptive_card(
+        [text_block("Kanalvakten är här", size="Medium", weight="Bolder"), text_block(intro)],
+        [submit_action("Vad kan du hjälpa till med?", "ask", topic="capabilities")],
+    )
+    return OutgoingMessage(text=intro, card=card)
+
+
+async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+    """Log the failure and apologise; the user's state is left as it was before the turn."""
+    log.error("turn failed: %s", error, exc_info=error)
+    if turn_context.activity.type == ActivityTypes.message:
+        try:
+            await turn_context.send_activity(
+                "Oj, något gick fel hos mig. Försök igen om en stund, eller skriv \"hjälp\"."
+            )
+        except Exception:  # noqa: BLE001 - the connector itself may be what failed
+            log.warning("could not send the apology either")
+

@@ -1,0 +1,139 @@
+"""The aiohttp application: one factory that builds adapter, bot, stores and routes.
+
+`create_app(settings)` builds everything; nothing is built at import time. Resources (storage,
+the announcement scheduler) are opened and closed in `cleanup_ctx`, so shutdown is graceful.
+`POST /api/messages` validates the request itself before botbuilder sees it: botbuilder 4.17.1
+answers a missing Content-Type or a body that is not JSON with a 500 and a stack trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any, AsyncIterator
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+
+from announcement_admin import AnnouncementAdmin
+from announcements.registry import ConversationRegistry
+from config import Settings, to_botbuilder_config
+from conversation import Conversation
+from handler import KanalvaktenBot, on_turn_error
+from knowledge.loader import load_knowledge_base
+from knowledge.matcher import Matcher
+from knowledge.models import KnowledgeBase
+from knowledge.runtime import composer_for
+from storage import KeyedStorage, create_storage
+
+__all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "MAX_BODY_BYTES"]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+"""Teams activities are a few KB; anything near a megabyte is not one (413)."""
+
+SETTINGS = web.AppKey("settings", Settings)
+KNOWLEDGE = web.AppKey("knowledge", KnowledgeBase)
+STORAGE = web.AppKey("storage", KeyedStorage)
+BOT = web.AppKey("bot", KanalvaktenBot)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    """Bot Framework messaging endpoint."""
+    if request.content_type != "application/json":
+        return _problem(415, "Content-Type must be application/json")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return _problem(413, "request body too large")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _problem(413, "request body too large")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return _problem(400, "body is not valid JSON")
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+        return _problem(400, "body is not a Bot Framework activity (no type)")
+    try:
+        activity = Activity().deserialize(body)
+    except Exception:  # noqa: BLE001 - msrest raises many kinds for odd shapes
+        return _problem(400, "body is not a Bot Framework activity")
+    if not activity.conversation or not activity.conversation.id or not activity.service_url:
+        return _problem(400, "activity lacks conversation.id or serviceUrl")
+
+    app = request.app
+    auth_header = request.headers.get("Authorization", "")
+    try:
+        invoke_response = await app[ADAPTER].process_activity(auth_header, activity, app[BOT].on_turn)
+    except PermissionError:
+        return _problem(401, "unauthorized")
+    if invoke_response:
+        return web.json_response(data=invoke_response.body, status=invoke_response.status)
+    return web.Response(status=201)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    kb = request.app[KNOWLEDGE]
+    settings = request.app[SETTINGS]
+    return web.json_response({
+        "status": "ok",
+        "storage": settings.storage_url.split(":", 1)[0],
+        "topics": len(kb.topics),
+        "auth": settings.auth_enabled,
+    })
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """No stack trace reaches a client: unexpected errors become a plain 500 and a log line."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:  # noqa: BLE001
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _problem(500, "internal error")
+
+
+def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
+               knowledge: KnowledgeBase | None = None,
+               clock: Any = None) -> web.Application:
+    """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base."""
+    kb = knowledge or load_knowledge_base()
+    matcher = Matcher(kb)
+    conversation = Conversation(kb, matcher, composer_for(kb, settings),
+                                guide_expiry=dt.timedelta(days=settings.guide_expiry_days))
+    storage = storage or create_storage(settings.storage_url)
+
+    registry = ConversationRegistry(storage, announce_channel_id=settings.announce_channel_id)
+    admin = AnnouncementAdmin(settings=settings, storage=storage, knowledge=kb, registry=registry)
+    bot = KanalvaktenBot(conversation, storage, allowed_tenants=settings.allowed_tenants,
+                         registry=registry, admin_hook=admin.handle, clock=clock)
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(to_botbuilder_config(settings)))
+    adapter.on_turn_error = on_turn_error
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors])
+    app[SETTINGS] = settings
+    app[KNOWLEDGE] = kb
+    app[STORAGE] = storage
+    app[BOT] = bot
+    app[ADAPTER] = adapter
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        background = await admin.start_background()
+        yield
+        await admin.stop_background(background)
+        await app[STORAGE].close()
+
+    app.cleanup_ctx.append(resources)
+    return app

@@ -1,0 +1,158 @@
+"""End to end through POST /api/messages with Teams-shaped activities and the fake connector."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bot_harness import RunningBot, all_text, bot, card_of, sqlite_url, submit_values, test_settings  # noqa: F401
+from tests.teams_activities import BOT_ID, CHANNEL_ID, TEAM_ID
+
+PLATFORM_LINKS = {
+    "instagram": "https://www.instagram.com/accounts/two_factor_authentication/",
+    "linkedin": "https://www.linkedin.com/help/linkedin/answer/544",
+    "twitter": "https://help.twitter.com/en/managing-your-account/two-factor-authentication",
+}
+
+
+async def test_install_in_a_personal_chat_greets_once_with_example_questions(bot, teams):
+    replies = await bot.send(teams.installation_update("add"))
+    replies += await bot.send(teams.conversation_update(members_added=[BOT_ID]))
+    assert len(replies) == 1
+    assert "Kanalvakten" in replies[0]["text"]
+    assert any(v.get("cmd") in ("ask", "guide") for v in submit_values(replies[0]))
+
+
+async def test_install_in_a_team_posts_one_short_introduction_in_the_channel(bot, teams):
+    replies = await bot.send(teams.conversation_update(members_added=[BOT_ID], conversation_type="channel"))
+    assert len(replies) == 1
+    assert "@Kanalvakten" in replies[0]["text"]
+    assert replies[0]["conversation"]["id"].startswith(TEAM_ID.split("@")[0]) or replies[0]["conversation"]["id"]
+
+
+@pytest.mark.parametrize("platform, question", [
+    pytest.param("instagram", "hur slår jag på tvåfaktor på Instagram?", id="instagram"),
+    pytest.param("linkedin", "tvåstegsverifiering linkdin", id="linkedin"),
+    pytest.param("twitter", "2fa på X", id="twitter"),
+])
+async def test_a_question_gets_the_answer_with_the_platforms_official_link(bot, teams, platform, question):
+    replies = await bot.send(teams.message(question))
+    assert len(replies) == 1
+    card = card_of(replies[0])
+    assert card is not None and card["version"] == "1.5"
+    urls = [a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    assert urls == [PLATFORM_LINKS[platform]]
+    assert PLATFORM_LINKS[platform] in replies[0]["text"]
+
+
+async def test_asking_about_facebook_starts_the_guide_at_step_one(bot, teams):
+    replies = await bot.send(teams.message("hur slår jag på tvåfaktor på Facebook?"))
+    text = "\n".join(all_text(r) for r in replies)
+    assert "Steg 1 av 11" in text
+    assert "avbryt" in text.lower()
+
+
+async def test_a_missing_platform_is_asked_for_and_a_button_answers_it(bot, teams):
+    replies = await bot.send(teams.message("hur slår jag på tvåfaktor?"))
+    assert "Vilken kanal gäller det?" in replies[0]["text"]
+    choice = next(v for v in submit_values(replies[0]) if v.get("platform") == "linkedin")
+    replies = await bot.send(teams.card_submit(choice))
+    assert PLATFORM_LINKS["linkedin"] in replies[0]["text"]
+
+
+async def test_a_missing_platform_can_be_answered_by_typing_its_name(bot, teams):
+    await bot.send(teams.message("Jag vill aktivera tvåfaktorsinloggning"))
+    replies = await bot.send(teams.message("insta"))
+    assert PLATFORM_LINKS["instagram"] in replies[0]["text"]
+    # the clarification is used up: the next "insta" is a new (out-of-scope) question
+    replies = await bot.send(teams.message("insta"))
+    assert PLATFORM_LINKS["instagram"] not in replies[0]["text"]
+
+
+async def test_quick_replies_are_offered_in_personal_chat_only(bot, teams):
+    personal = await bot.send(teams.message("hur slår jag på tvåfaktor?"))
+    assert personal[0].get("suggestedActions")
+    group = await bot.send(teams.message("hur slår jag på tvåfaktor?", conversation_type="groupChat", mention_bot=True))
+    assert not group[0].get("suggestedActions")
+
+
+async def test_an_out_of_scope_question_is_answered_kindly_with_what_the_bot_can_do(bot, teams):
+    replies = await bot.send(teams.message("Hur bokar jag en tvättid?"))
+    assert len(replies) == 1
+    assert "utanför" in replies[0]["text"]
+    assert "tvåfaktorsinloggning" in replies[0]["text"]
+
+
+async def test_help_lists_what_the_bot_can_do(bot, teams):
+    for word in ("hjälp", "help", "meny"):
+        replies = await bot.send(teams.message(word))
+        assert "Det här kan jag hjälpa dig med" in replies[0]["text"]
+
+
+async def test_a_mention_in_a_channel_is_answered_in_the_same_thread(bot, teams):
+    activity = teams.message("tvåfaktor på instagram", conversation_type="channel", mention_bot=True)
+    before = len(bot.connector.sent())
+    replies = await bot.send(activity)
+    assert len(replies) == 1
+    request = bot.connector.sent()[before]
+    assert request.kind == "reply"
+    assert request.conversation_id == activity["conversation"]["id"]
+    assert request.activity_id == activity["id"]
+    assert PLATFORM_LINKS["instagram"] in replies[0]["text"]
+    assert "<at>" not in replies[0]["text"]
+
+
+async def test_a_channel_message_without_a_mention_is_ignored(bot, teams):
+    replies = await bot.send(teams.message("tvåfaktor på instagram", conversation_type="channel"))
+    assert replies == []
+    replies = await bot.send(teams.message("tvåfaktor på instagram", conversation_type="groupChat"))
+    assert replies == []
+
+
+async def test_a_card_submit_is_a_command_not_free_text(bot, teams):
+    replies = await bot.send(teams.card_submit({"cmd": "ask", "topic": "recovery_codes"}))
+    assert "Återställningskoder" in replies[0]["text"]
+    replies = await bot.send(teams.card_submit({"text": "tvåfaktor insta"}))
+    assert "knappen" in replies[0]["text"]
+    replies = await bot.send(teams.card_submit({"cmd": "ask", "topic": "drop table"}))
+    assert "knappen" in replies[0]["text"]
+
+
+@pytest.mark.parametrize("activity_type", ["typing", "messageReaction", "event", "endOfConversation", "somethingNew"])
+async def test_activity_types_the_bot_does_not_handle_are_ignored_without_error(bot, teams, activity_type):
+    activity = teams.message("x")
+    activity["type"] = activity_type
+    status, _ = await bot.post(activity)
+    assert status in (200, 201, 202)
+    assert await bot.send(teams.message("hej"))  # still serving
+
+
+async def test_a_tenant_outside_the_allow_list_gets_no_answer(fake_connector, teams):
+    running = await RunningBot(fake_connector, test_settings(ALLOWED_TENANTS="11111111-2222-3333-4444-555555555555")).start()
+    try:
+        assert await running.send(teams.message("hej")) == []
+    finally:
+        await running.stop()
+
+
+async def test_a_pending_clarification_survives_a_restart_with_sqlite(fake_connector, teams, tmp_path):
+    settings = test_settings(STORAGE_URL=sqlite_url(tmp_path / "state.db"))
+    first = await RunningBot(fake_connector, settings).start()
+    try:
+        replies = await first.send(teams.message("hur aktiverar jag tvåfaktor?"))
+        assert "Vilken kanal gäller det?" in replies[0]["text"]
+    finally:
+        await first.stop()
+    second = await RunningBot(fake_connector, settings).start()
+    try:
+        replies = await second.send(teams.message("twitter"))
+        assert PLATFORM_LINKS["twitter"] in replies[0]["text"]
+    finally:
+        await second.stop()
+
+
+async def test_healthz_reports_ok(bot):
+    import aiohttp
+
+    async with aiohttp.ClientSession() as client, client.get(f"{bot.url}/healthz") as response:
+        assert response.status == 200
+        assert (await response.json())["status"] == "ok"

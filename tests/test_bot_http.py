@@ -1,0 +1,34 @@
+"""Malformed requests to /api/messages get a 4xx, no stack trace, and the server keeps serving."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.bot_harness import bot  # noqa: F401
+
+
+@pytest.mark.parametrize("content_type, raw, status", [
+    pytest.param("application/json", b"{not json", 400, id="not-json"),
+    pytest.param("application/json", b"\xff\xfe\x00garbage", 400, id="not-utf8"),
+    pytest.param("application/json", b"[1, 2, 3]", 400, id="json-array"),
+    pytest.param("application/json", b'{"hello": "world"}', 400, id="json-not-activity"),
+    pytest.param("application/json", b'{"type": "message", "text": "hej"}', 400, id="activity-without-conversation"),
+    pytest.param("application/json", b'{"type": 42}', 400, id="type-not-string"),
+    pytest.param("text/plain", b'{"type": "message"}', 415, id="wrong-content-type"),
+    pytest.param("", b'{"type": "message"}', 415, id="no-content-type"),
+    pytest.param("application/json", b'{"type": "message", "text": "' + b"a" * 1_000_000 + b'"}', 413, id="1MB-body"),
+])
+async def test_malformed_requests_get_a_4xx_and_the_server_keeps_serving(bot, teams, content_type, raw, status):
+    got, text = await bot.post(None, content_type=content_type, raw=raw)
+    assert got == status
+    assert "Traceback" not in text and "File \"" not in text
+    assert json.loads(text)["error"]
+    replies = await bot.send(teams.message("tvåfaktor insta"))
+    assert replies, "the server stopped answering"
+
+
+async def test_a_huge_message_text_is_answered_not_crashed(bot, teams):
+    replies = await bot.send(teams.message("tvåfaktor instagram " * 2500))
+    assert replies
