@@ -1,0 +1,64 @@
+"""The announcement's content and cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from announcements.content import announcement_content, load_announcement_content
+from cards.announcement import render_announcement, render_confirm, render_preview
+from config import load_settings
+from knowledge.loader import load_knowledge_base
+from knowledge.models import Election
+from tests.cardschema import validate_card
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge_base()
+
+
+def test_the_announcement_is_filled_with_the_configured_election(kb):
+    settings = load_settings(election_name="Riksdagsvalet", election_date=dt.date(2026, 9, 13))
+    content = load_announcement_content(settings, today=dt.date(2026, 9, 6), kb=kb)
+    assert content.id == kb.announcement.id
+    assert content.heading.endswith("inför Riksdagsvalet")
+    assert "Riksdagsvalet är den 13 september 2026, om 7 dagar." in content.paragraphs[0]
+    assert "{" not in content.heading + "".join(content.paragraphs)
+
+
+def test_a_past_election_reads_as_past(kb):
+    content = announcement_content(kb, Election(name="EU-valet", date=dt.date(2019, 5, 26)), dt.date(2026, 1, 1))
+    assert "EU-valet var den 26 maj 2019" in content.paragraphs[0]
+    assert "om " not in content.paragraphs[0].split("EU-valet var")[1]
+
+
+def test_the_card_is_valid_adaptive_card_1_5_with_the_three_buttons(kb):
+    message = render_announcement(announcement_content(kb, today=dt.date(2026, 1, 1)))
+    validate_card(message.card)
+    assert message.card["version"] == "1.5"
+    actions = {a["title"]: a["data"] for a in message.card["actions"]}
+    assert actions == {
+        "Starta Facebook-guiden": {"cmd": "guide", "action": "start", "guide": "facebook_2fa"},
+        "Länkar för alla kanaler": {"cmd": "ask", "topic": "enable_2fa"},
+        "Ställ en fråga": {"cmd": "ask", "topic": "capabilities"},
+    }
+    assert all(a["type"] == "Action.Submit" for a in message.card["actions"])
+
+
+def test_the_text_fallback_says_it_all(kb):
+    message = render_announcement(announcement_content(kb, today=dt.date(2026, 1, 1)))
+    for word in ("Viktig information", "tvåfaktorsinloggning", "Utse någon", "moderera", "starta Facebook-guiden"):
+        assert word in message.text
+    assert message.card["fallbackText"] == message.text
+
+
+def test_the_admin_preview_and_confirm_cards_are_valid(kb):
+    content = announcement_content(kb, today=dt.date(2026, 1, 1))
+    preview = render_preview(content, {"personal": 3, "groupChat": 1, "team": 2}, already_sent=1)
+    validate_card(preview.card)
+    assert "6 konversationer (5 återstår)" in preview.text
+    confirm = render_confirm(content, total=6, remaining=5)
+    validate_card(confirm.card)
+    assert confirm.card["actions"][0]["data"] == {"cmd": "announce", "action": "confirm", "id": content.id}
