@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     def _empty_date(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("privacy_url", "terms_url", "storage_url", "app_type", "log_level", mode="before")
+    @classmethod
+    def _empty_means_default(cls, value: object, info: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return cls.model_fields[info.field_name].default  # type: ignore[attr-defined]
+        return value
+
     @field_validator("app_id")
     @classmethod
     def _app_id(cls, value: str) -> str:

@@ -1,0 +1,53 @@
+"""Settings: read once, Microsoft's names, clear failures on bad values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import ConfigurationError, load_settings, to_botbuilder_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_need_no_configuration():
+    settings = load_settings(_env_file=None)
+    assert (settings.host, settings.port, settings.storage_url) == ("127.0.0.1", 3978, "sqlite:///data/kanalvakten.db")
+    assert settings.auth_enabled is False
+
+
+def test_microsofts_names_and_lists_are_read():
+    settings = load_settings(
+        _env_file=None, MicrosoftAppId="00000000-1111-2222-3333-444444444444", MicrosoftAppPassword="s3cret",
+        MicrosoftAppType="singletenant", ADMIN_AAD_IDS=" a , b,,c ", ELECTION_DATE="2029-06-10",
+    )
+    assert settings.auth_enabled
+    assert settings.app_type == "SingleTenant"
+    assert settings.admin_aad_ids == ["a", "b", "c"]
+    assert settings.election_date == dt.date(2029, 6, 10)
+    assert "s3cret" not in repr(settings)
+    assert to_botbuilder_config(settings).APP_PASSWORD == "s3cret"
+
+
+@pytest.mark.parametrize("overrides, name", [
+    pytest.param({"MicrosoftAppId": "not-a-guid"}, "MicrosoftAppId", id="app-id"),
+    pytest.param({"PORT": "eighty"}, "PORT", id="port"),
+    pytest.param({"STORAGE_URL": "postgres://x"}, "STORAGE_URL", id="storage-url"),
+    pytest.param({"ELECTION_DATE": "26 maj"}, "ELECTION_DATE", id="election-date"),
+    pytest.param({"MicrosoftAppType": "Sometimes"}, "MicrosoftAppType", id="app-type"),
+])
+def test_bad_values_fail_with_the_variable_named(overrides, name):
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(_env_file=None, **overrides)
+    assert name in str(excinfo.value)
+
+
+def test_the_bot_refuses_to_start_on_bad_configuration():
+    result = subprocess.run([sys.executable, "bot.py"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "PORT": "-1"})
+    assert result.returncode == 2
+    assert "PORT" in result.stderr and "Traceback" not in result.stderr
