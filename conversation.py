@@ -30,7 +30,8 @@ from dialogs import (
     parse_value,
     step,
 )
-from knowledge.answers import Answer, Composer
+from handoff import MAX_QUESTION, HandoffRequest, HandoffTarget
+from knowledge.answers import Answer, Composer, FollowUp
 from knowledge.matcher import Matcher
 from knowledge.models import PLATFORM_IDS, TOPIC_IDS, KnowledgeBase
 from knowledge.text import fold, normalise
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
 """Longer messages are answered from their first part; nobody asks a 50 000-character question."""
+_HANDED_OFF = "Jag har lämnat frågan vidare till stadens experter, så hör någon av dem av sig."
 PENDING_TTL = dt.timedelta(hours=1)
 """A clarifying question older than this is no longer what the user answers."""
 
@@ -100,17 +102,20 @@ class TurnResult(BaseModel):
     """Topic answered, for statistics without the question text."""
     unanswered: bool = False
     """The knowledge base had no answer (candidates for handing to people)."""
+    handoff: HandoffRequest | None = None
+    """A question to hand to people now."""
 
 
 class Conversation:
     """One turn at a time, for any channel and storage; built once per app."""
 
     def __init__(self, kb: KnowledgeBase, matcher: Matcher, composer: Composer,
-                 guide_expiry: dt.timedelta = DEFAULT_EXPIRY):
+                 guide_expiry: dt.timedelta = DEFAULT_EXPIRY, handoff: HandoffTarget | None = None):
         self.kb = kb
         self.matcher = matcher
         self.composer = composer
         self.guide_expiry = guide_expiry
+        self.handoff = handoff or HandoffTarget()
 
     # ------------------------------------------------------------------ entry point
     def handle(self, turn: TurnInput, state: UserState) -> TurnResult:
@@ -141,7 +146,7 @@ class Conversation:
                 state.pending = None
                 return self._guide(turn, state, guide_state, GuideCommand(action="start", guide=guide.id))
         answer = self.composer.compose(match, turn.now.date())
-        return self._reply(turn, state, guide_state, answer)
+        return self._reply(turn, state, guide_state, answer, question=text)
 
     # ------------------------------------------------------------------ branches
     def _submit(self, turn: TurnInput, state: UserState, guide_state) -> TurnResult:
@@ -152,6 +157,12 @@ class Conversation:
             if command is None:
                 command = InvalidCommand(reason="empty guide payload")
             return self._guide(turn, state, guide_state, command)
+        if cmd == "handoff" and self.handoff.reaches(turn.scope) and isinstance(value.get("q"), str) and value["q"].strip():
+            request = HandoffRequest(question=value["q"][:MAX_QUESTION], scope=turn.scope,
+                                     reason="urgent" if value.get("reason") == "urgent" else "unanswered")
+            result = self._finish(turn, state, guide_state, [OutgoingMessage(text=_HANDED_OFF)], remind=True)
+            result.handoff = request
+            return result
         if cmd == "ask":
             topic, platform = value.get("topic"), value.get("platform")
             if topic in TOPIC_IDS and (platform is None or platform in PLATFORM_IDS or platform == "all"):
@@ -190,7 +201,8 @@ class Conversation:
         answer = self.composer.topic(topic, today=turn.now.date(), platforms=platforms)
         return self._reply(turn, state, guide_state, answer)
 
-    def _reply(self, turn: TurnInput, state: UserState, guide_state, answer: Answer) -> TurnResult:
+    def _reply(self, turn: TurnInput, state: UserState, guide_state, answer: Answer,
+               question: str | None = None) -> TurnResult:
         if answer.kind in ("clarify_platform", "did_you_mean"):
             state.pending = Pending(
                 kind="platform" if answer.kind == "clarify_platform" else "choice",
@@ -202,9 +214,23 @@ class Conversation:
             )
         else:
             state.pending = None
+        handoff = None
+        wants_people = answer.kind == "out_of_scope" or answer.handoff
+        if question and wants_people and self.handoff.reaches(turn.scope):
+            reason = "urgent" if answer.handoff else "unanswered"
+            if turn.scope == "personal":  # nothing leaves a personal chat without the user's say-so
+                answer = answer.model_copy(update={"followups": [
+                    FollowUp(label="Skicka frågan till experterna",
+                             data={"cmd": "handoff", "reason": reason, "q": question[:MAX_QUESTION]}),
+                    *answer.followups,
+                ]})
+            else:
+                handoff = HandoffRequest(question=question[:MAX_QUESTION], reason=reason, scope=turn.scope)
+                answer = answer.model_copy(update={"text": answer.text + "\n\n" + _HANDED_OFF})
         result = self._finish(turn, state, guide_state, [render_answer(answer)], remind=True)
         result.topic = answer.topic
         result.unanswered = answer.kind == "out_of_scope"
+        result.handoff = handoff
         return result
 
     def _finish(self, turn: TurnInput, state: UserState, guide_state, messages: list[OutgoingMessage],

@@ -19,6 +19,7 @@ from botbuilder.core import (
     PrivateConversationState,
     TurnContext,
 )
+from botbuilder.core.cloud_adapter_base import CloudAdapterBase
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import (
     Activity,
@@ -26,12 +27,15 @@ from botbuilder.schema import (
     Attachment,
     CardAction,
     ChannelAccount,
+    ConversationParameters,
+    Mention,
     SuggestedActions,
 )
 from pydantic import ValidationError
 
 from cards.message import CARD_CONTENT_TYPE, OutgoingMessage, adaptive_card, submit_action, text_block
 from conversation import Conversation, TurnInput, UserState
+from handoff import HandoffRequest, expert_message
 
 __all__ = ["KanalvaktenBot", "to_activity", "conversation_scope", "welcome_message", "on_turn_error"]
 
@@ -108,6 +112,7 @@ class KanalvaktenBot(TeamsActivityHandler):
                  registry: Any = None, admin_hook: AdminHook | None = None,
                  clock: Callable[[], dt.datetime] | None = None):
         self.conversation = conversation
+        self.handoff = conversation.handoff
         self.user_state = PrivateConversationState(storage)
         self.conversation_state = ConversationState(storage)
         self._user = self.user_state.create_property("kanalvakten")
@@ -155,6 +160,37 @@ class KanalvaktenBot(TeamsActivityHandler):
         log.info("answered scope=%s topic=%s unanswered=%s", scope, result.topic, result.unanswered)
         for message in result.messages:
             await turn_context.send_activity(to_activity(message))
+        if result.handoff is not None:
+            await self._hand_off(turn_context, result.handoff)
+
+    # ------------------------------------------------------------------ hand-off to people
+    async def _hand_off(self, turn_context: TurnContext, request: HandoffRequest) -> None:
+        """A new thread in the experts' channel, or @mentions of the experts in this thread."""
+        message = to_activity(expert_message(request))
+        try:
+            if self.handoff.channel_id:
+                connector = turn_context.turn_state.get(CloudAdapterBase.BOT_CONNECTOR_CLIENT_KEY)
+                params = ConversationParameters(
+                    is_group=True,
+                    bot=turn_context.activity.recipient,
+                    channel_data={"channel": {"id": self.handoff.channel_id}},
+                    activity=message,
+                    tenant_id=self._tenant(turn_context.activity),
+                )
+                await connector.conversations.create_conversation(params)
+            elif self.handoff.expert_ids:
+                tags = []
+                message.entities = []
+                for number, aad_id in enumerate(self.handoff.expert_ids, start=1):
+                    tag = f"<at>expert {number}</at>"
+                    tags.append(tag)
+                    message.entities.append(Mention(
+                        mentioned=ChannelAccount(id=aad_id, name=f"expert {number}"), text=tag, type="mention"))
+                message.text = " ".join(tags) + " " + message.text
+                await turn_context.send_activity(message)
+            log.info("question handed to people (%s)", request.reason)
+        except Exception:  # noqa: BLE001 - the user already has an answer; log and go on
+            log.exception("could not hand the question to people")
 
     # ------------------------------------------------------------------ install / uninstall
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:

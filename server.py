@@ -22,6 +22,7 @@ from announcements.registry import ConversationRegistry
 from config import Settings, to_botbuilder_config
 from conversation import Conversation
 from handler import KanalvaktenBot, on_turn_error
+from handoff import HandoffTarget
 from knowledge.loader import load_knowledge_base
 from knowledge.matcher import Matcher
 from knowledge.models import KnowledgeBase
@@ -109,8 +110,11 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
     """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base."""
     kb = knowledge or load_knowledge_base()
     matcher = Matcher(kb)
-    conversation = Conversation(kb, matcher, composer_for(kb, settings),
-                                guide_expiry=dt.timedelta(days=settings.guide_expiry_days))
+    conversation = Conversation(
+        kb, matcher, composer_for(kb, settings),
+        guide_expiry=dt.timedelta(days=settings.guide_expiry_days),
+        handoff=HandoffTarget(channel_id=settings.experts_channel_id, expert_ids=settings.expert_aad_ids),
+    )
     storage = storage or create_storage(settings.storage_url)
 
     registry = ConversationRegistry(storage, announce_channel_id=settings.announce_channel_id)

@@ -156,3 +156,57 @@ async def test_healthz_reports_ok(bot):
     async with aiohttp.ClientSession() as client, client.get(f"{bot.url}/healthz") as response:
         assert response.status == 200
         assert (await response.json())["status"] == "ok"
+
+
+EXPERTS = "19:experter-sociala-medier@thread.tacv2"
+
+
+async def test_an_unanswerable_channel_question_is_handed_to_the_experts_channel(fake_connector, teams):
+    running = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID=EXPERTS)).start()
+    try:
+        replies = await running.send(teams.message("Hur ändrar jag omslagsbild på vår sida?", conversation_type="channel",
+                                                   mention_bot=True, user_name="Åsa Öberg"))
+        assert "vidare till stadens experter" in replies[0]["text"]
+        created = [r for r in fake_connector.sent() if r.kind == "create_conversation"]
+        assert len(created) == 1
+        assert created[0].body["channelData"]["channel"]["id"] == EXPERTS
+        forwarded = created[0].activity
+        assert "omslagsbild" in forwarded["text"]
+        assert "Åsa" not in str(forwarded)  # the question travels, the asker's name does not
+    finally:
+        await running.stop()
+
+
+async def test_an_answerable_question_is_not_handed_off(fake_connector, teams):
+    running = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID=EXPERTS)).start()
+    try:
+        await running.send(teams.message("tvåfaktor instagram", conversation_type="channel", mention_bot=True))
+        assert [r for r in fake_connector.sent() if r.kind == "create_conversation"] == []
+    finally:
+        await running.stop()
+
+
+async def test_in_a_personal_chat_nothing_is_forwarded_until_the_user_asks(fake_connector, teams):
+    running = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID=EXPERTS)).start()
+    try:
+        replies = await running.send(teams.message("Hur ändrar jag omslagsbild?"))
+        assert [r for r in fake_connector.sent() if r.kind == "create_conversation"] == []
+        button = next(v for v in submit_values(replies[0]) if v["cmd"] == "handoff")
+        replies = await running.send(teams.card_submit(button))
+        assert "vidare till stadens experter" in replies[0]["text"]
+        created = [r for r in fake_connector.sent() if r.kind == "create_conversation"]
+        assert len(created) == 1 and "omslagsbild" in created[0].activity["text"]
+    finally:
+        await running.stop()
+
+
+async def test_without_a_channel_the_experts_are_mentioned_in_the_thread(fake_connector, teams):
+    expert = "6a1b2c3d-0000-4000-8000-000000000001"
+    running = await RunningBot(fake_connector, test_settings(EXPERT_AAD_IDS=expert)).start()
+    try:
+        replies = await running.send(teams.message("Vårt konto är kapat!", conversation_type="groupChat", mention_bot=True))
+        mention = replies[-1]
+        assert any(e.get("mentioned", {}).get("id") == expert for e in mention.get("entities", []))
+        assert "Brådskande" in mention["text"]
+    finally:
+        await running.stop()
