@@ -184,28 +184,27 @@ class BroadcastBusy(Exception):
 
 
 class RateLimiter:
-    """Evenly spaced slots at `rate` per second (a token bucket of one token; GCRA).
+    """At most `rate` releases per second, spaced evenly (a token bucket holding one token).
 
-    Slots are reserved synchronously, so concurrent tasks never share one, and no window of one
-    second ever holds more than `rate` sends.
+    Waiters queue in order; each release happens at least `1/rate` seconds after the previous
+    one *as measured when it happens*, so an event loop that wakes up late releases them one by
+    one rather than in a burst. No window of one second ever holds more than `rate` releases.
     """
 
     def __init__(self, rate: float, clock: Clock) -> None:
         self.rate = rate
         self._clock = clock
-        self._next = -math.inf
-
-    def reserve(self) -> float:
-        """Take the next slot; returns how long to wait for it."""
-        now = self._clock.monotonic()
-        slot = max(now, self._next)
-        self._next = slot + 1.0 / self.rate
-        return slot - now
+        self._last = -math.inf
+        self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        delay = self.reserve()
-        if delay > 0:
-            await self._clock.sleep(delay)
+        async with self._lock:
+            while True:
+                wait = self._last + 1.0 / self.rate - self._clock.monotonic()
+                if wait <= 0:
+                    break
+                await self._clock.sleep(wait)
+            self._last = self._clock.monotonic()
 
 
 @dataclass
@@ -258,7 +257,11 @@ class Broadcaster:
         try:
             entries = await self._ledger.entries(announcement_id)
             jobs: list[_Job] = []
+            seen: set[str] = set()
             for record in recipients:
+                if record.id in seen:  # one record per conversation, even if listed twice
+                    continue
+                seen.add(record.id)
                 entry = entries.get(record.id)
                 if entry is not None and entry.status == "sent":
                     summary.skipped_already_sent += 1
@@ -295,7 +298,14 @@ class Broadcaster:
         outstanding = len(jobs)
         finished = asyncio.Event()
         waiters: set[asyncio.Task[None]] = set()
-        last_heartbeat = self._clock.monotonic()
+
+        async def heartbeat() -> None:
+            while True:
+                await self._clock.sleep(_LOCK_FRESH_SECONDS / 3)
+                try:
+                    await self._heartbeat(counts.summary.announcement_id, lock)
+                except Exception:  # a missed heartbeat must not stop the broadcast
+                    log.warning("could not refresh the broadcast lock", exc_info=True)
 
         async def retry_later(job: _Job, delay: float) -> None:
             await self._clock.sleep(delay)
@@ -303,7 +313,7 @@ class Broadcaster:
             queue.put_nowait(job)
 
         async def worker() -> None:
-            nonlocal outstanding, last_heartbeat
+            nonlocal outstanding
             while True:
                 job = await queue.get()
                 if job is None:
@@ -321,17 +331,16 @@ class Broadcaster:
                     waiters.add(task)
                     task.add_done_callback(waiters.discard)
                 self._report(counts, start)
-                if self._clock.monotonic() - last_heartbeat > _LOCK_FRESH_SECONDS / 3:
-                    last_heartbeat = self._clock.monotonic()
-                    await self._heartbeat(counts.summary.announcement_id, lock)
 
         workers = [asyncio.create_task(worker()) for _ in range(min(self.policy.concurrency, len(jobs)))]
         all_done = asyncio.create_task(finished.wait())
+        beating = asyncio.create_task(heartbeat())
         try:
             # Stop on completion, or as soon as a worker dies (a storage error): never hang.
             await asyncio.wait([all_done, *workers], return_when=asyncio.FIRST_COMPLETED)
         finally:
             all_done.cancel()
+            beating.cancel()
             for task in list(waiters):
                 task.cancel()
             for task in workers:
@@ -340,6 +349,7 @@ class Broadcaster:
                 else:
                     task.cancel()  # a worker died or we are cancelled: stop the rest now
             results = await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(beating, return_exceptions=True)
         errors = [r for r in results if isinstance(r, Exception)]
         if errors:
             raise errors[0]
@@ -442,8 +452,9 @@ class Broadcaster:
     async def _take_lock(self, announcement_id: str) -> dict:
         """Refuse to run beside a live broadcast of the same announcement (CLI and scheduler).
 
-        Best effort (Storage has no compare-and-set): it stops the common mistake, two runs
-        started minutes apart; a lock whose process is dead or whose heartbeat is stale is taken.
+        Best effort (no compare-and-set across every store): it stops the common mistake, two
+        runs started minutes apart. On this host a lock is live while its process is; from another
+        host while its heartbeat (every 20 s) is fresh. A dead holder's lock is taken over.
         """
         key = _LOCK_PREFIX + announcement_id
         found = (await self._storage.read([key])).get(key)
@@ -453,9 +464,11 @@ class Broadcaster:
                 age = (now - dt.datetime.fromisoformat(found["heartbeat"])).total_seconds()
             except (KeyError, TypeError, ValueError):
                 age = math.inf
-            same_host = found.get("host") == socket.gethostname()
-            alive = not same_host or _pid_alive(found.get("pid"))
-            if age < _LOCK_FRESH_SECONDS and alive:
+            if found.get("host") == socket.gethostname():
+                busy = _pid_alive(found.get("pid"))  # here we can ask the process itself
+            else:
+                busy = age < _LOCK_FRESH_SECONDS  # elsewhere: trust a fresh heartbeat
+            if busy:
                 raise BroadcastBusy(
                     f"announcement {announcement_id} is being sent by another process "
                     f"(pid {found.get('pid')} on {found.get('host')}, heartbeat {age:.0f} s ago)")

@@ -326,3 +326,11 @@ async def test_broadcast_sends_to_installed_conversations_only(storage, clock):
     sender = FakeSender(clock)
     summary = await clock.run(broadcast(storage, sender, ANN, MESSAGE, policy=fast_policy(), clock=clock))
     assert summary.recipients == 2 and sender.count(ids[1]) == 0
+
+
+async def test_a_conversation_listed_twice_still_gets_one_message(storage, clock):
+    ids = await register(storage, 2)
+    records = await ConversationRegistry(storage).installed()
+    sender = FakeSender(clock)
+    summary = await run(storage, sender, clock, recipients=records + records)
+    assert summary.sent == 2 and sender.count(ids[0]) == 1
