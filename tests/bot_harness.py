@@ -10,7 +10,8 @@ HTTP answer, so no waiting is needed). Tests read like a conversation:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,19 @@ test_settings.__test__ = False  # type: ignore[attr-defined]  # not a test
 class RunningBot:
     """The bot's aiohttp app served on 127.0.0.1:<free port>, with a client to talk to it."""
 
-    def __init__(self, connector: FakeConnector, settings: Settings, storage: KeyedStorage | None = None):
+    def __init__(self, connector: FakeConnector, settings: Settings, storage: KeyedStorage | None = None,
+                 clock: Callable[[], dt.datetime] | None = None):
         self.connector = connector
         self.settings = settings
         self.storage = storage
+        self.clock = clock
+        """The bot's clock (an aware datetime); None: the real time."""
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
 
     async def start(self) -> "RunningBot":
-        app = create_app(self.settings, storage=self.storage)
+        app = create_app(self.settings, storage=self.storage, clock=self.clock)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
