@@ -54,6 +54,7 @@ _COMMON_WORDS = frozenset(
     kommer skulle något sådan sådant andra annan annat samma mellan genom mot utan vid hos
     the and that this with from your our their what when where which who why how does have
     should would could about into just also there here please thanks
+    nästa steg stegen klar klart oklart betyder tillbaka avbryt upprepa fortsätt börja
     """.split()
 )
 
@@ -105,7 +106,11 @@ class _Lexicon:
     """Multi-word terms indexed by their first (folded) word."""
     platform_words: set[str] = field(default_factory=set)
     fuzzy_choices: list[str] = field(default_factory=list)
+    """Folded terms, for typo matching of words typed without å/ä/ö."""
     fuzzy_concepts: list[frozenset[str]] = field(default_factory=list)
+    fuzzy_exact_choices: list[str] = field(default_factory=list)
+    """Terms as written, for words typed with å/ä/ö: "nästa" must not become "nasty"."""
+    fuzzy_exact_concepts: list[frozenset[str]] = field(default_factory=list)
 
 
 def _has_accent(word: str) -> bool:
@@ -139,6 +144,7 @@ class Matcher:
                 lex.platform_words.update(fold(w) for w in normalise(alias).split() if len(w) >= 4)
 
         fuzzy: dict[str, set[str]] = {}
+        fuzzy_exact: dict[str, set[str]] = {}
         for term, concepts in entries:
             prefix = term.endswith("*")
             words = tuple(normalise(term.rstrip("*")).split())
@@ -154,6 +160,7 @@ class Matcher:
                     lex.folded.setdefault(fold(word), set()).update(concepts)
                 if len(word) >= 4:
                     fuzzy.setdefault(fold(word), set()).update(concepts)
+                    fuzzy_exact.setdefault(word, set()).update(concepts)
             else:
                 folded_words = tuple(fold(w) for w in words)
                 lex.phrases.setdefault(folded_words[0], []).append(_Term(folded_words, prefix, concepts))
@@ -162,6 +169,8 @@ class Matcher:
         lex.prefixes_folded.sort(key=lambda p: -len(p[0]))
         lex.fuzzy_choices = list(fuzzy)
         lex.fuzzy_concepts = [frozenset(fuzzy[w]) for w in lex.fuzzy_choices]
+        lex.fuzzy_exact_choices = list(fuzzy_exact)
+        lex.fuzzy_exact_concepts = [frozenset(fuzzy_exact[w]) for w in lex.fuzzy_exact_choices]
         return lex
 
     # ------------------------------------------------------------------ words -> concepts
@@ -204,16 +213,20 @@ class Matcher:
         return None
 
     def _fuzzy(self, word: str) -> frozenset[str] | None:
+        """Typo tolerance. A word typed with å/ä/ö is compared with its accents: an English term
+        one letter away from a folded Swedish word ("nasty" / "nästa") is not a typo of it."""
         folded = fold(word)
         if len(folded) < 5 or folded in _COMMON_WORDS:
             return None
         limit = 1 if len(folded) < 8 else 2
+        accented = _has_accent(word)
+        choices = self._lex.fuzzy_exact_choices if accented else self._lex.fuzzy_choices
         hit = process.extractOne(
-            folded, self._lex.fuzzy_choices, scorer=OSA.distance, score_cutoff=limit
+            word if accented else folded, choices, scorer=OSA.distance, score_cutoff=limit
         )
         if hit is None:
             return None
-        return self._lex.fuzzy_concepts[hit[2]]
+        return (self._lex.fuzzy_exact_concepts if accented else self._lex.fuzzy_concepts)[hit[2]]
 
     def _resolve_uncached(self, word: str) -> frozenset[str]:
         return self._direct(word) or self._split(word) or self._fuzzy(word) or frozenset()

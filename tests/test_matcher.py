@@ -99,6 +99,12 @@ def test_missing_or_odd_diacritics_still_match(matcher, question, topic):
     assert matcher.match(question).topic == topic
 
 
+@pytest.mark.parametrize("question", ["nästa", "nästa steg är oklart, vad betyder Redigera?", "klart"])
+def test_a_swedish_word_is_not_read_as_an_english_term_one_letter_away(matcher, question):
+    # folded "nasta" is one letter from "nasty" (rude); typed with ä it is not a typo of it
+    assert matcher.match(question).topic is None
+
+
 def test_accented_words_are_not_confused_with_their_folded_twins(matcher):
     # "väl" (well) must not be read as "val" (election)
     assert "election" not in matcher.match("jag har väl koll").concepts
