@@ -1,12 +1,28 @@
-"""Announcements from inside Teams and on a schedule: the bot-side glue of `announcements/`.
+"""The bot's side of announcements: admin chat commands and the scheduler, wired to Teams.
 
-Filled in once the announcement engine lands; until then admins use the command line.
+`announcements/` is plain Python; this module adapts it to a turn: "utskick förhandsvisa" /
+"utskick skicka" typed in a personal chat, the confirm card's button, and the summary posted back
+to the admin (proactively, with `continue_conversation`) when a background send ends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
+
+from botbuilder.core import TurnContext
+
+from announcements.admin import (
+    handle_admin_command,
+    handle_admin_submit,
+    is_admin_submit,
+    parse_admin_command,
+    summary_message,
+)
+from announcements.schedule import run_scheduler
+from announcements.service import AnnouncementService
+from handler import to_activity
 
 __all__ = ["AnnouncementAdmin"]
 
@@ -16,17 +32,45 @@ log = logging.getLogger(__name__)
 class AnnouncementAdmin:
     """Admin chat commands ("utskick förhandsvisa", "utskick skicka") and the scheduler task."""
 
-    def __init__(self, *, settings: Any, storage: Any, knowledge: Any, registry: Any):
-        self.settings = settings
-        self.storage = storage
-        self.knowledge = knowledge
-        self.registry = registry
+    def __init__(self, service: AnnouncementService, *, app_id: str, poll_seconds: float = 30.0):
+        self.service = service
+        self.app_id = app_id
+        self.poll_seconds = poll_seconds
 
-    async def handle(self, turn_context: Any, text: str, value: Any) -> bool:
-        return False
+    async def handle(self, turn_context: TurnContext, text: str, value: Any) -> bool:
+        """Handle the turn if it is an announcement command; True when it was."""
+        activity = turn_context.activity
+        aad_id = activity.from_property.aad_object_id if activity.from_property else None
+        scope = (activity.conversation.conversation_type if activity.conversation else None) or "personal"
+        if value is not None:
+            if not is_admin_submit(value):
+                return False
+            reference = TurnContext.get_conversation_reference(activity)
+            adapter = turn_context.adapter
 
-    async def start_background(self) -> Any:
-        return None
+            async def on_done(result: Any) -> None:
+                async def post(context: TurnContext) -> None:
+                    await context.send_activity(to_activity(summary_message(result)))
 
-    async def stop_background(self, background: Any) -> None:
-        return None
+                try:
+                    await adapter.continue_conversation(reference, post, self.app_id)
+                except Exception:  # noqa: BLE001 - the send itself is done; the ledger has it
+                    log.exception("could not tell the admin that the announcement finished")
+
+            reply = await handle_admin_submit(value, aad_id, self.service, on_done, conversation_type=scope)
+        else:
+            command = parse_admin_command(text)
+            if command is None:
+                return False
+            reply = await handle_admin_command(command, aad_id, self.service, conversation_type=scope)
+        await turn_context.send_activity(to_activity(reply.message))
+        return True
+
+    async def start_background(self) -> asyncio.Event:
+        stop = asyncio.Event()
+        self.service.track(asyncio.create_task(run_scheduler(self.service, stop, poll_seconds=self.poll_seconds)))
+        return stop
+
+    async def stop_background(self, stop: asyncio.Event) -> None:
+        stop.set()
+        await self.service.close()

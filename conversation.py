@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 
 from cards.answer import render_answer
 from cards.guide import render_guide_replies
-from cards.message import OutgoingMessage
+from cards.message import OutgoingMessage, adaptive_card, text_block
 from dialogs import (
     DEFAULT_EXPIRY,
     GuideCommand,
@@ -145,6 +145,8 @@ class Conversation:
             if guide is not None:  # "hur slår jag på tvåfaktor på Facebook?" starts the guide
                 state.pending = None
                 return self._guide(turn, state, guide_state, GuideCommand(action="start", guide=guide.id))
+        if command is not None and match.topic is None:
+            return self._no_guide_running(turn, state, guide_state)
         answer = self.composer.compose(match, turn.now.date())
         return self._reply(turn, state, guide_state, answer, question=text)
 
@@ -174,6 +176,19 @@ class Conversation:
             "Skriv din fråga, eller \"hjälp\" för att se vad jag kan."
         )
         return self._finish(turn, state, guide_state, [message], remind=True)
+
+    def _no_guide_running(self, turn: TurnInput, state: UserState, guide_state) -> TurnResult:
+        """A guide word ("nästa", "avbryt") with no guide running: say so, offer to start one."""
+        if guide_state is not None:  # paused: the resume offer says it best
+            return self._finish(turn, state, guide_state, [OutgoingMessage(
+                text="Guiden är pausad just nu.")], remind=True)
+        guide = self.kb.guides[0]
+        text = (f"Du har ingen guide igång just nu. Vill du gå igenom {guide.title} steg för steg? "
+                "Skriv \"starta guiden\" eller tryck på knappen.")
+        card = adaptive_card([text_block(text)], [
+            {"type": "Action.Submit", "title": "Starta guiden",
+             "data": {"cmd": "guide", "action": "start", "guide": guide.id}}])
+        return TurnResult(state=state, messages=[OutgoingMessage(text=text, card=card)])
 
     def _empty(self, turn: TurnInput, state: UserState, guide_state) -> TurnResult:
         message = OutgoingMessage(

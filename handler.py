@@ -211,6 +211,9 @@ class KanalvaktenBot(TeamsActivityHandler):
         if any(m.id == bot_id for m in teams_members_removed):
             await self._forget(turn_context, "bot removed")
 
+    async def on_teams_team_deleted(self, team_info, turn_context: TurnContext) -> None:
+        await self._forget(turn_context, "team deleted")
+
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext):
         # Non-Teams channels (the Bot Framework Emulator): same rule, the bot itself was added.
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None

@@ -19,6 +19,7 @@ from botbuilder.schema import Activity
 
 from announcement_admin import AnnouncementAdmin
 from announcements.registry import ConversationRegistry
+from announcements.service import AnnouncementService
 from config import Settings, to_botbuilder_config
 from conversation import Conversation
 from handler import KanalvaktenBot, on_turn_error
@@ -118,7 +119,7 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
     storage = storage or create_storage(settings.storage_url)
 
     registry = ConversationRegistry(storage, announce_channel_id=settings.announce_channel_id)
-    admin = AnnouncementAdmin(settings=settings, storage=storage, knowledge=kb, registry=registry)
+    admin = AnnouncementAdmin(AnnouncementService(storage, settings), app_id=settings.app_id)
     bot = KanalvaktenBot(conversation, storage, allowed_tenants=settings.allowed_tenants,
                          registry=registry, admin_hook=admin.handle, clock=clock)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(to_botbuilder_config(settings)))
