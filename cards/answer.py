@@ -10,7 +10,8 @@ __all__ = ["render_answer", "answer_text"]
 
 def answer_text(answer: Answer) -> str:
     """The plain-text form: what a client without cards, a notification or `knowledge ask` shows."""
-    lines = [f"**{answer.title}**", "", answer.text]
+    # A clarifying question is its own title: say it once.
+    lines = [answer.text] if answer.text.startswith(answer.title) else [f"**{answer.title}**", "", answer.text]
     if answer.links:
         lines.append("")
         lines.extend(f"- {link.label}: {link.url}" for link in answer.links)
@@ -23,7 +24,8 @@ def answer_text(answer: Answer) -> str:
 
 def render_answer(answer: Answer) -> OutgoingMessage:
     body = [text_block(answer.title, size="Medium", weight="Bolder")]
-    body.extend(text_block(paragraph) for paragraph in answer.text.split("\n\n") if paragraph.strip())
+    text = answer.text[len(answer.title):].strip() if answer.text.startswith(answer.title) else answer.text
+    body.extend(text_block(paragraph) for paragraph in text.split("\n\n") if paragraph.strip())
     actions = [open_url_action(link.label, str(link.url)) for link in answer.links]
     actions += [
         {"type": "Action.Submit", "title": f.label, "data": f.data} for f in answer.followups
