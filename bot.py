@@ -2,6 +2,7 @@
 
 - `python bot.py` serves `POST /api/messages` and `GET /healthz` on HOST:PORT.
 - `python bot.py announce preview|send --yes|status|schedule --at ...` runs the announcement.
+- `python bot.py report [--since DATE] [--format csv]` / `report --purge`: statistics, retention.
 """
 
 from __future__ import annotations
@@ -36,8 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         from announcements.cli import main as announce_main
 
         return asyncio.run(announce_main(argv[1:], settings))
+    if argv and argv[0] == "report":
+        from report_cli import main as report_main
+
+        return asyncio.run(report_main(argv[1:], settings))
     if argv and argv[0] not in ("serve",):
-        print(f"unknown command {argv[0]!r}; use: python bot.py [serve] | announce ...", file=sys.stderr)
+        print(f"unknown command {argv[0]!r}; use: python bot.py [serve] | announce ... | report ...", file=sys.stderr)
         return 2
 
     from aiohttp import web

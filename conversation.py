@@ -89,6 +89,8 @@ class UserState(BaseModel):
     """The stored GuideState (dialogs.state), or None."""
     pending: Pending | None = None
     """The clarification waiting for an answer."""
+    touched_at: dt.datetime | None = None
+    """Last turn of this user here; retention deletes the state when it gets old."""
 
 
 class TurnResult(BaseModel):
@@ -104,6 +106,10 @@ class TurnResult(BaseModel):
     """The knowledge base had no answer (candidates for handing to people)."""
     handoff: HandoffRequest | None = None
     """A question to hand to people now."""
+    platform: str | None = None
+    """Platform the answer was about."""
+    outcome: Literal["answered", "asked_back", "unanswered", "guide", "other"] = "other"
+    """What kind of turn this was, for the anonymous question log."""
 
 
 class Conversation:
@@ -121,7 +127,7 @@ class Conversation:
     def handle(self, turn: TurnInput, state: UserState) -> TurnResult:
         guide_state = load_state(state.guide, turn.now, self.guide_expiry)
         pending = state.pending if state.pending and turn.now - state.pending.asked_at < PENDING_TTL else None
-        state = UserState(guide=dump_state(guide_state), pending=pending)
+        state = UserState(guide=dump_state(guide_state), pending=pending, touched_at=turn.now)
 
         if turn.value is not None:
             return self._submit(turn, state, guide_state)
@@ -205,7 +211,8 @@ class Conversation:
         new_state, replies = step(guide_state, command, guide, turn.now)
         state.guide = dump_state(new_state)
         messages = render_guide_replies(replies, self.kb)
-        return TurnResult(state=state, messages=self._scoped(turn, messages), topic="enable_2fa")
+        return TurnResult(state=state, messages=self._scoped(turn, messages), topic="enable_2fa",
+                          platform=guide.platform, outcome="guide")
 
     def _answer_topic(self, turn: TurnInput, state: UserState, guide_state, topic: str,
                       platform: str | None) -> TurnResult:
@@ -244,6 +251,9 @@ class Conversation:
                 answer = answer.model_copy(update={"text": answer.text + "\n\n" + _HANDED_OFF})
         result = self._finish(turn, state, guide_state, [render_answer(answer)], remind=True)
         result.topic = answer.topic
+        result.platform = answer.platform
+        result.outcome = {"out_of_scope": "unanswered", "clarify_platform": "asked_back",
+                          "did_you_mean": "asked_back"}.get(answer.kind, "answered")
         result.unanswered = answer.kind == "out_of_scope"
         result.handoff = handoff
         return result

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 from cards.message import CARD_CONTENT_TYPE, OutgoingMessage, adaptive_card, submit_action, text_block
 from conversation import Conversation, TurnInput, UserState
 from handoff import HandoffRequest, expert_message
+from question_log import QuestionEvent, record_question
 
 __all__ = ["KanalvaktenBot", "to_activity", "conversation_scope", "welcome_message", "on_turn_error"]
 
@@ -112,6 +113,7 @@ class KanalvaktenBot(TeamsActivityHandler):
                  registry: Any = None, admin_hook: AdminHook | None = None,
                  clock: Callable[[], dt.datetime] | None = None):
         self.conversation = conversation
+        self.storage = storage
         self.handoff = conversation.handoff
         self.user_state = PrivateConversationState(storage)
         self.conversation_state = ConversationState(storage)
@@ -157,11 +159,20 @@ class KanalvaktenBot(TeamsActivityHandler):
         turn = TurnInput(text=text, value=activity.value, scope=scope, now=self.clock())
         result = self.conversation.handle(turn, state)
         await self._user.set(turn_context, result.state.model_dump(mode="json"))
-        log.info("answered scope=%s topic=%s unanswered=%s", scope, result.topic, result.unanswered)
+        log.info("answered scope=%s topic=%s outcome=%s", scope, result.topic, result.outcome)
         for message in result.messages:
             await turn_context.send_activity(to_activity(message))
+        if result.outcome != "other":
+            await self._log_question(QuestionEvent(at=turn.now, topic=result.topic, scope=scope, outcome=result.outcome,
+                                                   platform=result.platform))
         if result.handoff is not None:
             await self._hand_off(turn_context, result.handoff)
+
+    async def _log_question(self, event: QuestionEvent) -> None:
+        try:
+            await record_question(self.storage, event)
+        except Exception:  # noqa: BLE001 - statistics must never cost the user an answer
+            log.exception("could not log the question event")
 
     # ------------------------------------------------------------------ hand-off to people
     async def _hand_off(self, turn_context: TurnContext, request: HandoffRequest) -> None:

@@ -8,6 +8,7 @@ answers a missing Content-Type or a body that is not JSON with a 500 and a stack
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -25,6 +26,7 @@ from conversation import Conversation
 from handler import KanalvaktenBot, on_turn_error
 from handoff import HandoffTarget
 from knowledge.loader import load_knowledge_base
+from retention import purge
 from knowledge.matcher import Matcher
 from knowledge.models import KnowledgeBase
 from knowledge.runtime import composer_for
@@ -116,6 +118,7 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
         guide_expiry=dt.timedelta(days=settings.guide_expiry_days),
         handoff=HandoffTarget(channel_id=settings.experts_channel_id, expert_ids=settings.expert_aad_ids),
     )
+    owns_storage = storage is None  # a storage handed in (tests) is the caller's to close
     storage = storage or create_storage(settings.storage_url)
 
     registry = ConversationRegistry(storage, announce_channel_id=settings.announce_channel_id)
@@ -134,11 +137,25 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
 
+    now = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    async def daily_retention() -> None:
+        while True:
+            try:
+                await purge(storage, now(), settings.retention_days)
+            except Exception:  # noqa: BLE001 - retry tomorrow; the bot keeps serving
+                log.exception("retention purge failed")
+            await asyncio.sleep(24 * 3600)
+
     async def resources(app: web.Application) -> AsyncIterator[None]:
         background = await admin.start_background()
+        retention = asyncio.create_task(daily_retention())
         yield
+        retention.cancel()
+        await asyncio.gather(retention, return_exceptions=True)
         await admin.stop_background(background)
-        await app[STORAGE].close()
+        if owns_storage:
+            await app[STORAGE].close()
 
     app.cleanup_ctx.append(resources)
     return app

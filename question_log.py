@@ -1,0 +1,79 @@
+"""What people ask about, without who asked or what they wrote: topic statistics for the city.
+
+One event per answered turn: when, the topic (or none), the platform, the kind of conversation and
+the outcome. No user id, no conversation id, no question text, so the log holds no personal data;
+it is still pruned after `RETENTION_DAYS` like everything else (`retention.py`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from collections import Counter
+from typing import Literal
+
+from pydantic import BaseModel
+
+from storage import KeyedStorage
+
+__all__ = ["QUESTION_PREFIX", "QuestionEvent", "record_question", "question_events", "report_rows", "render_report"]
+
+QUESTION_PREFIX = "questions/"
+"""Storage keys: questions/<ISO time>/<random>, so a prefix scan returns them in time order."""
+
+Outcome = Literal["answered", "asked_back", "unanswered", "guide"]
+
+
+class QuestionEvent(BaseModel):
+    """One turn, anonymous."""
+
+    at: dt.datetime
+    """When (UTC)."""
+    topic: str | None
+    """Topic answered, or None when out of scope or asking back."""
+    platform: str | None = None
+    """Platform the answer was about."""
+    scope: str
+    """personal, groupChat or channel."""
+    outcome: Outcome
+    """What the bot did."""
+
+
+async def record_question(storage: KeyedStorage, event: QuestionEvent) -> None:
+    key = f"{QUESTION_PREFIX}{event.at.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}/{uuid.uuid4().hex[:8]}"
+    await storage.write({key: event.model_dump(mode="json")})
+
+
+async def question_events(storage: KeyedStorage, since: dt.date | None = None) -> dict[str, QuestionEvent]:
+    keys = await storage.keys(QUESTION_PREFIX)
+    if since is not None:
+        floor = f"{QUESTION_PREFIX}{since.isoformat()}"
+        keys = [k for k in keys if k >= floor]
+    stored = await storage.read(keys) if keys else {}
+    events = {}
+    for key, value in stored.items():
+        value = {k: v for k, v in dict(value).items() if k != "e_tag"}
+        events[key] = QuestionEvent.model_validate(value)
+    return events
+
+
+def report_rows(events: list[QuestionEvent]) -> list[tuple[str, str, int]]:
+    """(topic, outcome, count), most asked first; out of scope counted as topic "(utanför)"."""
+    counts = Counter((e.topic or "(utanför)", e.outcome) for e in events)
+    return [(topic, outcome, n) for (topic, outcome), n in counts.most_common()]
+
+
+def render_report(events: list[QuestionEvent], fmt: str = "text") -> str:
+    rows = report_rows(events)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["topic", "outcome", "count"])
+        writer.writerows(rows)
+        return out.getvalue()
+    lines = [f"{'topic':<22} {'outcome':<11} {'count':>6}"]
+    lines += [f"{topic:<22} {outcome:<11} {n:>6}" for topic, outcome, n in rows]
+    lines.append(f"{'total':<34} {len(events):>6}")
+    return "\n".join(lines)
