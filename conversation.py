@@ -137,6 +137,9 @@ class Conversation:
 
         command = parse_text(text)
         if command is not None and accepts_typed(guide_state, command):
+            wanted = self._platform_without_guide(command)
+            if wanted is not None:  # "starta guiden för Instagram": no such guide, give its answer
+                return self._answer_topic(turn, state, guide_state, "enable_2fa", wanted)
             return self._guide(turn, state, guide_state, command)
 
         if pending is not None:
@@ -151,7 +154,7 @@ class Conversation:
             if guide is not None:  # "hur slår jag på tvåfaktor på Facebook?" starts the guide
                 state.pending = None
                 return self._guide(turn, state, guide_state, GuideCommand(action="start", guide=guide.id))
-        if command is not None and match.topic is None:
+        if command is not None and match.topic is None and self.kb.guides:
             return self._no_guide_running(turn, state, guide_state)
         answer = self.composer.compose(match, turn.now.date())
         return self._reply(turn, state, guide_state, answer, question=text)
@@ -269,6 +272,12 @@ class Conversation:
         return TurnResult(state=state, messages=self._scoped(turn, messages))
 
     # ------------------------------------------------------------------ helpers
+    def _platform_without_guide(self, command: GuideCommand) -> str | None:
+        if command.action not in ("start", "restart") or not command.target:
+            return None
+        platform = self.matcher.match(command.target).platform
+        return platform if platform and self.kb.guide_for(platform) is None else None
+
     def _pick(self, pending: Pending, text: str) -> PendingOption | None:
         """A typed answer to a clarifying question: a number, a platform, or an option's label."""
         words = normalise(text).split()

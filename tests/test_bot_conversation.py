@@ -210,3 +210,9 @@ async def test_without_a_channel_the_experts_are_mentioned_in_the_thread(fake_co
         assert "Brådskande" in mention["text"]
     finally:
         await running.stop()
+
+
+async def test_asking_for_a_guide_that_does_not_exist_gives_that_platforms_answer(bot, teams):
+    replies = await bot.send(teams.message("starta guiden för instagram"))
+    assert PLATFORM_LINKS["instagram"] in replies[0]["text"]
+    assert "Steg 1 av 11" not in replies[0]["text"]
