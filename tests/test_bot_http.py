@@ -32,3 +32,18 @@ async def test_malformed_requests_get_a_4xx_and_the_server_keeps_serving(bot, te
 async def test_a_huge_message_text_is_answered_not_crashed(bot, teams):
     replies = await bot.send(teams.message("tvåfaktor instagram " * 2500))
     assert replies
+
+
+async def test_with_an_app_id_a_request_without_a_valid_token_is_refused(fake_connector, teams):
+    from tests.bot_harness import RunningBot, test_settings
+
+    settings = test_settings(MicrosoftAppId="00000000-1111-2222-3333-444444444444", MicrosoftAppPassword="x",
+                             MicrosoftAppType="SingleTenant", MicrosoftAppTenantId="5f0c3a2e-8b7d-4c1a-9e6f-2d4b8a7c1e90")
+    running = await RunningBot(fake_connector, settings).start()
+    try:
+        status, text = await running.post(teams.message("hej"))
+        assert status == 401
+        assert "Traceback" not in text
+        assert fake_connector.sent() == []
+    finally:
+        await running.stop()
