@@ -103,7 +103,7 @@ def strip_bot_mention(activity: Activity) -> str:
     text = activity.text or ""
     for mention in _bot_mentions(activity):
         text = text.replace(mention, " ")
-    return _AT_TAG.sub(" ", text) if "<at>" in text and not _bot_mentions(activity) else text
+    return _AT_TAG.sub(" ", text)  # other people's mentions stay as plain names
 
 
 class KanalvaktenBot(TeamsActivityHandler):
