@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     terms_url: str = Field("https://goteborg.se/wps/portal/om-webbplatsen", alias="TERMS_URL")
     """Terms of use linked from the Teams manifest."""
 
+    knowledge_dir: str = Field("", alias="KNOWLEDGE_DIR")
+    """Folder of the knowledge base's YAML files; empty: the shipped knowledge/data."""
+
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     """Python logging level."""
 

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 from aiohttp import web
@@ -111,7 +112,7 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
                knowledge: KnowledgeBase | None = None,
                clock: Any = None) -> web.Application:
     """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base."""
-    kb = knowledge or load_knowledge_base()
+    kb = knowledge or load_knowledge_base(Path(settings.knowledge_dir) if settings.knowledge_dir else None)
     matcher = Matcher(kb)
     conversation = Conversation(
         kb, matcher, composer_for(kb, settings),

@@ -96,3 +96,15 @@ def test_a_guide_with_steps_out_of_order_is_refused(data_copy):
         load_knowledge_base(data_copy)
     assert "numbered 1..11" in str(excinfo.value)
     assert str(path) in str(excinfo.value)
+
+
+def test_the_bot_refuses_to_start_on_a_broken_knowledge_base(data_copy):
+    _replace(data_copy / "platforms.yaml", "help_url: https://www.linkedin.com/help/linkedin/answer/544",
+             "help_url: not-a-url")
+    result = subprocess.run(
+        [sys.executable, "bot.py"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "KNOWLEDGE_DIR": str(data_copy), "STORAGE_URL": "memory://", "PORT": "0"},
+    )
+    assert result.returncode == 1
+    assert f"{data_copy / 'platforms.yaml'}:" in result.stderr
+    assert "help_url" in result.stderr and "Traceback" not in result.stderr
