@@ -7,14 +7,15 @@ sends what `conversation.Conversation` returns. What to answer is decided elsewh
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
+import weakref
 import logging
 import re
 from typing import Any, Awaitable, Callable
 
 from botbuilder.core import (
-    ConversationState,
     MessageFactory,
     PrivateConversationState,
     TurnContext,
@@ -37,6 +38,7 @@ from cards.message import CARD_CONTENT_TYPE, OutgoingMessage, adaptive_card, sub
 from conversation import Conversation, TurnInput, UserState
 from handoff import HandoffRequest, expert_message
 from question_log import QuestionEvent, record_question
+from storage import ETagConflictError
 
 __all__ = ["KanalvaktenBot", "to_activity", "conversation_scope", "welcome_message", "on_turn_error"]
 
@@ -116,9 +118,11 @@ class KanalvaktenBot(TeamsActivityHandler):
         self.storage = storage
         self.handoff = conversation.handoff
         self.user_state = PrivateConversationState(storage)
-        self.conversation_state = ConversationState(storage)
         self._user = self.user_state.create_property("kanalvakten")
-        self._greeted = self.conversation_state.create_property("greeted")
+        # One turn at a time per (conversation, user) and per conversation for the greeting: Teams
+        # sends conversationUpdate and installationUpdate together, and a double click sends two
+        # submits; without this both turns read the same state and the second save conflicts.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.allowed_tenants = set(allowed_tenants or [])
         self.registry = registry
         self.admin_hook = admin_hook
@@ -131,10 +135,24 @@ class KanalvaktenBot(TeamsActivityHandler):
         if self.allowed_tenants and tenant not in self.allowed_tenants:
             log.warning("ignoring %s activity from a tenant that is not allowed", activity.type)
             return
-        await super().on_turn(turn_context)
-        # State is saved once per turn, after the answer was sent.
-        await self.user_state.save_changes(turn_context)
-        await self.conversation_state.save_changes(turn_context)
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        user_id = activity.from_property.id if activity.from_property else ""
+        lock = self._lock(f"turn/{conversation_id}/{user_id}")
+        async with lock:
+            await super().on_turn(turn_context)
+            # State is saved once per turn, after the answer was sent.
+            try:
+                await self.user_state.save_changes(turn_context)
+            except ETagConflictError:
+                # Another process answered this user at the same moment; its state wins.
+                log.warning("user state changed by a concurrent turn; this turn's changes are dropped")
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -232,10 +250,14 @@ class KanalvaktenBot(TeamsActivityHandler):
             await self._welcome(turn_context)
 
     async def _welcome(self, turn_context: TurnContext) -> None:
-        """Greet once per conversation: Teams sends both conversationUpdate and installationUpdate."""
-        if await self._greeted.get(turn_context, False):
-            return
-        await self._greeted.set(turn_context, True)
+        """Greet once per conversation: Teams sends both conversationUpdate and installationUpdate,
+        often at the same moment, so the flag is written before the greeting goes out."""
+        conversation_id = turn_context.activity.conversation.id
+        key = f"greeted/{conversation_id}"
+        async with self._lock(key):
+            if (await self.storage.read([key])).get(key):
+                return
+            await self.storage.write({key: {"at": self.clock().isoformat()}})
         scope = conversation_scope(turn_context.activity)
         await turn_context.send_activity(to_activity(welcome_message(scope)))
 

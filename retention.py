@@ -82,6 +82,13 @@ async def purge(storage: KeyedStorage, now: dt.datetime, retention_days: int) ->
     await _delete_in_batches(storage, old_events)
     result.question_events = len(old_events)
 
+    greeted = await storage.keys("greeted/")
+    stale_greetings = []
+    for start in range(0, len(greeted), _BATCH):
+        batch = await storage.read(greeted[start : start + _BATCH])
+        stale_greetings += [k for k, v in batch.items() if (_parse(dict(v).get("at")) or cutoff) < cutoff]
+    await _delete_in_batches(storage, stale_greetings)
+
     registry_keys = await storage.keys(_REGISTRY_PREFIX)
     gone = []
     for start in range(0, len(registry_keys), _BATCH):

@@ -216,3 +216,26 @@ async def test_asking_for_a_guide_that_does_not_exist_gives_that_platforms_answe
     replies = await bot.send(teams.message("starta guiden för instagram"))
     assert PLATFORM_LINKS["instagram"] in replies[0]["text"]
     assert "Steg 1 av 11" not in replies[0]["text"]
+
+
+async def test_install_events_arriving_together_greet_once(bot, teams):
+    import asyncio
+
+    before = len(bot.connector.sent())
+    results = await asyncio.gather(
+        bot.post(teams.installation_update("add")),
+        bot.post(teams.conversation_update(members_added=[BOT_ID])),
+    )
+    assert all(status in (200, 201) for status, _ in results)
+    assert len([r for r in bot.connector.sent()[before:] if r.is_message]) == 1
+
+
+async def test_a_double_click_moves_the_guide_one_step_each_without_an_error(bot, teams):
+    import asyncio
+
+    await bot.send(teams.message("starta guiden"))
+    before = len(bot.connector.sent())
+    await asyncio.gather(bot.post(teams.message("nästa")), bot.post(teams.message("nästa")))
+    texts = [r.activity["text"] for r in bot.connector.sent()[before:] if r.is_message]
+    assert not any("något gick fel" in t for t in texts)
+    assert sum("Steg 2 av 11" in t for t in texts) == 1 and sum("Steg 3 av 11" in t for t in texts) == 1
