@@ -32,7 +32,7 @@ from dialogs import (
 )
 from handoff import MAX_QUESTION, HandoffRequest, HandoffTarget
 from knowledge.answers import Answer, Composer, FollowUp
-from knowledge.matcher import Matcher
+from knowledge.matcher import Match, Matcher
 from knowledge.models import PLATFORM_IDS, TOPIC_IDS, KnowledgeBase
 from knowledge.text import fold, normalise
 
@@ -142,20 +142,23 @@ class Conversation:
                 return self._answer_topic(turn, state, guide_state, "enable_2fa", wanted)
             return self._guide(turn, state, guide_state, command)
 
+        match = self.matcher.match(text)
         if pending is not None:
-            picked = self._pick(pending, text)
+            picked = self._pick(pending, text, match)
             if picked is not None:
                 state.pending = None
                 return self._answer_topic(turn, state, guide_state, picked.topic, picked.platform)
 
-        match = self.matcher.match(text)
+        if guide_state is not None and guide_state.is_active and match.topic in (None, "capabilities"):
+            # "jag hittar inte pilen", "det funkar inte", "hjälp": stuck on the step, most likely
+            return self._guide(turn, state, guide_state, GuideCommand(action="stuck", guide=guide_state.guide_id))
         if match.topic == "enable_2fa" and match.platforms == ["facebook"]:
             guide = self.kb.guide_for("facebook")
             if guide is not None:  # "hur slår jag på tvåfaktor på Facebook?" starts the guide
                 state.pending = None
                 return self._guide(turn, state, guide_state, GuideCommand(action="start", guide=guide.id))
         if command is not None and match.topic is None and self.kb.guides:
-            return self._no_guide_running(turn, state, guide_state)
+            return self._no_guide_running(turn, state, guide_state, command)
         answer = self.composer.compose(match, turn.now.date())
         return self._reply(turn, state, guide_state, answer, question=text)
 
@@ -186,11 +189,15 @@ class Conversation:
         )
         return self._finish(turn, state, guide_state, [message], remind=True)
 
-    def _no_guide_running(self, turn: TurnInput, state: UserState, guide_state) -> TurnResult:
+    def _no_guide_running(self, turn: TurnInput, state: UserState, guide_state,
+                          command: GuideCommand) -> TurnResult:
         """A guide word ("nästa", "avbryt") with no guide running: say so, offer to start one."""
         if guide_state is not None:  # paused: the resume offer says it best
             return self._finish(turn, state, guide_state, [OutgoingMessage(
                 text="Guiden är pausad just nu.")], remind=True)
+        if command.action == "next":  # "ok", "klar" after an answer: an acknowledgement
+            return TurnResult(state=state, messages=[OutgoingMessage(
+                text="Okej! Säg till om du undrar något mer om säkerheten i era kanaler.")])
         guide = self.kb.guides[0]
         text = (f"Du har ingen guide igång just nu. Vill du gå igenom {guide.title} steg för steg? "
                 "Skriv \"starta guiden\" eller tryck på knappen.")
@@ -214,8 +221,9 @@ class Conversation:
         new_state, replies = step(guide_state, command, guide, turn.now)
         state.guide = dump_state(new_state)
         messages = render_guide_replies(replies, self.kb)
+        started = isinstance(command, GuideCommand) and command.action in ("start", "restart")
         return TurnResult(state=state, messages=self._scoped(turn, messages), topic="enable_2fa",
-                          platform=guide.platform, outcome="guide")
+                          platform=guide.platform, outcome="guide" if started else "other")
 
     def _answer_topic(self, turn: TurnInput, state: UserState, guide_state, topic: str,
                       platform: str | None) -> TurnResult:
@@ -253,7 +261,7 @@ class Conversation:
                 handoff = HandoffRequest(question=question[:MAX_QUESTION], reason=reason, scope=turn.scope)
                 answer = answer.model_copy(update={"text": answer.text + "\n\n" + _HANDED_OFF})
         result = self._finish(turn, state, guide_state, [render_answer(answer)], remind=True)
-        result.topic = answer.topic
+        result.topic = "enable_2fa" if answer.kind == "clarify_platform" else answer.topic
         result.platform = answer.platform
         result.outcome = {"out_of_scope": "unanswered", "clarify_platform": "asked_back",
                           "did_you_mean": "asked_back"}.get(answer.kind, "answered")
@@ -278,19 +286,19 @@ class Conversation:
         platform = self.matcher.match(command.target).platform
         return platform if platform and self.kb.guide_for(platform) is None else None
 
-    def _pick(self, pending: Pending, text: str) -> PendingOption | None:
-        """A typed answer to a clarifying question: a number, a platform, or an option's label."""
+    def _pick(self, pending: Pending, text: str, match: Match) -> PendingOption | None:
+        """A typed answer to a clarifying question: a number, "alla", a platform or an option's
+        label. A message that is a question of its own ("vårt instagram är kapat") is not one."""
         words = normalise(text).split()
-        if len(words) > 6:
-            return None  # a new question, not an answer
+        if len(words) > 6 or match.topic not in (None, "enable_2fa", *[o.topic for o in pending.options]):
+            return None
         if len(words) == 1 and words[0].isdigit():
             index = int(words[0]) - 1
             return pending.options[index] if 0 <= index < len(pending.options) else None
         if pending.kind == "platform":
             if fold(" ".join(words)) in {"alla", "alla kanaler", "all", "samtliga", "allihop"}:
                 return next((o for o in pending.options if o.platform == "all"), None)
-            match = self.matcher.match(text)
-            if match.platform:
+            if match.platform and match.topic in (None, "enable_2fa"):
                 return next((o for o in pending.options if o.platform == match.platform), None)
             return None
         labels = [fold(normalise(o.label)) for o in pending.options]

@@ -14,7 +14,7 @@ def answer_text(answer: Answer) -> str:
     lines = [answer.text] if answer.text.startswith(answer.title) else [f"**{answer.title}**", "", answer.text]
     if answer.links:
         lines.append("")
-        lines.extend(f"- {link.label}: {link.url}" for link in answer.links)
+        lines.extend(f"- {link.label} – {link.url}" for link in answer.links)
     if answer.followups:
         lines.append("")
         choices = ", ".join(f'"{f.label}"' for f in answer.followups)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from knowledge.matcher import Match
-from knowledge.models import Election, KnowledgeBase, Link
+from knowledge.models import Election, Guide, KnowledgeBase, Link
 
 __all__ = ["Answer", "FollowUp", "Composer", "election_when", "ask_command"]
 
@@ -99,6 +99,10 @@ class Composer:
         if match.topic == "enable_2fa":
             if match.platforms:
                 return self.enable_2fa(match.platforms)
+            if "all_platforms" in match.concepts:
+                return self.topic("enable_2fa", today=today)
+            if "other_platform" in match.concepts:
+                return self.other_platform()
             return self.clarify_platform()
         return self.topic(match.topic, today=today, platforms=match.platforms)
 
@@ -115,8 +119,10 @@ class Composer:
             chosen = platforms or [p.id for p in self.kb.platforms]
             links = [self._help_link(p, hijack=True) for p in chosen]
         followups = [FollowUp(label=self.kb.topic(r).title, data=ask_command(r)) for r in topic.related]
-        if topic_id in {"enable_2fa", "recovery_codes"}:
+        if topic_id in {"enable_2fa", "recovery_codes"} and self.kb.guides:
             followups.insert(0, self._guide_followup())
+        # Teams shows six actions: the links first, then as many follow-ups as fit.
+        followups = followups[: max(1, min(4, 6 - len(links)))]
         return Answer(
             kind="smalltalk" if topic.smalltalk else "answer",
             topic=topic_id,
@@ -124,7 +130,7 @@ class Composer:
             title=topic.title,
             text=self._fill(topic.answer, today),
             links=links,
-            followups=followups[:4],
+            followups=followups,
             handoff=topic.handoff,
         )
 
@@ -132,8 +138,9 @@ class Composer:
         chosen = [self.kb.platform(p) for p in dict.fromkeys(platforms)]
         names = " och ".join(p.name for p in chosen) if len(chosen) <= 2 else ", ".join(p.name for p in chosen)
         followups: list[FollowUp] = []
-        if any(self.kb.guide_for(p.id) for p in chosen):
-            followups.append(self._guide_followup())
+        guide = next((g for g in (self.kb.guide_for(p.id) for p in chosen) if g), None)
+        if guide is not None:
+            followups.append(self._guide_followup(guide))
         followups.append(FollowUp(label="Vad är tvåfaktorsinloggning?", data=ask_command("what_is_2fa")))
         followups.append(FollowUp(label="Återställningskoder", data=ask_command("recovery_codes")))
         return Answer(
@@ -188,13 +195,28 @@ class Composer:
         )
 
     # -------------------------------------------------------------- helpers
-    def _guide_followup(self) -> FollowUp:
-        return FollowUp(label="Starta Facebook-guiden", data={"cmd": "guide", "action": "start", "guide": "facebook_2fa"})
+    def _guide_followup(self, guide: Guide | None = None) -> FollowUp:
+        guide = guide or self.kb.guides[0]
+        name = self.kb.platform(guide.platform).name
+        return FollowUp(label=f"Starta {name}-guiden", data={"cmd": "guide", "action": "start", "guide": guide.id})
 
     def _help_link(self, platform_id: str, hijack: bool = False) -> Link:
+        """The guide's link for the platform: its 2FA help page (also where to secure the account)."""
         platform = self.kb.platform(platform_id)
-        label = f"{platform.name}: hjälp" if hijack else f"Tvåfaktor på {platform.name}"
+        label = f"{platform.name}s hjälp om inloggning" if hijack else f"Tvåfaktor på {platform.name}"
         return Link(label=label[:60], url=platform.help_url)
+
+    def other_platform(self) -> Answer:
+        names = ", ".join(p.name for p in self.kb.platforms[:-1]) + " och " + self.kb.platforms[-1].name
+        return Answer(
+            kind="answer",
+            topic="enable_2fa",
+            title="Den kanalen tar guiden inte upp",
+            text=(f"Stadens guide tar upp {names}. Andra kanaler har oftast också tvåfaktorsinloggning "
+                  "eller tvåstegsverifiering: leta i kontots säkerhetsinställningar eller i kanalens "
+                  "egen hjälp, och slå på det där också."),
+            links=[self._help_link(p.id) for p in self.kb.platforms],
+        )
 
     def _fill(self, text: str, today: dt.date) -> str:
         return text.format(

@@ -37,6 +37,10 @@ AMBIGUITY_MARGIN = 0.06
 MAX_TOKENS = 120
 """Words of a question that are read; the rest is ignored (bounded cost on huge input)."""
 
+PLATFORM_ONLY_SCORE = 0.55
+"""A question that names a platform and nothing else we do not know ("hur gör jag på Facebook?",
+"instagram") is about 2FA there: it is the only thing this bot does per platform."""
+
 _EVIDENCE_WEIGHT = 0.8
 _SIMILARITY_WEIGHT = 0.2
 _SMALLTALK_CAP = 0.62
@@ -55,6 +59,7 @@ _COMMON_WORDS = frozenset(
     the and that this with from your our their what when where which who why how does have
     should would could about into just also there here please thanks
     nästa steg stegen klar klart oklart betyder tillbaka avbryt upprepa fortsätt börja
+    hjälpa hjälper hjälpen snälla tack gärna lite just bara med vårt våran vår våra vi
     """.split()
 )
 
@@ -105,12 +110,19 @@ class _Lexicon:
     phrases: dict[str, list[_Term]] = field(default_factory=dict)
     """Multi-word terms indexed by their first (folded) word."""
     platform_words: set[str] = field(default_factory=set)
-    fuzzy_choices: list[str] = field(default_factory=list)
-    """Folded terms, for typo matching of words typed without å/ä/ö."""
-    fuzzy_concepts: list[frozenset[str]] = field(default_factory=list)
-    fuzzy_exact_choices: list[str] = field(default_factory=list)
-    """Terms as written, for words typed with å/ä/ö: "nästa" must not become "nasty"."""
-    fuzzy_exact_concepts: list[frozenset[str]] = field(default_factory=list)
+    fuzzy: dict[str, tuple[list[str], list[frozenset[str]]]] = field(default_factory=dict)
+    """First letter -> folded terms and their concepts, for words typed without å/ä/ö."""
+    fuzzy_exact: dict[str, tuple[list[str], list[frozenset[str]]]] = field(default_factory=dict)
+    """First letter -> terms as written, for words typed with å/ä/ö ("nästa" is not "nasty")."""
+
+
+def _by_initial(terms: dict[str, set[str]]) -> dict[str, tuple[list[str], list[frozenset[str]]]]:
+    table: dict[str, tuple[list[str], list[frozenset[str]]]] = {}
+    for term, concepts in terms.items():
+        words, tags = table.setdefault(term[0], ([], []))
+        words.append(term)
+        tags.append(frozenset(concepts))
+    return table
 
 
 def _has_accent(word: str) -> bool:
@@ -167,10 +179,8 @@ class Matcher:
         # Longest prefixes first so the most specific stem wins.
         lex.prefixes_exact.sort(key=lambda p: -len(p[0]))
         lex.prefixes_folded.sort(key=lambda p: -len(p[0]))
-        lex.fuzzy_choices = list(fuzzy)
-        lex.fuzzy_concepts = [frozenset(fuzzy[w]) for w in lex.fuzzy_choices]
-        lex.fuzzy_exact_choices = list(fuzzy_exact)
-        lex.fuzzy_exact_concepts = [frozenset(fuzzy_exact[w]) for w in lex.fuzzy_exact_choices]
+        lex.fuzzy = _by_initial(fuzzy)
+        lex.fuzzy_exact = _by_initial(fuzzy_exact)
         return lex
 
     # ------------------------------------------------------------------ words -> concepts
@@ -213,20 +223,18 @@ class Matcher:
         return None
 
     def _fuzzy(self, word: str) -> frozenset[str] | None:
-        """Typo tolerance. A word typed with å/ä/ö is compared with its accents: an English term
-        one letter away from a folded Swedish word ("nasty" / "nästa") is not a typo of it."""
+        """Typo tolerance, within words of the same first letter (typos rarely hit it, and it keeps
+        "bokar" from becoming "ökar"). A word typed with å/ä/ö is compared with its accents: an
+        English term one letter away from a folded Swedish word ("nasty" / "nästa") is no typo."""
         folded = fold(word)
         if len(folded) < 5 or folded in _COMMON_WORDS:
             return None
         limit = 1 if len(folded) < 8 else 2
         accented = _has_accent(word)
-        choices = self._lex.fuzzy_exact_choices if accented else self._lex.fuzzy_choices
-        hit = process.extractOne(
-            word if accented else folded, choices, scorer=OSA.distance, score_cutoff=limit
-        )
-        if hit is None:
-            return None
-        return (self._lex.fuzzy_exact_concepts if accented else self._lex.fuzzy_concepts)[hit[2]]
+        table = self._lex.fuzzy_exact if accented else self._lex.fuzzy
+        choices, concepts = table.get((word if accented else folded)[0], ((), ()))
+        hit = process.extractOne(word if accented else folded, choices, scorer=OSA.distance, score_cutoff=limit)
+        return concepts[hit[2]] if hit else None
 
     def _resolve_uncached(self, word: str) -> frozenset[str]:
         return self._direct(word) or self._split(word) or self._fuzzy(word) or frozenset()
@@ -257,6 +265,11 @@ class Matcher:
         for word in words:
             add(self._resolve(word))
         return found, platforms
+
+    def _unknown_words(self, words: list[str]) -> list[str]:
+        """Words that are neither a concept nor a common word: what a hard negative is made of
+        ("ladda upp", "bild", "omslagsbild")."""
+        return [w for w in words if not self._resolve(w) and fold(w) not in _COMMON_WORDS and not w.isdigit()]
 
     def _canonical(self, text: str) -> str:
         """The question as concept tokens (unknown words kept), for example similarity."""
@@ -305,6 +318,11 @@ class Matcher:
         platform = platforms[0] if platforms else None
         concept_list = sorted(concepts)
 
+        if (not scored or scored[0].score < ANSWER_THRESHOLD) and platforms and not self._unknown_words(words):
+            return Match(
+                topic="enable_2fa", platform=platform, platforms=platforms, score=PLATFORM_ONLY_SCORE,
+                concepts=concept_list,
+            )
         if not scored or scored[0].score < ANSWER_THRESHOLD:
             return Match(
                 topic=None, platform=platform, platforms=platforms,

@@ -63,9 +63,25 @@ async def test_a_missing_platform_can_be_answered_by_typing_its_name(bot, teams)
     await bot.send(teams.message("Jag vill aktivera tvåfaktorsinloggning"))
     replies = await bot.send(teams.message("insta"))
     assert PLATFORM_LINKS["instagram"] in replies[0]["text"]
-    # the clarification is used up: the next "insta" is a new (out-of-scope) question
-    replies = await bot.send(teams.message("insta"))
-    assert PLATFORM_LINKS["instagram"] not in replies[0]["text"]
+
+
+@pytest.mark.parametrize("answer, expected", [
+    pytest.param("2", ["instagram"], id="by-number"),
+    pytest.param("alla", ["facebook", "instagram", "linkedin", "twitter"], id="all"),
+])
+async def test_a_clarification_can_be_answered_by_number_or_all(bot, teams, answer, expected):
+    await bot.send(teams.message("Jag vill aktivera tvåfaktorsinloggning"))
+    replies = await bot.send(teams.message(answer))
+    assert all(PLATFORM_LINKS.get(p, "facebook.com") in replies[0]["text"] for p in expected)
+    # the clarification is used up: the same answer again is no longer a choice
+    again = await bot.send(teams.message(answer))
+    assert PLATFORM_LINKS["instagram"] not in again[0]["text"]
+
+
+async def test_a_new_question_while_a_clarification_is_pending_is_answered_as_asked(bot, teams):
+    await bot.send(teams.message("hur slår jag på tvåfaktor?"))
+    replies = await bot.send(teams.message("vårt instagram är kapat"))
+    assert "Kontot verkar kapat" in replies[0]["text"]
 
 
 async def test_quick_replies_are_offered_in_personal_chat_only(bot, teams):
@@ -239,3 +255,18 @@ async def test_a_double_click_moves_the_guide_one_step_each_without_an_error(bot
     texts = [r.activity["text"] for r in bot.connector.sent()[before:] if r.is_message]
     assert not any("något gick fel" in t for t in texts)
     assert sum("Steg 2 av 11" in t for t in texts) == 1 and sum("Steg 3 av 11" in t for t in texts) == 1
+
+
+@pytest.mark.parametrize("text", ["jag hittar inte pilen", "det funkar inte", "hjälp"])
+async def test_someone_stuck_in_the_guide_gets_the_steps_help(bot, teams, text):
+    await bot.send(teams.message("starta guiden"))
+    replies = await bot.send(teams.message(text))
+    combined = "\n".join(all_text(r) for r in replies)
+    assert "https://www.facebook.com/help/148233965247823" in combined
+    assert "steg 1 av 11" in combined.lower()
+
+
+async def test_ok_without_a_guide_is_an_acknowledgement(bot, teams):
+    await bot.send(teams.message("tvåfaktor på instagram"))
+    replies = await bot.send(teams.message("ok"))
+    assert replies[0]["text"].startswith("Okej")

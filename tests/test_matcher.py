@@ -133,6 +133,22 @@ def test_hard_negatives_that_share_words_with_the_domain_are_out_of_scope(matche
     assert match.score < ANSWER_THRESHOLD
 
 
+@pytest.mark.parametrize("question, platforms", [
+    pytest.param("hur gör jag på facebook?", ["facebook"], id="how-on-facebook"),
+    pytest.param("Hur gör jag på Facebook och LinkedIn?", ["facebook", "linkedin"], id="two-platforms"),
+    pytest.param("instagram", ["instagram"], id="bare-name"),
+    pytest.param("säkerheten på vårt linkedin-konto", ["linkedin"], id="security-on-platform"),
+])
+def test_a_question_that_only_names_a_platform_is_about_2fa_there(matcher, question, platforms):
+    match = matcher.match(question)
+    assert (match.topic, match.platforms) == ("enable_2fa", platforms)
+
+
+def test_a_typo_keeps_its_first_letter(matcher):
+    # "bokar" (books) is one letter from "ökar" (rises) but is no typo of it
+    assert "risk" not in matcher.match("Hur bokar jag en tvättid?").concepts
+
+
 def test_enable_2fa_without_a_platform_asks_for_one(matcher):
     match = matcher.match("hur slår jag på tvåfaktor?")
     assert match.topic == "enable_2fa"
@@ -153,7 +169,7 @@ def test_a_greeting_with_a_question_is_the_question(matcher):
 
 def test_scores_order_confident_answers_above_out_of_scope(matcher):
     confident = matcher.match("hur aktiverar jag tvåfaktorsautentisering på instagram")
-    vague = matcher.match("instagram")
+    vague = matcher.match("Hur laddar jag upp en bild på Instagram?")
     assert confident.score > ANSWER_THRESHOLD > vague.score
     assert 0.0 <= vague.score <= 1.0
 

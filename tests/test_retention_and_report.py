@@ -26,10 +26,22 @@ async def test_the_question_log_holds_topics_not_people_or_text(fake_connector, 
         await bot.stop()
     events = list((await question_events(storage)).values())
     assert [(e.topic, e.outcome) for e in events] == [
-        ("enable_2fa", "answered"), (None, "unanswered"), (None, "asked_back")]
+        ("enable_2fa", "answered"), (None, "unanswered"), ("enable_2fa", "asked_back")]
     assert events[0].platform == "instagram"
     stored = str(await storage.read(await storage.keys("questions/")))
     assert "tvättid" not in stored and USER_NAME not in stored and "29:" not in stored
+
+
+async def test_a_guide_counts_once_in_the_log_not_once_per_step(fake_connector, teams):
+    storage = MemoryStorage()
+    bot = await RunningBot(fake_connector, test_settings(), storage=storage).start()
+    try:
+        for text in ("starta guiden", "nästa", "nästa", "tillbaka", "avbryt"):
+            await bot.send(teams.message(text))
+    finally:
+        await bot.stop()
+    events = list((await question_events(storage)).values())
+    assert [(e.topic, e.outcome) for e in events] == [("enable_2fa", "guide")]
 
 
 async def test_report_counts_questions_per_topic_and_outcome_as_csv():
