@@ -5,6 +5,9 @@ Only people listed by Azure AD object id in `ADMIN_AAD_IDS` may; everyone else i
 not allowed, and the attempt is logged (the object id, no name). A send needs two steps: the
 command shows a confirm card, and only its button (`{"cmd": "announce", "action": "confirm",
 "id": <announcement id>}`) starts the send, in the background; the handler is told when it ends.
+Nothing is sent for an election whose date has passed (the admin is told to configure the coming
+one first), and a second press while the send runs is answered, not started again. What the admin
+reads is always Swedish; exception details go to the log only.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from announcements.service import AnnouncementService
-from cards.announcement import CONFIRM_CMD, render_confirm, render_preview
+from announcements.broadcast import BroadcastBusy
+from announcements.service import AnnouncementChanged, AnnouncementService, ElectionPassed
+from cards.announcement import CONFIRM_CMD, election_passed_text, render_confirm, render_preview
 from cards.message import OutgoingMessage
 
 __all__ = [
@@ -86,6 +90,22 @@ def _refuse(aad_object_id: str | None, what: str) -> AdminReply:
         text="Du har inte behörighet att göra utskick. Be den som administrerar Kanalvakten om hjälp."))
 
 
+def _election_passed(content: Any, aad_object_id: str | None, what: str) -> AdminReply:
+    log.warning("announcement %s %s by admin %s refused: %s was on %s, which has passed",
+                content.id, what, aad_object_id, content.election.name, content.election.date.isoformat())
+    return AdminReply(message=OutgoingMessage(text=f"{election_passed_text(content)} Inget har skickats."))
+
+
+def _already_sending(announcement_id: str) -> AdminReply:
+    return AdminReply(message=OutgoingMessage(text=_ALREADY_SENDING.format(id=announcement_id)))
+
+
+_ALREADY_SENDING = (
+    "Utskicket {id} pågår redan. Inget nytt utskick startades, och ingen får det två gånger. "
+    'Skriv "utskick förhandsvisa" om en stund för att se hur långt det har kommit.'
+)
+
+
 def _personal_only() -> AdminReply:
     return AdminReply(message=OutgoingMessage(
         text="Utskick hanteras bara i en personlig chatt med Kanalvakten."))
@@ -103,6 +123,10 @@ async def handle_admin_command(command: AdminCommand, aad_object_id: str | None,
     if command == "preview":
         log.info("announcement %s previewed by admin %s", content.id, aad_object_id)
         return AdminReply(message=render_preview(content, recipients.counts, recipients.already_sent))
+    if content.election_passed:
+        return _election_passed(content, aad_object_id, "send")
+    if service.is_sending(content.id):
+        return _already_sending(content.id)
     total = len(recipients.installed)
     if recipients.remaining == 0:
         return AdminReply(message=OutgoingMessage(
@@ -124,21 +148,48 @@ async def handle_admin_submit(value: dict[str, Any], aad_object_id: str | None, 
     if action != "confirm":
         return AdminReply(message=OutgoingMessage(text="Det knappvalet känner jag inte igen."))
     expected = str(value.get("id") or "")
-    current = service.content().id
+    content = service.content()
+    current = content.id
     if expected != current:
-        return AdminReply(message=OutgoingMessage(
-            text=f"Utskicket har ändrats sedan kortet skapades (nu: {current}). "
-                 'Skriv "utskick förhandsvisa" och titta på det igen.'))
+        return AdminReply(message=OutgoingMessage(text=_changed_text(current)))
+    if content.election_passed:
+        return _election_passed(content, aad_object_id, "confirm")
+    # No await from here to start_send: a second press handled meanwhile sees the first one's send.
+    if service.is_sending(current):
+        log.info("announcement %s: confirm pressed again by admin %s while it is being sent", current, aad_object_id)
+        return _already_sending(current)
     log.info("announcement %s send confirmed by admin %s", current, aad_object_id)
-    service.start_send(expected_id=current, on_done=on_done)
+    try:
+        service.start_send(expected_id=current, on_done=on_done)
+    except BroadcastBusy:
+        return _already_sending(current)
     return AdminReply(started=True, message=OutgoingMessage(
         text=f"Utskicket {current} skickas nu. Jag säger till här när det är klart."))
 
 
+def _changed_text(current: str) -> str:
+    return (f"Utskicket har ändrats sedan kortet skapades (nu: {current}). "
+            'Skriv "utskick förhandsvisa" och titta på det igen.')
+
+
 def summary_message(result: Any) -> OutgoingMessage:
-    """The admin's "done" message from a `BroadcastSummary` (or the exception that stopped it)."""
+    """The admin's "done" message from a `BroadcastSummary`, or a short Swedish sentence for the
+    exception that stopped it (its text, often English and technical, goes to the log only)."""
     if isinstance(result, BaseException):
-        return OutgoingMessage(text=f"Utskicket kunde inte genomföras: {result}")
+        log.warning("announcement send ended with %s: %s", type(result).__name__, result)
+        if isinstance(result, BroadcastBusy):
+            text = ("Utskicket pågår redan (det skickas just nu från kommandoraden, schemaläggaren eller "
+                    "ett tidigare knapptryck), så inget nytt startades och ingen får det två gånger. "
+                    'Skriv "utskick förhandsvisa" om en stund för att se hur långt det har kommit.')
+        elif isinstance(result, ElectionPassed):
+            text = f"{election_passed_text(result.content)} Inget har skickats."
+        elif isinstance(result, AnnouncementChanged):
+            text = _changed_text("se förhandsvisningen") + " Inget har skickats."
+        else:
+            text = ("Utskicket kunde inte genomföras på grund av ett tekniskt fel. Det som hann skickas är "
+                    'sparat; skriv "utskick skicka" igen för att skicka resten, eller be den som sköter '
+                    "Kanalvakten att titta i loggen.")
+        return OutgoingMessage(text=text)
     text = (
         f"Utskicket {result.announcement_id} är klart: skickat till {result.sent}, "
         f"misslyckades för {result.failed}, borttagna konversationer {result.gone}, "

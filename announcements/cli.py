@@ -2,7 +2,8 @@
 
 Uses the bot's own storage (`STORAGE_URL`), so the CLI sees the conversations the running bot
 registered and writes the same ledger. Exit codes: 0 done (nothing failed), 1 some failed,
-2 usage error or refused, 3 another send of the same announcement is running.
+2 usage error or refused (also: the configured election's date has passed), 3 another send of the
+same announcement is running.
 Also runnable as `python -m announcements.cli ...`.
 """
 
@@ -16,7 +17,7 @@ from typing import Any, TextIO
 
 from announcements.broadcast import BroadcastBusy, BroadcastProgress
 from announcements.schedule import ScheduleError, Schedules, parse_send_time
-from announcements.service import AnnouncementService, SenderFactory
+from announcements.service import AnnouncementService, ElectionPassed, SenderFactory, election_passed_reason
 from announcements.store import KeyedStorage
 from cards.announcement import announcement_text
 
@@ -105,6 +106,8 @@ async def _preview(service: AnnouncementService, out: TextIO) -> int:
     content = service.content()
     recipients = await service.recipients(content.id)
     counts = recipients.counts
+    if content.election_passed:
+        print(f"WARNING: this announcement cannot be sent: {election_passed_reason(content)}.", file=out)
     print(f"Announcement {content.id}", file=out)
     print("-" * 72, file=out)
     print(announcement_text(content), file=out)
@@ -134,6 +137,9 @@ async def _send(service: AnnouncementService, args: argparse.Namespace, out: Tex
     progress = _Progress(err)
     try:
         summary = await service.send(on_progress=progress)
+    except ElectionPassed as exc:
+        print(f"Not sent: {exc}.", file=err)
+        return 2
     except BroadcastBusy as exc:
         print(f"Not sent: {exc}.", file=err)
         return 3
@@ -187,7 +193,8 @@ async def _status(service: AnnouncementService, out: TextIO) -> int:
 async def _schedule(service: AnnouncementService, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     schedules = Schedules(service.storage)
     now = service.clock.utcnow()
-    content_id = service.content().id
+    content = service.content()
+    content_id = content.id
     if args.cancel:
         item = await schedules.cancel(content_id, now)
         if item is None:
@@ -203,7 +210,14 @@ async def _schedule(service: AnnouncementService, args: argparse.Namespace, out:
             print("Nothing scheduled. Use 'announce schedule --at 2026-09-06T09:00'.", file=out)
         return 0
     try:
+        if content.election_passed:
+            raise ScheduleError(election_passed_reason(content))
         when = parse_send_time(args.at, now)
+        if when.date() > content.election.date:
+            raise ScheduleError(
+                f"{when.isoformat(timespec='minutes')} is after the election ({content.election.name} on "
+                f"{content.election.date.isoformat()}), when the announcement would contradict itself; "
+                "give a time before it, or set ELECTION_NAME and ELECTION_DATE to the coming election")
         item = await schedules.schedule(content_id, when, now)
     except ScheduleError as exc:
         print(f"Not scheduled: {exc}.", file=err)

@@ -2,7 +2,9 @@
 
 The text lives in `knowledge/data/announcement.yaml` (communicators edit it); the election comes
 from the knowledge base unless ELECTION_NAME / ELECTION_DATE override it. `{election_when}` reads
-as past when the date is past ("EU-valet var den 26 maj 2019 ..."), never as coming.
+as past when the date is past ("EU-valet var den 26 maj 2019 ..."), never as coming — and such an
+announcement contradicts itself ("inför EU-valet ... EU-valet var ..."), so `election_passed` tells
+the service, the CLI and the admin's cards to refuse sending it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ class AnnouncementContent(BaseModel):
     """Body paragraphs, election filled in."""
     election: Election
     """The election it speaks of."""
+    as_of: dt.date
+    """The day the text was filled in for ("om N dagar" counts from it)."""
+
+    @property
+    def election_passed(self) -> bool:
+        """The election day is before `as_of`: the text says it is over, so it must not be sent.
+        The election day itself still counts as coming."""
+        return self.as_of > self.election.date
 
 
 def announcement_content(kb: KnowledgeBase, election: Election | None = None,
@@ -44,6 +54,7 @@ def announcement_content(kb: KnowledgeBase, election: Election | None = None,
         heading=_fill(template.heading, values),
         paragraphs=[_fill(p, values) for p in template.paragraphs],
         election=election,
+        as_of=today,
     )
 
 

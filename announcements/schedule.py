@@ -4,7 +4,9 @@
 the bot's background task (`run_scheduler`, started from the app's `cleanup_ctx`) checks every
 `poll_seconds` and sends a due announcement once. State moves scheduled -> sending -> done and is
 persisted, so a restart during the send resumes it (the ledger makes the repeat deliver only
-what is missing) and a finished one is never sent again. A time in the past is refused.
+what is missing) and a finished one is never sent again. A time in the past is refused. A due
+send whose election has passed by then (or whose announcement changed) is not sent: it is marked
+failed with the reason, and logged.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from announcements.broadcast import BroadcastBusy
 from announcements.clock import Clock, SystemClock
+from announcements.service import ElectionPassed
 from announcements.store import KeyedStorage, read_models, write_models
 
 __all__ = ["ScheduledSend", "ScheduleError", "Schedules", "parse_send_time", "run_scheduler", "SCHEDULE_PREFIX"]
@@ -146,8 +149,9 @@ async def run_due(service: object, schedules: Schedules, clock: Clock) -> list[S
         except BroadcastBusy as exc:
             log.warning("announcement %s: %s; trying again later", item.announcement_id, exc)
             continue
-        except ValueError as exc:  # the knowledge base's announcement changed since scheduling
-            item = item.model_copy(update={"state": "failed", "finished_at": clock.utcnow(), "result": str(exc)})
+        except (ElectionPassed, ValueError) as exc:  # the election is over, or the announcement changed
+            item = item.model_copy(update={"state": "failed", "finished_at": clock.utcnow(),
+                                           "result": f"not sent: {exc}"})
             log.error("scheduled announcement %s not sent: %s", item.announcement_id, exc)
         else:
             result = " ".join(summary.lines()[1].split())

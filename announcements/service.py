@@ -3,6 +3,11 @@
 `AnnouncementService` is what the bot holds (built in `create_app`, closed in `cleanup_ctx`):
 it renders the configured announcement, says who it goes to, runs a send (the CLI, an admin in
 chat, the scheduler), and keeps background sends so shutdown can stop them.
+
+Every send goes through `send`, which refuses (before anything is sent) an announcement whose
+election has passed (`ElectionPassed`) or that changed since it was confirmed
+(`AnnouncementChanged`), and a second send of an announcement this bot is already sending
+(`BroadcastBusy`; another process's send is caught by the broadcaster's run lock).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from announcements.broadcast import (
+    BroadcastBusy,
     BroadcastPolicy,
     BroadcastProgress,
     Broadcaster,
@@ -30,12 +36,43 @@ from announcements.store import KeyedStorage
 from cards.announcement import render_announcement
 from cards.message import OutgoingMessage
 
-__all__ = ["Recipients", "AnnouncementService", "SenderFactory", "policy_from_settings", "recipients_for"]
+__all__ = [
+    "Recipients",
+    "AnnouncementService",
+    "AnnouncementChanged",
+    "ElectionPassed",
+    "SenderFactory",
+    "election_passed_reason",
+    "policy_from_settings",
+    "recipients_for",
+]
 
 log = logging.getLogger(__name__)
 
 SenderFactory = Callable[[], Sender]
 """Makes a sender for one send; if it has `async close()`, it is closed afterwards."""
+
+
+class ElectionPassed(Exception):
+    """The configured election is over: the announcement would say "inför <valet>" and, a line
+    later, "<valet> var den ..."; nothing is sent until the coming election is configured."""
+
+    def __init__(self, content: AnnouncementContent) -> None:
+        self.content = content
+        super().__init__(election_passed_reason(content))
+
+
+class AnnouncementChanged(ValueError):
+    """The knowledge base's announcement is no longer the one previewed, confirmed or scheduled."""
+
+
+def election_passed_reason(content: AnnouncementContent) -> str:
+    """Why a past election's announcement is refused, and what to do (English, like the CLI)."""
+    election = content.election
+    return (f"the configured election has passed: {election.name} was on {election.date.isoformat()} "
+            f"(today is {content.as_of.isoformat()}); set ELECTION_NAME and ELECTION_DATE (YYYY-MM-DD) "
+            "to the coming election (or change it in knowledge/data/organisation.yaml), check it with "
+            "'announce preview', then send")
 
 
 class Recipients(BaseModel):
@@ -93,6 +130,8 @@ class AnnouncementService:
         self.policy = policy or policy_from_settings(settings)
         self._sender_factory = sender_factory or self._default_sender
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._active: set[str] = set()
+        """Announcement ids being sent by this service now (a send, or a background send started)."""
 
     def _default_sender(self) -> Sender:
         from announcements.botframework_sender import sender_from_settings
@@ -109,16 +148,44 @@ class AnnouncementService:
     async def recipients(self, announcement_id: str | None = None) -> Recipients:
         return await recipients_for(self.storage, announcement_id or self.content().id)
 
+    def is_sending(self, announcement_id: str) -> bool:
+        """This service is sending (or about to send) that announcement right now."""
+        return announcement_id in self._active
+
+    def checked_content(self, expected_id: str | None = None) -> AnnouncementContent:
+        """The configured announcement, if it may be sent now; else `AnnouncementChanged` (not
+        `expected_id` any more) or `ElectionPassed`."""
+        content = self.content()
+        if expected_id is not None and expected_id != content.id:
+            raise AnnouncementChanged(
+                f"the announcement is now {content.id!r}, not {expected_id!r}; preview it again")
+        if content.election_passed:
+            raise ElectionPassed(content)
+        return content
+
+    def _reserve(self, announcement_id: str) -> None:
+        if announcement_id in self._active:
+            raise BroadcastBusy(f"announcement {announcement_id} is already being sent by this bot")
+        self._active.add(announcement_id)
+
     async def send(self, *, on_progress: Callable[[BroadcastProgress], None] | None = None,
                    expected_id: str | None = None) -> BroadcastSummary:
         """Send the configured announcement now to every installed conversation missing it.
 
-        `expected_id`: refuse (ValueError) when the knowledge base's announcement has another id
-        (it was edited between preview/confirm/scheduling and the send).
+        Refuses, before sending anything: `AnnouncementChanged` when `expected_id` is given and the
+        knowledge base's announcement has another id (edited between preview/confirm/scheduling and
+        the send); `ElectionPassed` when the configured election's date is past; `BroadcastBusy`
+        when the same announcement is already being sent (here, or by another process).
         """
-        content = self.content()
-        if expected_id is not None and expected_id != content.id:
-            raise ValueError(f"the announcement is now {content.id!r}, not {expected_id!r}; preview it again")
+        content = self.checked_content(expected_id)
+        self._reserve(content.id)
+        try:
+            return await self._deliver(content, on_progress)
+        finally:
+            self._active.discard(content.id)
+
+    async def _deliver(self, content: AnnouncementContent,
+                       on_progress: Callable[[BroadcastProgress], None] | None) -> BroadcastSummary:
         message = render_announcement(content)
         recipients = await ConversationRegistry(self.storage).installed()
         sender = self._sender_factory()
@@ -138,15 +205,37 @@ class AnnouncementService:
     def start_send(self, *, expected_id: str | None = None,
                    on_done: Callable[[BroadcastSummary | BaseException], Awaitable[None]] | None = None,
                    ) -> asyncio.Task[BroadcastSummary]:
-        """Send in the background (a chat turn must not wait a minute); `on_done` gets the result."""
+        """Send in the background (a chat turn must not wait a minute); `on_done` gets the result.
+
+        The announcement is reserved before this returns, so a second call for the same one (a
+        second press of "Skicka nu") raises `BroadcastBusy` at once instead of starting a task.
+        """
+        announcement_id = expected_id or self.content().id
+        self._reserve(announcement_id)
+        ran = False
+
+        def release_if_never_ran(_: asyncio.Task[Any]) -> None:  # cancelled before its first step
+            if not ran:
+                self._active.discard(announcement_id)
 
         async def run() -> BroadcastSummary:
+            nonlocal ran
+            ran = True
             try:
-                summary = await self.send(expected_id=expected_id)
+                try:
+                    content = self.checked_content(announcement_id)
+                    summary = await self._deliver(content, None)
+                finally:
+                    self._active.discard(announcement_id)
             except asyncio.CancelledError:
                 raise
+            except (BroadcastBusy, ElectionPassed, AnnouncementChanged) as exc:
+                log.warning("background announcement send of %s not started: %s", announcement_id, exc)
+                if on_done is not None:
+                    await on_done(exc)
+                raise
             except BaseException as exc:
-                log.exception("background announcement send failed")
+                log.exception("background announcement send of %s failed", announcement_id)
                 if on_done is not None:
                     await on_done(exc)
                 raise
@@ -154,9 +243,14 @@ class AnnouncementService:
                 await on_done(summary)
             return summary
 
-        task = asyncio.create_task(run(), name="announcement-send")
+        try:
+            task = asyncio.create_task(run(), name="announcement-send")
+        except BaseException:
+            self._active.discard(announcement_id)
+            raise
         self._tasks.add(task)
         task.add_done_callback(self._forget_task)
+        task.add_done_callback(release_if_never_ran)
         return task
 
     def _forget_task(self, task: asyncio.Task[Any]) -> None:

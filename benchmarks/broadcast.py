@@ -55,7 +55,8 @@ async def run(n: int = 2000, rate: float = 30.0, *, concurrency: int = 16,
                     {"bot": {"id": "28:bench-bot"}, "conversation": {"id": f"a:1bench{i:05d}", "conversationType": "personal"},
                      "channelId": "msteams", "serviceUrl": fake.url},
                     "personal", None, None, "bench-tenant", now)
-            settings = load_settings(storage_url="memory://", announce_rate=rate, app_id="")
+            settings = load_settings(storage_url="memory://", announce_rate=rate, app_id="",
+                                     election_date=now.date() + dt.timedelta(days=61))  # a past one is refused
             service = AnnouncementService(storage, settings, sender_factory=BotFrameworkSender,
                                           policy=BroadcastPolicy(rate=rate, concurrency=concurrency))
             rss_before = _current_rss_mb()

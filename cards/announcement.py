@@ -20,6 +20,7 @@ __all__ = [
     "render_announcement",
     "render_preview",
     "render_confirm",
+    "election_passed_text",
     "CONFIRM_CMD",
 ]
 
@@ -52,8 +53,19 @@ def render_announcement(content: AnnouncementContent) -> OutgoingMessage:
     return OutgoingMessage(text=text, card=card)
 
 
+def election_passed_text(content: AnnouncementContent) -> str:
+    """For an admin: why an announcement for a past election is not sent, and what to do."""
+    election = content.election
+    return (
+        f"Valdatumet har passerat: {election.name} var {election.date.isoformat()}, så utskicket skulle "
+        "motsäga sig självt och kan inte skickas. Lägg först in det kommande valet (ELECTION_NAME och "
+        "ELECTION_DATE i Kanalvaktens inställningar, eller valet i kunskapsbasen) och förhandsvisa sedan igen."
+    )
+
+
 def render_preview(content: AnnouncementContent, counts: dict[str, int], already_sent: int = 0) -> OutgoingMessage:
-    """For an admin: the announcement as it will look, then who it goes to, then a confirm button."""
+    """For an admin: the announcement as it will look, then who it goes to, then how to send it
+    (or, when the election has passed, a warning that it cannot be sent)."""
     message = render_announcement(content)
     total = sum(counts.values())
     facts = [
@@ -63,18 +75,22 @@ def render_preview(content: AnnouncementContent, counts: dict[str, int], already
         ("Redan skickat till", str(already_sent)),
     ]
     summary = f"Utskicket {content.id} går till {total} konversationer ({max(0, total - already_sent)} återstår)."
-    body = [
-        text_block("Förhandsvisning av utskick", size="Large", weight="Bolder"),
+    warning = f"Varning: {election_passed_text(content)}" if content.election_passed else None
+    footer = "Inget kan skickas förrän valet är ändrat." if warning else 'Skriv "utskick skicka" för att skicka.'
+    body = [text_block("Förhandsvisning av utskick", size="Large", weight="Bolder")]
+    if warning:
+        body.append(text_block(warning, weight="Bolder", color="Attention"))
+    body += [
         text_block(summary, subtle=True),
         fact_set(facts),
         {"type": "Container", "style": "emphasis", "items": message.card["body"]},  # type: ignore[index]
-        text_block('Skriv "utskick skicka" för att skicka.', subtle=True),
+        text_block(footer, subtle=True),
     ]
     card = adaptive_card(body)
     text = "\n\n".join([
-        "**Förhandsvisning av utskick**", summary,
+        "**Förhandsvisning av utskick**", *([f"**{warning}**"] if warning else []), summary,
         ", ".join(f"{title}: {value}" for title, value in facts),
-        "---", message.text, "---", 'Skriv "utskick skicka" för att skicka.',
+        "---", message.text, "---", footer,
     ])
     card["fallbackText"] = text
     return OutgoingMessage(text=text, card=card)

@@ -62,3 +62,24 @@ def test_the_admin_preview_and_confirm_cards_are_valid(kb):
     confirm = render_confirm(content, total=6, remaining=5)
     validate_card(confirm.card)
     assert confirm.card["actions"][0]["data"] == {"cmd": "announce", "action": "confirm", "id": content.id}
+
+
+@pytest.mark.parametrize("today, passed", [
+    pytest.param(dt.date(2026, 9, 12), False, id="the-day-before"),
+    pytest.param(dt.date(2026, 9, 13), False, id="election-day"),
+    pytest.param(dt.date(2026, 9, 14), True, id="the-day-after"),
+])
+def test_an_election_has_passed_only_after_its_day(kb, today, passed):
+    content = announcement_content(kb, Election(name="Riksdagsvalet", date=dt.date(2026, 9, 13)), today)
+    assert content.election_passed is passed and content.as_of == today
+
+
+def test_the_preview_of_a_past_election_puts_a_warning_first(kb):
+    content = announcement_content(kb, Election(name="EU-valet", date=dt.date(2019, 5, 26)), dt.date(2026, 1, 1))
+    preview = render_preview(content, {"personal": 3, "groupChat": 1, "team": 2})
+    validate_card(preview.card)
+    title, warning = preview.card["body"][:2]
+    assert title["text"] == "Förhandsvisning av utskick"
+    assert warning["color"] == "Attention" and "EU-valet var 2019-05-26" in warning["text"]
+    assert preview.text.split("\n\n")[1].startswith("**Varning: Valdatumet har passerat")
+    assert preview.card["fallbackText"] == preview.text

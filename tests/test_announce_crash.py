@@ -40,7 +40,9 @@ def start_fake(record: Path) -> tuple[subprocess.Popen, str]:
 
 def cli(db: Path, rate: int) -> subprocess.Popen:
     env = {**os.environ, "STORAGE_URL": f"sqlite:///{db}", "ANNOUNCE_RATE": str(rate),
-           "MicrosoftAppId": "", "MicrosoftAppPassword": "", "LOG_LEVEL": "WARNING"}
+           "MicrosoftAppId": "", "MicrosoftAppPassword": "", "LOG_LEVEL": "WARNING",
+           "ELECTION_NAME": "Riksdagsvalet",  # a coming election: a past one is refused
+           "ELECTION_DATE": (dt.date.today() + dt.timedelta(days=61)).isoformat()}
     return subprocess.Popen([sys.executable, "-m", "announcements.cli", "send", "--yes"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -12,6 +12,7 @@ from botbuilder.schema import Activity
 from announcements.cli import main
 from announcements.ledger import Ledger
 from announcements.registry import ConversationRegistry, scope_of
+from announcements.schedule import Schedules
 from cards.message import CARD_CONTENT_TYPE
 from config import load_settings
 from storage import MemoryStorage
@@ -20,6 +21,8 @@ from tests.cardschema import validate_card
 from tests.fake_connector import FakeConnector
 
 NOW = dt.datetime.now(dt.timezone.utc)
+ELECTION_DATE = NOW.date() + dt.timedelta(days=61)
+"""A coming election, so the announcement may be sent (one whose date has passed is refused)."""
 USERS = ["29:user-anna", "29:user-bertil", "29:user-cecilia"]
 GONE_USER = "29:user-david"
 
@@ -47,7 +50,8 @@ async def fake():
 
 @pytest.fixture
 def settings():
-    return load_settings(storage_url="memory://", announce_rate=50, admin_aad_ids=[])
+    return load_settings(storage_url="memory://", announce_rate=50, admin_aad_ids=[],
+                         election_name="Riksdagsvalet", election_date=ELECTION_DATE)
 
 
 @pytest.fixture
@@ -166,13 +170,57 @@ async def test_preview_lists_text_counts_and_recipients(fake, settings, installe
 async def test_schedule_refuses_the_past_and_accepts_the_future(settings, installed):
     code, _, err = await run_cli(["schedule", "--at", "2020-05-01T09:00"], settings, installed)
     assert code == 2 and "in the past" in err
-    code, out, _ = await run_cli(["schedule", "--at", "2999-05-01T09:00+02:00"], settings, installed)
-    assert code == 0 and "2999-05-01T09:00+02:00" in out
+    week_before = f"{ELECTION_DATE - dt.timedelta(days=7)}T09:00+02:00"
+    code, out, _ = await run_cli(["schedule", "--at", week_before], settings, installed)
+    assert code == 0 and week_before in out
     code, out, _ = await run_cli(["status"], settings, installed)
-    assert "Scheduled: infor-valet-2fa-1 at 2999-05-01T09:00+02:00: scheduled" in out
+    assert f"Scheduled: infor-valet-2fa-1 at {week_before}: scheduled" in out
 
 
 async def test_the_ledger_records_teams_message_ids(fake, settings, installed):
     await run_cli(["send", "--yes"], settings, installed)
     entries = await Ledger(installed).entries("infor-valet-2fa-1")
     assert len(entries) == 5 and all(e.activity_id for e in entries.values())
+
+
+# -- an election whose date has passed ----------------------------------------------------------
+
+@pytest.fixture
+def past_settings():
+    """The knowledge base's own election before anyone configured the coming one: long past."""
+    return load_settings(storage_url="memory://", announce_rate=50, admin_aad_ids=[],
+                         election_name="EU-valet", election_date=dt.date(2019, 5, 26))
+
+
+async def test_send_refuses_an_election_whose_date_has_passed_and_sends_nothing(fake, past_settings, installed):
+    code, out, err = await run_cli(["send", "--yes"], past_settings, installed)
+    assert code == 2 and fake.requests == [] and out == ""
+    assert "Not sent: the configured election has passed: EU-valet was on 2019-05-26" in err
+    assert "ELECTION_NAME" in err and "ELECTION_DATE" in err
+    assert await Ledger(installed).entries("infor-valet-2fa-1") == {}
+
+
+async def test_schedule_refuses_an_election_whose_date_has_passed(past_settings, installed):
+    code, out, err = await run_cli(["schedule", "--at", "2999-05-01T09:00+02:00"], past_settings, installed)
+    assert code == 2 and out == ""
+    assert "Not scheduled: the configured election has passed" in err
+    assert "ELECTION_NAME" in err and "ELECTION_DATE" in err
+    assert await Schedules(installed).all() == []
+
+
+async def test_schedule_refuses_a_send_time_after_the_election(settings, installed):
+    code, _, err = await run_cli(["schedule", "--at", "2999-05-01T09:00+02:00"], settings, installed)
+    assert code == 2 and "after the election (Riksdagsvalet" in err and "ELECTION_DATE" in err
+    assert await Schedules(installed).all() == []
+
+
+async def test_preview_of_a_past_election_warns_on_its_first_line(fake, past_settings, settings, installed):
+    code, out, _ = await run_cli(["preview"], past_settings, installed)
+    first = out.splitlines()[0]
+    assert code == 0 and fake.requests == []
+    assert first.startswith("WARNING: this announcement cannot be sent: the configured election has passed")
+    assert "EU-valet was on 2019-05-26" in first and "ELECTION_NAME" in first and "ELECTION_DATE" in first
+    assert "Recipients: 5 (personal 3, groupChat 1, team 1)" in out  # the preview itself is all there
+
+    code, out, _ = await run_cli(["preview"], settings, installed)
+    assert code == 0 and "WARNING" not in out and out.startswith("Announcement infor-valet-2fa-1")

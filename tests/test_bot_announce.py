@@ -4,6 +4,7 @@ line and from an admin's chat, delivered through the fake connector."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 
 from announcements.cli import main as announce
@@ -12,6 +13,7 @@ from tests.teams_activities import BOT_ID, CHANNEL_ID, GROUP_CHAT_ID, TEAM_ID, p
 
 ADMIN = "0b5e7f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
 USERS = ["29:anna", "29:bertil", "29:cecilia", "29:david"]
+COMING_ELECTION = (dt.date.today() + dt.timedelta(days=61)).isoformat()  # a past election is not sent
 
 
 async def _install_everywhere(bot: RunningBot, teams) -> None:
@@ -23,7 +25,8 @@ async def _install_everywhere(bot: RunningBot, teams) -> None:
 
 
 async def test_send_delivers_exactly_one_announcement_to_every_installed_conversation(fake_connector, teams, tmp_path):
-    settings = test_settings(STORAGE_URL=sqlite_url(tmp_path / "bot.db"), ANNOUNCE_RATE="50")
+    settings = test_settings(STORAGE_URL=sqlite_url(tmp_path / "bot.db"), ANNOUNCE_RATE="50",
+                             ELECTION_DATE=COMING_ELECTION)
     bot = await RunningBot(fake_connector, settings).start()
     try:
         await _install_everywhere(bot, teams)
@@ -52,7 +55,8 @@ async def test_send_delivers_exactly_one_announcement_to_every_installed_convers
 
 
 async def test_only_admins_may_send_from_chat_and_only_after_confirming(fake_connector, teams):
-    bot = await RunningBot(fake_connector, test_settings(ADMIN_AAD_IDS=ADMIN, ANNOUNCE_RATE="50")).start()
+    bot = await RunningBot(fake_connector, test_settings(ADMIN_AAD_IDS=ADMIN, ANNOUNCE_RATE="50",
+                                                         ELECTION_DATE=COMING_ELECTION)).start()
     try:
         await bot.send(teams.installation_update("add", user_id="29:anna"))
         anna = personal_conversation_id("29:anna")
