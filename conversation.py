@@ -42,7 +42,14 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
 """Longer messages are answered from their first part; nobody asks a 50 000-character question."""
-_HANDED_OFF = "Jag har lämnat frågan vidare till stadens experter, så hör någon av dem av sig."
+_HANDED_OFF = {
+    "channel": "Jag har lämnat frågan vidare till stadens experter. De kan svara dig här i tråden.",
+    "groupChat": "Jag har bett stadens experter att titta på frågan. De kan svara dig här i chatten.",
+    "personal": "Tack! Jag har skickat frågan och ditt namn till stadens experter, så kontaktar någon dig.",
+}
+_OFFER = ("Vill du att stadens experter hör av sig? Tryck på \"Skicka frågan till experterna\", så "
+          "skickas din fråga och ditt namn till dem.")
+OFFER_TTL = dt.timedelta(hours=1)
 PENDING_TTL = dt.timedelta(hours=1)
 """A clarifying question older than this is no longer what the user answers."""
 
@@ -82,8 +89,20 @@ class Pending(BaseModel):
     """When it was asked; old questions expire."""
 
 
+class HandoffOffer(BaseModel):
+    """The question behind a "Skicka frågan till experterna" button."""
+
+    question: str
+    """What was asked (cut to MAX_QUESTION)."""
+    reason: Literal["unanswered", "urgent"]
+    """Out of scope, or urgent (hijack)."""
+    offered_at: dt.datetime
+    """The offer expires after OFFER_TTL."""
+
+
 class UserState(BaseModel):
-    """Everything the bot keeps about one user in one conversation (no names, no question text)."""
+    """Everything the bot keeps about one user in one conversation: no names, and question text
+    only while an offer to forward it to the experts is open (an hour)."""
 
     guide: dict[str, Any] | None = None
     """The stored GuideState (dialogs.state), or None."""
@@ -91,6 +110,9 @@ class UserState(BaseModel):
     """The clarification waiting for an answer."""
     touched_at: dt.datetime | None = None
     """Last turn of this user here; retention deletes the state when it gets old."""
+    handoff_offer: HandoffOffer | None = None
+    """A question the user may send to the experts (personal chat); kept here, not in the card,
+    so a forged button cannot make the bot post made-up text to the experts."""
 
 
 class TurnResult(BaseModel):
@@ -127,7 +149,8 @@ class Conversation:
     def handle(self, turn: TurnInput, state: UserState) -> TurnResult:
         guide_state = load_state(state.guide, turn.now, self.guide_expiry)
         pending = state.pending if state.pending and turn.now - state.pending.asked_at < PENDING_TTL else None
-        state = UserState(guide=dump_state(guide_state), pending=pending, touched_at=turn.now)
+        offer = state.handoff_offer if state.handoff_offer and turn.now - state.handoff_offer.offered_at < OFFER_TTL else None
+        state = UserState(guide=dump_state(guide_state), pending=pending, touched_at=turn.now, handoff_offer=offer)
 
         if turn.value is not None:
             return self._submit(turn, state, guide_state)
@@ -171,10 +194,14 @@ class Conversation:
             if command is None:
                 command = InvalidCommand(reason="empty guide payload")
             return self._guide(turn, state, guide_state, command)
-        if cmd == "handoff" and self.handoff.reaches(turn.scope) and isinstance(value.get("q"), str) and value["q"].strip():
-            request = HandoffRequest(question=value["q"][:MAX_QUESTION], scope=turn.scope,
-                                     reason="urgent" if value.get("reason") == "urgent" else "unanswered")
-            result = self._finish(turn, state, guide_state, [OutgoingMessage(text=_HANDED_OFF)], remind=True)
+        if cmd == "handoff" and self.handoff.reaches(turn.scope):
+            offer, state.handoff_offer = state.handoff_offer, None
+            if offer is None:
+                message = OutgoingMessage(text="Den frågan finns inte kvar hos mig. Skriv den gärna igen.")
+                return self._finish(turn, state, guide_state, [message], remind=True)
+            request = HandoffRequest(question=offer.question, reason=offer.reason, scope=turn.scope)
+            message = OutgoingMessage(text=_HANDED_OFF.get(turn.scope, _HANDED_OFF["personal"]))
+            result = self._finish(turn, state, guide_state, [message], remind=True)
             result.handoff = request
             return result
         if cmd == "ask":
@@ -252,14 +279,16 @@ class Conversation:
         if question and wants_people and self.handoff.reaches(turn.scope):
             reason = "urgent" if answer.handoff else "unanswered"
             if turn.scope == "personal":  # nothing leaves a personal chat without the user's say-so
-                answer = answer.model_copy(update={"followups": [
-                    FollowUp(label="Skicka frågan till experterna",
-                             data={"cmd": "handoff", "reason": reason, "q": question[:MAX_QUESTION]}),
-                    *answer.followups,
-                ]})
+                state.handoff_offer = HandoffOffer(question=question[:MAX_QUESTION], reason=reason,
+                                                   offered_at=turn.now)
+                answer = answer.model_copy(update={
+                    "text": answer.text + "\n\n" + _OFFER,
+                    "followups": [FollowUp(label="Skicka frågan till experterna", data={"cmd": "handoff"}),
+                                  *answer.followups][:4],
+                })
             else:
                 handoff = HandoffRequest(question=question[:MAX_QUESTION], reason=reason, scope=turn.scope)
-                answer = answer.model_copy(update={"text": answer.text + "\n\n" + _HANDED_OFF})
+                answer = answer.model_copy(update={"text": answer.text + "\n\n" + _HANDED_OFF[turn.scope]})
         result = self._finish(turn, state, guide_state, [render_answer(answer)], remind=True)
         result.topic = "enable_2fa" if answer.kind == "clarify_platform" else answer.topic
         result.platform = answer.platform

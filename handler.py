@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import html
 import weakref
+from urllib.parse import quote, urlencode
 import logging
 import re
 from typing import Any, Awaitable, Callable
@@ -75,6 +76,24 @@ def to_activity(message: OutgoingMessage) -> Activity:
             actions=[CardAction(type="imBack", title=title, value=value) for title, value in message.suggested]
         )
     return activity
+
+
+def message_link(activity: Activity, tenant_id: str | None) -> str | None:
+    """Teams deep link to the message that asked, for a channel thread or a group chat."""
+    conversation = activity.conversation.id if activity.conversation else ""
+    if not conversation or not activity.id:
+        return None
+    base, _, root = conversation.partition(";messageid=")
+    if conversation_scope(activity) == "channel":
+        team = _channel_data(activity).get("team") or {}
+        params = {"tenantId": tenant_id, "parentMessageId": root or activity.id,
+                  "groupId": team.get("aadGroupId") if isinstance(team, dict) else None}
+        query = urlencode({k: v for k, v in params.items() if v})
+        return f"https://teams.microsoft.com/l/message/{quote(base, safe='')}/{activity.id}?{query}"
+    if conversation_scope(activity) == "groupChat":
+        return (f"https://teams.microsoft.com/l/message/{quote(base, safe='')}/{activity.id}?"
+                + urlencode({"context": '{"contextType":"chat"}'}))
+    return None
 
 
 def _channel_data(activity: Activity) -> dict[str, Any]:
@@ -195,6 +214,11 @@ class KanalvaktenBot(TeamsActivityHandler):
     # ------------------------------------------------------------------ hand-off to people
     async def _hand_off(self, turn_context: TurnContext, request: HandoffRequest) -> None:
         """A new thread in the experts' channel, or @mentions of the experts in this thread."""
+        activity = turn_context.activity
+        if request.scope == "personal":  # the user pressed the button: their name goes along
+            request = request.model_copy(update={"asker": activity.from_property.name if activity.from_property else None})
+        else:
+            request = request.model_copy(update={"link": message_link(activity, self._tenant(activity))})
         message = to_activity(expert_message(request))
         try:
             if self.handoff.channel_id:

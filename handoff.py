@@ -46,22 +46,34 @@ class HandoffRequest(BaseModel):
     """Out of scope, or urgent (an account may be hijacked)."""
     scope: str
     """personal, groupChat or channel: where it was asked."""
+    asker: str | None = None
+    """The asker's display name: only from a personal chat, where the user chose to send it."""
+    link: str | None = None
+    """Deep link to the question in Teams (channel or group chat), so experts answer in place."""
 
 
 def expert_message(request: HandoffRequest) -> OutgoingMessage:
-    """The card the experts see."""
-    heading = "Brådskande: ett konto kan vara kapat" if request.reason == "urgent" else "En fråga till er"
+    """The card the experts see: the question, where it was asked, how to reach the asker."""
+    urgent = request.reason == "urgent"
+    heading = "Brådskande: ett konto kan vara kapat" if urgent else "En fråga Kanalvakten inte kunde svara på"
     where = {"channel": "i en kanal", "groupChat": "i en gruppchatt"}.get(request.scope, "i en personlig chatt")
-    intro = (
-        "Kanalvakten fick en fråga den inte kunde svara på. Svara gärna där frågan ställdes."
-        if request.reason == "unanswered"
-        else "Någon säger att ett konto kan vara kapat. Ta kontakt så snart du kan."
+    if request.asker:
+        how = f"{request.asker} vill att någon av er hör av sig."
+    elif request.link:
+        how = "Svara där frågan ställdes (länken nedan)."
+    else:
+        how = "Svara där frågan ställdes."
+    facts = [("Ställd", where)] + ([("Av", request.asker)] if request.asker else [])
+    card = adaptive_card(
+        [
+            text_block(heading, size="Medium", weight="Bolder", color="Attention" if urgent else None),
+            text_block(f"”{request.question}”"),
+            fact_set(facts),
+            text_block(how, subtle=True),
+        ],
+        [{"type": "Action.OpenUrl", "title": "Öppna frågan i Teams", "url": request.link}] if request.link else None,
     )
-    card = adaptive_card([
-        text_block(heading, size="Medium", weight="Bolder", color="Attention" if request.reason == "urgent" else None),
-        text_block(intro, subtle=True),
-        text_block(f"”{request.question}”"),
-        fact_set([("Ställd", where)]),
-    ])
-    text = f"**{heading}**\n\n{intro}\n\n”{request.question}” (ställd {where})"
+    text = f"**{heading}**\n\n”{request.question}” (ställd {where})\n\n{how}"
+    if request.link:
+        text += f"\n\n{request.link}"
     return OutgoingMessage(text=text, card=card)

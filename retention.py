@@ -28,6 +28,8 @@ USER_STATE_MARKER = "/users/"
 """botbuilder's PrivateConversationState keys: <channel>/conversations/<conversation>/users/<user>."""
 _REGISTRY_PREFIX = "registry/"
 _BATCH = 200
+_OFFER_KEPT = dt.timedelta(days=1)
+"""An unanswered offer to forward a question (conversation.OFFER_TTL is an hour) is dropped after a day."""
 
 
 class PurgeResult(BaseModel):
@@ -57,6 +59,13 @@ def _latest_touch(state: dict[str, Any]) -> dt.datetime | None:
     return max(times) if times else None
 
 
+def _expired_offer(state: dict[str, Any], now: dt.datetime) -> bool:
+    user = state.get("kanalvakten") if isinstance(state.get("kanalvakten"), dict) else {}
+    offer = user.get("handoff_offer") if isinstance(user.get("handoff_offer"), dict) else None
+    offered = _parse(offer.get("offered_at")) if offer else None
+    return offered is not None and now - offered > _OFFER_KEPT
+
+
 async def _delete_in_batches(storage: KeyedStorage, keys: list[str]) -> None:
     for start in range(0, len(keys), _BATCH):
         await storage.delete(keys[start : start + _BATCH])
@@ -70,10 +79,18 @@ async def purge(storage: KeyedStorage, now: dt.datetime, retention_days: int) ->
     stale = []
     for start in range(0, len(user_keys), _BATCH):
         batch = await storage.read(user_keys[start : start + _BATCH])
+        offers_to_drop = {}
         for key, value in batch.items():
-            touched = _latest_touch(dict(value))
+            value = dict(value)
+            touched = _latest_touch(value)
             if touched is None or touched < cutoff:
                 stale.append(key)
+            elif _expired_offer(value, now):
+                user = dict(value["kanalvakten"])
+                user["handoff_offer"] = None  # a question no one sent: not kept longer than its offer
+                offers_to_drop[key] = {**{k: v for k, v in value.items() if k != "e_tag"}, "kanalvakten": user}
+        if offers_to_drop:
+            await storage.write(offers_to_drop)
     await _delete_in_batches(storage, stale)
     result.user_states = len(stale)
 

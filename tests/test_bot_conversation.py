@@ -188,6 +188,7 @@ async def test_an_unanswerable_channel_question_is_handed_to_the_experts_channel
         assert created[0].body["channelData"]["channel"]["id"] == EXPERTS
         forwarded = created[0].activity
         assert "omslagsbild" in forwarded["text"]
+        assert "https://teams.microsoft.com/l/message/" in forwarded["text"]  # experts answer in place
         assert "Åsa" not in str(forwarded)  # the question travels, the asker's name does not
     finally:
         await running.stop()
@@ -205,13 +206,29 @@ async def test_an_answerable_question_is_not_handed_off(fake_connector, teams):
 async def test_in_a_personal_chat_nothing_is_forwarded_until_the_user_asks(fake_connector, teams):
     running = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID=EXPERTS)).start()
     try:
-        replies = await running.send(teams.message("Hur ändrar jag omslagsbild?"))
+        replies = await running.send(teams.message("Hur ändrar jag omslagsbild?", user_name="Åsa Öberg"))
         assert [r for r in fake_connector.sent() if r.kind == "create_conversation"] == []
+        assert "ditt namn" in replies[0]["text"]  # the user is told what will be sent
         button = next(v for v in submit_values(replies[0]) if v["cmd"] == "handoff")
-        replies = await running.send(teams.card_submit(button))
-        assert "vidare till stadens experter" in replies[0]["text"]
+        assert "omslagsbild" not in str(button)  # the question stays with the bot, not in the card
+        replies = await running.send(teams.card_submit(button, user_name="Åsa Öberg"))
+        assert "kontaktar någon dig" in replies[0]["text"]
         created = [r for r in fake_connector.sent() if r.kind == "create_conversation"]
-        assert len(created) == 1 and "omslagsbild" in created[0].activity["text"]
+        assert len(created) == 1
+        assert "omslagsbild" in created[0].activity["text"] and "Åsa Öberg" in created[0].activity["text"]
+        # pressing it again sends nothing more
+        await running.send(teams.card_submit(button))
+        assert len([r for r in fake_connector.sent() if r.kind == "create_conversation"]) == 1
+    finally:
+        await running.stop()
+
+
+async def test_a_forged_handoff_button_cannot_post_made_up_text_to_the_experts(fake_connector, teams):
+    running = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID=EXPERTS)).start()
+    try:
+        replies = await running.send(teams.card_submit({"cmd": "handoff", "reason": "urgent", "q": "Falskt larm!"}))
+        assert [r for r in fake_connector.sent() if r.kind == "create_conversation"] == []
+        assert "finns inte kvar" in replies[0]["text"]
     finally:
         await running.stop()
 

@@ -91,3 +91,18 @@ async def test_purge_keeps_installed_conversations_and_recent_removals():
     result = await purge(storage, NOW, 90)
     assert result.gone_conversations == 1
     assert await storage.keys("registry/") == ["registry/a:1", "registry/a:3"]
+
+
+async def test_a_question_nobody_chose_to_forward_is_not_kept(fake_connector, teams):
+    storage = MemoryStorage()
+    clock = {"now": NOW - dt.timedelta(days=2)}
+    bot = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID="19:experter@thread.tacv2"),
+                           storage=storage, clock=lambda: clock["now"]).start()
+    try:
+        await bot.send(teams.message("Hur ändrar jag omslagsbild?"))
+    finally:
+        await bot.stop()
+    assert "omslagsbild" in str(await storage.read(await storage.keys("")))
+    await purge(storage, NOW, 90)
+    assert "omslagsbild" not in str(await storage.read(await storage.keys("")))
+    assert [k for k in await storage.keys("") if "/users/" in k]  # the rest of the state stays
