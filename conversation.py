@@ -21,6 +21,7 @@ from dialogs import (
     DEFAULT_EXPIRY,
     GuideCommand,
     InvalidCommand,
+    ReplyKind,
     accepts_typed,
     after_interruption,
     choose_guide,
@@ -50,6 +51,7 @@ _HANDED_OFF = {
 _OFFER = ("Vill du att stadens experter hör av sig? Tryck på \"Skicka frågan till experterna\", så "
           "skickas din fråga och ditt namn till dem.")
 OFFER_TTL = dt.timedelta(hours=1)
+RESUME_OFFER_EVERY = dt.timedelta(days=1)
 PENDING_TTL = dt.timedelta(hours=1)
 """A clarifying question older than this is no longer what the user answers."""
 
@@ -110,6 +112,8 @@ class UserState(BaseModel):
     """The clarification waiting for an answer."""
     touched_at: dt.datetime | None = None
     """Last turn of this user here; retention deletes the state when it gets old."""
+    resume_offered_at: dt.datetime | None = None
+    """When the user was last offered to resume a guide they left."""
     handoff_offer: HandoffOffer | None = None
     """A question the user may send to the experts (personal chat); kept here, not in the card,
     so a forged button cannot make the bot post made-up text to the experts."""
@@ -150,7 +154,8 @@ class Conversation:
         guide_state = load_state(state.guide, turn.now, self.guide_expiry)
         pending = state.pending if state.pending and turn.now - state.pending.asked_at < PENDING_TTL else None
         offer = state.handoff_offer if state.handoff_offer and turn.now - state.handoff_offer.offered_at < OFFER_TTL else None
-        state = UserState(guide=dump_state(guide_state), pending=pending, touched_at=turn.now, handoff_offer=offer)
+        state = UserState(guide=dump_state(guide_state), pending=pending, touched_at=turn.now, handoff_offer=offer,
+                          resume_offered_at=state.resume_offered_at if guide_state is not None else None)
 
         if turn.value is not None:
             return self._submit(turn, state, guide_state)
@@ -304,6 +309,13 @@ class Conversation:
         if remind and guide_state is not None:
             guide = self.kb.guide(guide_state.guide_id)
             follow = after_interruption(guide_state, guide, turn.now, self.guide_expiry)
+            if follow is not None and follow.kind == ReplyKind.RESUME_OFFER:
+                # Offer to resume once a day, not under every answer for a week.
+                last = state.resume_offered_at
+                if last is not None and turn.now - last < RESUME_OFFER_EVERY:
+                    follow = None
+                else:
+                    state.resume_offered_at = turn.now
             if follow is not None:
                 messages = [*messages, *render_guide_replies([follow], self.kb)]
         return TurnResult(state=state, messages=self._scoped(turn, messages))

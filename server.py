@@ -30,7 +30,7 @@ from knowledge.loader import load_knowledge_base
 from retention import purge
 from knowledge.matcher import Matcher
 from knowledge.models import KnowledgeBase
-from knowledge.runtime import composer_for
+from knowledge.runtime import composer_for, configured_election
 from storage import KeyedStorage, create_storage
 
 __all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "MAX_BODY_BYTES"]
@@ -108,12 +108,23 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return _problem(500, "internal error")
 
 
+def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> None:
+    """What users would notice if it stayed at the shipped defaults: said once, at start."""
+    election = configured_election(kb, settings)
+    if election.date < dt.date.today():
+        log.warning("the configured election (%s, %s) has passed: set ELECTION_NAME and ELECTION_DATE",
+                    election.name, election.date)
+    if not settings.support_contact:
+        log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer tells users it is not configured")
+
+
 def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
                knowledge: KnowledgeBase | None = None,
                clock: Any = None) -> web.Application:
     """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base."""
     kb = knowledge or load_knowledge_base(Path(settings.knowledge_dir) if settings.knowledge_dir else None)
     matcher = Matcher(kb)
+    _warn_about_unconfigured_content(kb, settings)
     conversation = Conversation(
         kb, matcher, composer_for(kb, settings),
         guide_expiry=dt.timedelta(days=settings.guide_expiry_days),

@@ -469,3 +469,15 @@ async def test_an_empty_or_huge_mention_in_a_channel_mid_guide_moves_nothing(bot
     replies = await bot.send(teams.message(text, **kw))
     assert replies and shown_steps(replies) == {3}
     assert shown_steps(await bot.send(teams.message("nästa", **kw))) == {4}
+
+
+async def test_the_offer_to_resume_a_left_guide_comes_once_a_day_not_under_every_answer(clocked_bot, teams, clock):
+    await go_to_step(clocked_bot, teams, 3)
+    clock.advance(dt.timedelta(hours=3))
+    first = await clocked_bot.send(teams.message("vad är återställningskoder?"))
+    assert "Välkommen tillbaka" in "\n".join(r["text"] for r in first)
+    second = await clocked_bot.send(teams.message("när är valet?"))
+    assert "Välkommen tillbaka" not in "\n".join(r["text"] for r in second)
+    clock.advance(dt.timedelta(days=1, minutes=1))
+    third = await clocked_bot.send(teams.message("när är valet?"))
+    assert "Välkommen tillbaka" in "\n".join(r["text"] for r in third)
