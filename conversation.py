@@ -138,6 +138,17 @@ class TurnResult(BaseModel):
     """What kind of turn this was, for the anonymous question log."""
 
 
+_MENTION_HINT = "Här i kanalen: nämn mig först när du skriver, till exempel \"@Kanalvakten nästa\", eller använd knapparna."
+
+
+def _with_mention_hint(message: OutgoingMessage) -> OutgoingMessage:
+    """In channels and group chats typed commands need an @mention; say so under the guide."""
+    card = None
+    if message.card is not None:
+        card = {**message.card, "body": [*message.card.get("body", []), text_block(_MENTION_HINT, subtle=True)]}
+    return message.model_copy(update={"text": f"{message.text}\n\n{_MENTION_HINT}", "card": card})
+
+
 class Conversation:
     """One turn at a time, for any channel and storage; built once per app."""
 
@@ -231,7 +242,7 @@ class Conversation:
             return TurnResult(state=state, messages=[OutgoingMessage(
                 text="Okej! Säg till om du undrar något mer om säkerheten i era kanaler.")])
         guide = self.kb.guides[0]
-        text = (f"Du har ingen guide igång just nu. Vill du gå igenom {guide.title} steg för steg? "
+        text = (f"Du är inte i någon guide just nu. Vill du gå igenom {guide.title} steg för steg? "
                 "Skriv \"starta guiden\" eller tryck på knappen.")
         card = adaptive_card([text_block(text)], [
             {"type": "Action.Submit", "title": "Starta guiden",
@@ -253,6 +264,8 @@ class Conversation:
         new_state, replies = step(guide_state, command, guide, turn.now)
         state.guide = dump_state(new_state)
         messages = render_guide_replies(replies, self.kb)
+        if turn.scope != "personal" and messages:
+            messages[-1] = _with_mention_hint(messages[-1])
         started = isinstance(command, GuideCommand) and command.action in ("start", "restart")
         return TurnResult(state=state, messages=self._scoped(turn, messages), topic="enable_2fa",
                           platform=guide.platform, outcome="guide" if started else "other")

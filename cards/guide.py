@@ -119,10 +119,18 @@ def _note(text: str, color: str = "Accent") -> dict[str, Any]:
     return text_block(text, weight="Bolder", color=color)
 
 
+def _click_adds_something(reply: GuideReply) -> bool:
+    """"Klicka: Kom igång" under "Klicka på ”Kom igång”." says it twice; show it only when new."""
+    if not reply.click:
+        return False
+    plain = lambda text: " ".join("".join(c for c in text.casefold() if c.isalnum() or c.isspace()).split())  # noqa: E731
+    return plain(reply.click) not in plain(reply.instruction or "")
+
+
 def _step_body(reply: GuideReply) -> list[dict[str, Any]]:
     body = _progress(reply)
     body.append({**text_block(reply.instruction or "", size="Medium"), "spacing": "Medium"})
-    if reply.click:
+    if _click_adds_something(reply):
         body.append({**text_block(f"Klicka: {reply.click}", subtle=True), "spacing": "Small"})
     if reply.why:
         body.append({
@@ -137,7 +145,8 @@ def _step_body(reply: GuideReply) -> list[dict[str, Any]]:
 def _step_text(reply: GuideReply) -> str:
     lines = [f"Steg {reply.step} av {reply.total} – {reply.guide_title}", "", reply.instruction or ""]
     if reply.click:
-        lines.append(f"Klicka: {reply.click}")
+        if _click_adds_something(reply):
+            lines.append(f"Klicka: {reply.click}")
     if reply.why:
         lines.append(f"Varför? {reply.why}")
     lines += ["", _how_to_go_on(reply)]
@@ -238,7 +247,7 @@ def _render_confirm_restart(reply: GuideReply, links: Sequence[Link]) -> Rendere
 
 def _render_cancelled(reply: GuideReply, links: Sequence[Link]) -> Rendered:
     first = "Okej, jag har avbrutit guiden." if reply.step else "Okej, ingen guide är igång just nu."
-    message = f"{first} Du kan starta {reply.guide_title} igen när du vill."
+    message = f"{first} Du kan starta guiden igen när du vill."
     actions = [guide_action("Starta guiden igen", "start", reply.guide_id)]
     return [text_block(message)], actions, f"{message}\n\nSkriv starta guiden för att börja."
 

@@ -481,3 +481,10 @@ async def test_the_offer_to_resume_a_left_guide_comes_once_a_day_not_under_every
     clock.advance(dt.timedelta(days=1, minutes=1))
     third = await clocked_bot.send(teams.message("när är valet?"))
     assert "Välkommen tillbaka" in "\n".join(r["text"] for r in third)
+
+
+async def test_in_a_channel_the_guide_says_how_to_type_commands_there(bot, teams):
+    replies = await bot.send(teams.message("starta guiden", conversation_type="channel", mention_bot=True))
+    assert "@Kanalvakten nästa" in replies[-1]["text"]
+    personal = await bot.send(teams.message("starta guiden"))
+    assert "@Kanalvakten" not in personal[-1]["text"]
