@@ -171,7 +171,7 @@ class Conversation:
         if turn.value is not None:
             return self._submit(turn, state, guide_state)
         text = turn.text[:MAX_TEXT]
-        if not text.strip():
+        if not any(ch.isalnum() for ch in text):  # empty, a bare @mention, only emoji or punctuation
             return self._empty(turn, state, guide_state)
 
         command = parse_text(text)
@@ -251,8 +251,8 @@ class Conversation:
 
     def _empty(self, turn: TurnInput, state: UserState, guide_state) -> TurnResult:
         message = OutgoingMessage(
-            text="Jag fick ett tomt meddelande. Skriv din fråga, till exempel \"hur slår jag på "
-            "tvåfaktor på Instagram?\", eller \"hjälp\"."
+            text="Hej! Vad vill du veta? Fråga till exempel \"hur slår jag på tvåfaktor på Instagram?\", "
+            "eller skriv \"hjälp\" så ser du vad jag kan."
         )
         return self._finish(turn, state, guide_state, [message], remind=True)
 
