@@ -35,13 +35,14 @@ from botbuilder.schema import (
 )
 from pydantic import ValidationError
 
-from cards.message import CARD_CONTENT_TYPE, OutgoingMessage, adaptive_card, submit_action, text_block
+from cards.message import CARD_CONTENT_TYPE, OutgoingMessage
+from cards.welcome import welcome_message
 from conversation import Conversation, TurnInput, UserState
 from handoff import HandoffRequest, expert_message
 from question_log import QuestionEvent, record_question
 from storage import ETagConflictError
 
-__all__ = ["KanalvaktenBot", "to_activity", "conversation_scope", "welcome_message", "on_turn_error"]
+__all__ = ["KanalvaktenBot", "to_activity", "conversation_scope", "on_turn_error"]
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,6 @@ AdminHook = Callable[[TurnContext, str, Any], Awaitable[bool]]
 """Admin commands (announcements): returns True when it handled the turn."""
 
 _AT_TAG = re.compile(r"</?at>")
-
-_WELCOME_EXAMPLES = [
-    ("Hur slår jag på tvåfaktor på Instagram?", {"cmd": "ask", "topic": "enable_2fa", "platform": "instagram"}),
-    ("Starta Facebook-guiden", {"cmd": "guide", "action": "start", "guide": "facebook_2fa"}),
-    ("Vad gör jag om kontot kapas?", {"cmd": "ask", "topic": "account_hijacked"}),
-    ("Var ska vi spara återställningskoderna?", {"cmd": "ask", "topic": "recovery_codes"}),
-]
 
 
 def conversation_scope(activity: Activity) -> str:
@@ -99,6 +93,16 @@ def message_link(activity: Activity, tenant_id: str | None) -> str | None:
 def _channel_data(activity: Activity) -> dict[str, Any]:
     data = activity.channel_data
     return data if isinstance(data, dict) else {}
+
+
+def _section_id(activity: Activity, section: str) -> str | None:
+    """channelData.<section>.id (Teams: tenant, team, channel), or None."""
+    value = _channel_data(activity).get(section)
+    return value.get("id") if isinstance(value, dict) else None
+
+
+def _team_id(activity: Activity) -> str | None:
+    return _section_id(activity, "team")
 
 
 def _bot_mentions(activity: Activity) -> list[str]:
@@ -287,24 +291,21 @@ class KanalvaktenBot(TeamsActivityHandler):
 
     # ------------------------------------------------------------------ registry
     def _tenant(self, activity: Activity) -> str | None:
-        tenant = _channel_data(activity).get("tenant") or {}
-        return tenant.get("id") if isinstance(tenant, dict) else None
+        return _section_id(activity, "tenant")
 
     async def _remember(self, turn_context: TurnContext) -> None:
         if self.registry is None:
             return
         activity = turn_context.activity
-        data = _channel_data(activity)
-        team = data.get("team") if isinstance(data.get("team"), dict) else {}
-        channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+        team_id, channel_id = _team_id(activity), _section_id(activity, "channel")
         scope = conversation_scope(activity)
         reference = TurnContext.get_conversation_reference(activity).serialize()
         try:
             await self.registry.remember(
                 reference=reference,
-                scope="team" if scope == "channel" or team.get("id") else scope,
-                team_id=team.get("id"),
-                channel_id=channel.get("id"),
+                scope="team" if scope == "channel" or team_id else scope,
+                team_id=team_id,
+                channel_id=channel_id,
                 tenant_id=self._tenant(activity),
                 now=self.clock(),
             )
@@ -315,40 +316,10 @@ class KanalvaktenBot(TeamsActivityHandler):
         if self.registry is None:
             return
         activity = turn_context.activity
-        team = _channel_data(activity).get("team") or {}
         try:
-            await self.registry.forget(
-                activity.conversation.id, reason, team_id=team.get("id") if isinstance(team, dict) else None,
-                now=self.clock(),
-            )
+            await self.registry.forget(activity.conversation.id, reason, team_id=_team_id(activity), now=self.clock())
         except Exception:  # noqa: BLE001
             log.exception("could not forget the conversation")
-
-
-def welcome_message(scope: str) -> OutgoingMessage:
-    """Personal chat: a short welcome card with example questions; team or group: one short intro."""
-    if scope == "personal":
-        intro = (
-            "Hej! Jag är Kanalvakten. Jag hjälper dig att skydda verksamhetens sociala mediekonton "
-            "inför valet: tvåfaktorsinloggning, återställningskoder, kapade konton och moderering. "
-            "Skriv din fråga med egna ord, eller prova en av de här:"
-        )
-        card = adaptive_card(
-            [text_block("Välkommen till Kanalvakten", size="Medium", weight="Bolder"), text_block(intro)],
-            [{"type": "Action.Submit", "title": title, "data": data} for title, data in _WELCOME_EXAMPLES],
-        )
-        text = intro + "\n\n" + "\n".join(f"- {title}" for title, _ in _WELCOME_EXAMPLES)
-        return OutgoingMessage(text=text, card=card)
-    intro = (
-        "Hej! Jag är Kanalvakten och svarar på frågor om hur ni skyddar era sociala mediekonton inför "
-        "valet. Nämn mig (@Kanalvakten) med din fråga, till exempel \"@Kanalvakten hur slår jag på "
-        "tvåfaktor på Instagram?\"."
-    )
-    card = adaptive_card(
-        [text_block("Kanalvakten är här", size="Medium", weight="Bolder"), text_block(intro)],
-        [submit_action("Vad kan du hjälpa till med?", "ask", topic="capabilities")],
-    )
-    return OutgoingMessage(text=intro, card=card)
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:

@@ -1,0 +1,41 @@
+"""The greeting when Kanalvakten is installed: a welcome card in a personal chat, one short
+introduction in a team or group chat."""
+
+from __future__ import annotations
+
+from cards.message import OutgoingMessage, adaptive_card, submit_action, text_block
+
+__all__ = ["welcome_message"]
+
+_WELCOME_EXAMPLES = [
+    ("Hur slår jag på tvåfaktor på Instagram?", {"cmd": "ask", "topic": "enable_2fa", "platform": "instagram"}),
+    ("Starta Facebook-guiden", {"cmd": "guide", "action": "start", "guide": "facebook_2fa"}),
+    ("Vad gör jag om kontot kapas?", {"cmd": "ask", "topic": "account_hijacked"}),
+    ("Var ska vi spara återställningskoderna?", {"cmd": "ask", "topic": "recovery_codes"}),
+]
+
+
+def welcome_message(scope: str) -> OutgoingMessage:
+    """Personal chat: a short welcome card with example questions; team or group: one short intro."""
+    if scope == "personal":
+        intro = (
+            "Hej! Jag är Kanalvakten. Jag hjälper dig att skydda verksamhetens sociala mediekonton "
+            "inför valet: tvåfaktorsinloggning, återställningskoder, kapade konton och moderering. "
+            "Skriv din fråga med egna ord, eller prova en av de här:"
+        )
+        card = adaptive_card(
+            [text_block("Välkommen till Kanalvakten", size="Medium", weight="Bolder"), text_block(intro)],
+            [{"type": "Action.Submit", "title": title, "data": data} for title, data in _WELCOME_EXAMPLES],
+        )
+        text = intro + "\n\n" + "\n".join(f"- {title}" for title, _ in _WELCOME_EXAMPLES)
+        return OutgoingMessage(text=text, card=card)
+    intro = (
+        "Hej! Jag är Kanalvakten och svarar på frågor om hur ni skyddar era sociala mediekonton inför "
+        "valet. Nämn mig (@Kanalvakten) med din fråga, till exempel \"@Kanalvakten hur slår jag på "
+        "tvåfaktor på Instagram?\"."
+    )
+    card = adaptive_card(
+        [text_block("Kanalvakten är här", size="Medium", weight="Bolder"), text_block(intro)],
+        [submit_action("Vad kan du hjälpa till med?", "ask", topic="capabilities")],
+    )
+    return OutgoingMessage(text=intro, card=card)
