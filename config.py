@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "load_settings", "ConfigurationError", "to_botbuilder_config"]

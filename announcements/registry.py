@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from announcements.store import KeyedStorage, read_models, write_models
 

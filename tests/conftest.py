@@ -21,3 +21,7 @@ async def fake_connector() -> AsyncIterator[FakeConnector]:
 def teams(fake_connector: FakeConnector) -> TeamsActivities:
     """Teams-shaped activity builders whose serviceUrl is the running fake connector."""
     return TeamsActivities(fake_connector.url)
+
+
+# The bot under test, served on loopback with in-memory storage (tests/bot_harness.py).
+from tests.bot_harness import bot  # noqa: E402,F401

@@ -3,13 +3,12 @@ line and from an admin's chat, delivered through the fake connector."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 
 from announcements.cli import main as announce
 from tests.bot_harness import RunningBot, card_of, sqlite_url, submit_values, test_settings
-from tests.teams_activities import BOT_ID, CHANNEL_ID, GROUP_CHAT_ID, TEAM_ID, personal_conversation_id
+from tests.teams_activities import BOT_ID, GROUP_CHAT_ID, TEAM_ID, personal_conversation_id
 
 ADMIN = "0b5e7f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
 USERS = ["29:anna", "29:bertil", "29:cecilia", "29:david"]

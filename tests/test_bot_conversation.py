@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bot_harness import RunningBot, all_text, bot, card_of, sqlite_url, submit_values, test_settings  # noqa: F401
-from tests.teams_activities import BOT_ID, CHANNEL_ID, TEAM_ID
+from tests.bot_harness import RunningBot, all_text, card_of, sqlite_url, submit_values, test_settings
+from tests.teams_activities import BOT_ID, TEAM_ID
 
 PLATFORM_LINKS = {
     "instagram": "https://www.instagram.com/accounts/two_factor_authentication/",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.bot_harness import RunningBot, all_text, bot, card_of, sqlite_url, submit_values, test_settings  # noqa: F401
+from tests.bot_harness import RunningBot, all_text, card_of, sqlite_url, submit_values, test_settings
 from tests.teams_activities import CHANNEL_ID, GROUP_CHAT_ID, channel_thread_id, personal_conversation_id
 
 GUIDE_ID = "facebook_2fa"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.bot_harness import bot  # noqa: F401
+
 
 
 @pytest.mark.parametrize("content_type, raw, status", [
