@@ -47,3 +47,59 @@ async def test_with_an_app_id_a_request_without_a_valid_token_is_refused(fake_co
         assert fake_connector.sent() == []
     finally:
         await running.stop()
+
+
+def _mutations(activity: dict, rounds: int, seed: int = 7):
+    """Deterministic variations of a valid activity: keys dropped, values of the wrong type."""
+    import copy
+    import random
+
+    rng = random.Random(seed)
+    odd_values = [None, 0, -1, 3.5, True, "", "x" * 5000, [], [1, "a"], {}, {"id": None}, "<at>x</at>", "\x00\ud800"]
+
+    def paths(node, prefix=()):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield (*prefix, key)
+                yield from paths(value, (*prefix, key))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield (*prefix, index)
+                yield from paths(value, (*prefix, index))
+
+    all_paths = list(paths(activity))
+    for _ in range(rounds):
+        variant = copy.deepcopy(activity)
+        for path in rng.sample(all_paths, k=rng.randint(1, 3)):
+            parent = variant
+            try:
+                for part in path[:-1]:
+                    parent = parent[part]
+                if rng.random() < 0.3 and isinstance(parent, dict):
+                    parent.pop(path[-1], None)
+                else:
+                    parent[path[-1]] = rng.choice(odd_values)
+            except (KeyError, IndexError, TypeError):
+                continue
+        yield variant
+
+
+@pytest.mark.parametrize("kind", ["message", "card_submit", "conversation_update", "installation_update"])
+async def test_mangled_teams_activities_never_get_a_5xx(bot, teams, kind):
+    import json as _json
+
+    base = {
+        "message": lambda: teams.message("tvåfaktor insta", conversation_type="channel", mention_bot=True),
+        "card_submit": lambda: teams.card_submit({"cmd": "guide", "action": "next", "guide": "facebook_2fa", "step": 1}),
+        "conversation_update": lambda: teams.conversation_update(members_added=["28:bot-id"], conversation_type="channel"),
+        "installation_update": lambda: teams.installation_update("add"),
+    }[kind]()
+    statuses = set()
+    for variant in _mutations(base, rounds=60):
+        raw = _json.dumps(variant, ensure_ascii=True).encode()
+        status, text = await bot.post(None, raw=raw)
+        statuses.add(status)
+        assert status < 500, (status, text, variant)
+        assert "Traceback" not in text
+    assert statuses & {200, 201}, statuses  # most variants still reach the bot, not only the validator
+    assert await bot.send(teams.message("hej"))  # still serving
