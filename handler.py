@@ -299,6 +299,9 @@ class KanalvaktenBot(TeamsActivityHandler):
         activity = turn_context.activity
         team_id, channel_id = _team_id(activity), _section_id(activity, "channel")
         scope = conversation_scope(activity)
+        if scope == "channel" and not team_id:
+            log.warning("a channel activity without a team id: conversation not registered")
+            return
         reference = TurnContext.get_conversation_reference(activity).serialize()
         try:
             await self.registry.remember(
@@ -309,6 +312,8 @@ class KanalvaktenBot(TeamsActivityHandler):
                 tenant_id=self._tenant(activity),
                 now=self.clock(),
             )
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            log.warning("conversation not registered: %s", str(exc).splitlines()[0])
         except Exception:  # noqa: BLE001 - remembering must never cost the user an answer
             log.exception("could not remember the conversation")
 

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, AsyncIterator
 
 from aiohttp import web
@@ -51,6 +52,33 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def _has_id(body: dict[str, Any], key: str) -> bool:
+    part = body.get(key)
+    return isinstance(part, dict) and isinstance(part.get("id"), str) and bool(part["id"].strip())
+
+
+def _activity_problem(body: Any) -> str | None:
+    """What makes a body unusable as an activity, in the words of the 400 answer; None if fine."""
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+        return "body is not a Bot Framework activity (no type)"
+    for key in ("conversation", "from", "recipient"):
+        if not _has_id(body, key):
+            return f"activity lacks {key}.id"
+    if not isinstance(body.get("channelId"), str) or not body["channelId"]:
+        return "activity lacks channelId"
+    service_url = body.get("serviceUrl")
+    if not isinstance(service_url, str) or urlsplit(service_url).scheme not in ("http", "https") \
+            or not urlsplit(service_url).hostname:
+        return "activity lacks a valid serviceUrl"
+    if body["channelId"] == "msteams" and not isinstance(body.get("channelData"), dict):
+        return "activity from Teams lacks channelData"
+    for key in ("channelData", "value", "entities", "text"):
+        expected = {"channelData": dict, "entities": list, "text": str}.get(key)
+        if expected and body.get(key) is not None and not isinstance(body[key], expected):
+            return f"activity {key} has the wrong type"
+    return None
+
+
 async def messages(request: web.Request) -> web.StreamResponse:
     """Bot Framework messaging endpoint."""
     if request.content_type != "application/json":
@@ -62,17 +90,18 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except web.HTTPRequestEntityTooLarge:
         return _problem(413, "request body too large")
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        text = raw.decode("utf-8")
+        # "\ud800" is valid JSON but no character: replace lone surrogates before anything uses them
+        body = json.loads(json.dumps(json.loads(text), ensure_ascii=False).encode("utf-8", "replace"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return _problem(400, "body is not valid JSON")
-    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
-        return _problem(400, "body is not a Bot Framework activity (no type)")
+    problem = _activity_problem(body)
+    if problem:
+        return _problem(400, problem)
     try:
         activity = Activity().deserialize(body)
     except Exception:  # noqa: BLE001 - msrest raises many kinds for odd shapes
         return _problem(400, "body is not a Bot Framework activity")
-    if not activity.conversation or not activity.conversation.id or not activity.service_url:
-        return _problem(400, "activity lacks conversation.id or serviceUrl")
 
     app = request.app
     auth_header = request.headers.get("Authorization", "")

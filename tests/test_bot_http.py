@@ -16,6 +16,15 @@ import pytest
     pytest.param("application/json", b'{"hello": "world"}', 400, id="json-not-activity"),
     pytest.param("application/json", b'{"type": "message", "text": "hej"}', 400, id="activity-without-conversation"),
     pytest.param("application/json", b'{"type": 42}', 400, id="type-not-string"),
+    pytest.param("application/json", b'{"type": "message", "channelId": "msteams", "serviceUrl": "http://127.0.0.1:9/", '
+                 b'"conversation": {"id": "a:1"}, "recipient": {"id": "28:b"}, "channelData": {}}', 400, id="no-from"),
+    pytest.param("application/json", b'{"type": "message", "channelId": "msteams", "serviceUrl": "file:///etc/passwd", '
+                 b'"conversation": {"id": "a:1"}, "from": {"id": "29:u"}, "recipient": {"id": "28:b"}, "channelData": {}}',
+                 400, id="service-url-not-http"),
+    pytest.param("application/json", b'{"type": "conversationUpdate", "channelId": "msteams", "serviceUrl": "http://127.0.0.1:9/", '
+                 b'"conversation": {"id": "a:1"}, "from": {"id": "29:u"}, "recipient": {"id": "28:b"}}', 400,
+                 id="teams-without-channelData"),
+    pytest.param("application/json", b'[' * 100000 + b']' * 100000, 400, id="deeply-nested"),
     pytest.param("text/plain", b'{"type": "message"}', 415, id="wrong-content-type"),
     pytest.param("", b'{"type": "message"}', 415, id="no-content-type"),
     pytest.param("application/json", b'{"type": "message", "text": "' + b"a" * 1_000_000 + b'"}', 413, id="1MB-body"),
