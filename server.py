@@ -23,6 +23,7 @@ from botbuilder.schema import Activity
 from announcement_admin import AnnouncementAdmin
 from announcements.registry import ConversationRegistry
 from announcements.service import AnnouncementService
+import msrest_speedup
 from config import Settings, to_botbuilder_config
 from conversation import Conversation
 from handler import KanalvaktenBot, on_turn_error
@@ -151,6 +152,7 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
                knowledge: KnowledgeBase | None = None,
                clock: Any = None) -> web.Application:
     """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base."""
+    msrest_speedup.apply()
     kb = knowledge or load_knowledge_base(Path(settings.knowledge_dir) if settings.knowledge_dir else None)
     matcher = Matcher(kb)
     _warn_about_unconfigured_content(kb, settings)

@@ -11,6 +11,11 @@ def main() -> int:
 
     print("== Matcher (../shared/eval/dev.jsonl and tests/data/heldout.jsonl)")
     print(matcher.report(matcher.run()))
+    from benchmarks import turns
+
+    print("\n== Whole turns through POST /api/messages (fake connector on loopback)")
+    for key, value in asyncio.run(turns.run()).items():
+        print(f"{key}: {value}")
     try:
         from benchmarks import broadcast
     except ImportError as exc:  # pragma: no cover - until the broadcast engine lands

@@ -1,0 +1,14 @@
+"""The start-up fix to msrest's retry policy keeps exactly the same retry codes."""
+
+from msrest.universal_http.requests import ClientRetryPolicy
+
+import msrest_speedup
+
+# msrest 0.7.1's own definition, spelled out: retry 408, and 500-998 but 501 and 505
+ORIGINAL = [i for i in range(999) if i not in ([i for i in range(500) if i != 408] + [501, 505])]
+
+
+def test_the_retry_policy_retries_the_same_codes_after_the_speedup():
+    msrest_speedup.apply()
+    msrest_speedup.apply()  # idempotent
+    assert list(ClientRetryPolicy().policy.status_forcelist) == ORIGINAL
