@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
+    import msrest_speedup
+
+    msrest_speedup.apply()  # the announcement sender's clients too
 
     if argv and argv[0] == "announce":
         from announcements.cli import main as announce_main
