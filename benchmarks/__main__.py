@@ -9,7 +9,7 @@ import sys
 def main() -> int:
     from benchmarks import matcher
 
-    print("== Matcher (../shared/eval/dev.jsonl and tests/data/heldout.jsonl)")
+    print("== Matcher (dev: ../shared/eval/dev.jsonl; held-out: tests/data/heldout.jsonl + blind.jsonl)")
     print(matcher.report(matcher.run()))
     from benchmarks import turns
 
