@@ -102,16 +102,10 @@ def _progress(reply: GuideReply) -> list[dict[str, Any]]:
     }
     blocks = [heading]
     if reply.step and reply.total <= MAX_PROGRESS_SEGMENTS:
-        blocks.append({
-            "type": "ColumnSet",
-            "spacing": "Small",
-            "columns": [
-                {"type": "Column", "width": "stretch", "minHeight": "6px", "items": [],
-                 "style": "accent" if n <= reply.step else "emphasis",
-                 **({"spacing": "Small"} if n > 1 else {})}
-                for n in range(1, reply.total + 1)
-            ],
-        })
+        # A line of dots, not a ColumnSet of coloured columns: styled columns have a minimum
+        # width, and eleven of them ran off the edge of narrow cards (Teams mobile, the Playground).
+        dots = "●" * reply.step + "○" * (reply.total - reply.step)
+        blocks.append({**text_block(dots, color="Accent", size="Small"), "spacing": "Small"})
     return blocks
 
 

