@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "load_settings", "ConfigurationError", "to_botbuilder_config"]
@@ -52,8 +52,11 @@ class Settings(BaseSettings):
     app_tenant_id: str = Field("", alias="MicrosoftAppTenantId")
     """Tenant of the app registration (SingleTenant / UserAssignedMSI)."""
 
+    azure_storage_connection_string: SecretStr = Field(SecretStr(""), alias="AZURE_STORAGE_CONNECTION_STRING")
+    """Connection string of the Azure Storage account behind `azureblob://` (it holds the key)."""
     storage_url: str = Field("sqlite:///data/kanalvakten.db", alias="STORAGE_URL")
-    """Where state lives: `sqlite:///path`, or `memory://` for tests."""
+    """Where state lives: `sqlite:///path`, `azureblob://<container>` (Azure Blob Storage, with
+    AZURE_STORAGE_CONNECTION_STRING), or `memory://` for tests."""
     bot_domain: str = Field("", alias="BOT_DOMAIN")
     """Public host name of the messaging endpoint (for the manifest's validDomains)."""
 
@@ -129,9 +132,20 @@ class Settings(BaseSettings):
 
     @field_validator("storage_url")
     @classmethod
-    def _storage_url(cls, value: str) -> str:
+    def _storage_url(cls, value: str, info: ValidationInfo) -> str:
+        if value.startswith("azureblob://"):
+            from storage import valid_container_name
+
+            if not valid_container_name(value[len("azureblob://"):]):
+                raise ValueError("STORAGE_URL azureblob://<container> needs a container name of 3-63 "
+                                 "lowercase letters, digits and single hyphens")
+            secret = info.data.get("azure_storage_connection_string")
+            if secret is None or not secret.get_secret_value().strip():
+                raise ValueError("STORAGE_URL azureblob://… needs AZURE_STORAGE_CONNECTION_STRING "
+                                 "(the storage account's connection string)")
+            return value
         if not (value.startswith("sqlite:///") or value == "memory://"):
-            raise ValueError("STORAGE_URL must be sqlite:///PATH or memory://")
+            raise ValueError("STORAGE_URL must be sqlite:///PATH, azureblob://<container> or memory://")
         return value
 
     @property

@@ -36,7 +36,9 @@ async def main(argv: list[str], settings: Any, *, storage: KeyedStorage | None =
     except SystemExit as exc:
         return int(exc.code or 0)
     own = storage is None
-    storage = storage or create_storage(settings.storage_url)
+    storage = storage or create_storage(
+        settings.storage_url,
+        azure_connection_string=settings.azure_storage_connection_string.get_secret_value())
     try:
         if args.purge:
             result = await purge(storage, now or dt.datetime.now(dt.UTC), settings.retention_days)

@@ -162,7 +162,9 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
         handoff=HandoffTarget(channel_id=settings.experts_channel_id, expert_ids=settings.expert_aad_ids),
     )
     owns_storage = storage is None  # a storage handed in (tests) is the caller's to close
-    storage = storage or create_storage(settings.storage_url)
+    storage = storage or create_storage(
+        settings.storage_url,
+        azure_connection_string=settings.azure_storage_connection_string.get_secret_value())
 
     registry = ConversationRegistry(storage, announce_channel_id=settings.announce_channel_id)
     admin = AnnouncementAdmin(AnnouncementService(storage, settings), app_id=settings.app_id)

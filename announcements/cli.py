@@ -86,7 +86,9 @@ async def main(argv: list[str], settings: Any, *, storage: KeyedStorage | None =
     if storage is None:
         from storage import create_storage
 
-        storage = create_storage(settings.storage_url)
+        storage = create_storage(
+            settings.storage_url,
+            azure_connection_string=settings.azure_storage_connection_string.get_secret_value())
     service = AnnouncementService(storage, settings, sender_factory=sender_factory)
     try:
         if args.command == "preview":

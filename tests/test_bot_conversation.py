@@ -166,6 +166,31 @@ async def test_a_pending_clarification_survives_a_restart_with_sqlite(fake_conne
         await second.stop()
 
 
+async def test_a_pending_clarification_survives_a_restart_on_azure_blob(fake_connector, teams, azurite, monkeypatch):
+    """The scale-out storage (Azurite, the Azure Storage emulator): a second instance takes the turn."""
+    from storage import AzureBlobStorage
+
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite)
+    settings = test_settings(STORAGE_URL="azureblob://kv-test")
+    first = await RunningBot(fake_connector, settings).start()
+    try:
+        replies = await first.send(teams.message("hur aktiverar jag tvåfaktor?"))
+        assert "Vilken kanal gäller det?" in replies[0]["text"]
+    finally:
+        await first.stop()
+    second = await RunningBot(fake_connector, settings).start()
+    try:
+        replies = await second.send(teams.message("twitter"))
+        assert PLATFORM_LINKS["twitter"] in replies[0]["text"]
+    finally:
+        await second.stop()
+    blobs = AzureBlobStorage(azurite, "kv-test")
+    try:
+        assert await blobs.keys("msteams/conversations/")  # the state lived in the container
+    finally:
+        await blobs.close()
+
+
 async def test_healthz_reports_ok(bot):
     import aiohttp
 

@@ -46,6 +46,19 @@ def test_bad_values_fail_with_the_variable_named(overrides, name):
     assert name in str(excinfo.value)
 
 
+def test_an_azure_blob_storage_url_needs_its_connection_string(monkeypatch):
+    monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
+    with pytest.raises(ConfigurationError, match="AZURE_STORAGE_CONNECTION_STRING"):
+        load_settings(_env_file=None, STORAGE_URL="azureblob://kanalvakten")
+    with pytest.raises(ConfigurationError, match="container"):
+        load_settings(_env_file=None, STORAGE_URL="azureblob://Kanal_vakten", AZURE_STORAGE_CONNECTION_STRING="x")
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "AccountName=kv;AccountKey=s3cret")
+    settings = load_settings(_env_file=None, STORAGE_URL="azureblob://kanalvakten")
+    assert settings.storage_url == "azureblob://kanalvakten"
+    assert settings.azure_storage_connection_string.get_secret_value() == "AccountName=kv;AccountKey=s3cret"
+    assert "s3cret" not in repr(settings)
+
+
 def test_the_bot_refuses_to_start_on_bad_configuration():
     result = subprocess.run([sys.executable, "bot.py"], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env={"PATH": "/usr/bin:/bin", "PORT": "-1"})

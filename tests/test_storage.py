@@ -1,9 +1,13 @@
-"""Behaviour of the storages behind STORAGE_URL: both implementations must act the same."""
+"""Behaviour of the storages behind STORAGE_URL: every implementation must act the same.
+
+The Azure Blob storage runs against Azurite, Microsoft's storage emulator (tests/azurite.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Con
 from pydantic import BaseModel
 
 from storage import (
+    AzureBlobStorage,
     ETagConflictError,
     KeyedStorage,
     MemoryStorage,
@@ -22,13 +27,26 @@ from storage import (
 )
 
 
+def _container() -> str:
+    """A fresh container name, so every test starts empty."""
+    return f"test-{uuid.uuid4().hex[:20]}"
+
+
 @pytest.fixture(
-    params=[pytest.param("memory", id="memory"), pytest.param("sqlite", id="sqlite")]
+    params=[
+        pytest.param("memory", id="memory"),
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("azure", id="azure"),
+    ]
 )
 async def storage(request: pytest.FixtureRequest, tmp_path: Path):
-    store: KeyedStorage = (
-        MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path / "a" / "b.db")
-    )
+    store: KeyedStorage
+    if request.param == "memory":
+        store = MemoryStorage()
+    elif request.param == "sqlite":
+        store = SqliteStorage(tmp_path / "a" / "b.db")
+    else:
+        store = AzureBlobStorage(request.getfixturevalue("azurite"), _container())
     yield store
     await store.close()
 
@@ -236,6 +254,61 @@ async def test_two_sqlite_storages_on_one_file_have_exactly_one_winner(tmp_path:
         await second.close()
 
 
+async def test_two_azure_storages_on_one_container_share_items_and_have_exactly_one_winner(
+    azurite: str,
+) -> None:
+    """Two bot instances (or the bot and `python bot.py announce`) on one container."""
+    container = _container()
+    first, second = AzureBlobStorage(azurite, container), AzureBlobStorage(azurite, container)
+    try:
+        await first.write({"shared/a": {"by": "first"}})
+        assert (await second.read(["shared/a"]))["shared/a"]["by"] == "first"
+        assert await second.keys("shared/") == ["shared/a"]
+        stale = (await second.read(["shared/a"]))["shared/a"]
+        await first.write({"shared/a": {"by": "first again"}})
+        with pytest.raises(ETagConflictError):
+            await second.write({"shared/a": {**stale, "by": "second"}})
+        await second.delete(["shared/a"])
+        assert await first.read(["shared/a"]) == {} and await first.keys() == []
+
+        for round_ in range(10):
+            await first.write({"k": {"winner": None}})
+            e_tag = (await second.read(["k"]))["k"]["e_tag"]
+            writes = [
+                store.write({"k": {"winner": f"{name}{n}", "e_tag": e_tag}})
+                for n in range(4)
+                for name, store in (("first", first), ("second", second))
+            ]
+            results = await asyncio.gather(*writes, return_exceptions=True)
+            errors = [r for r in results if r is not None]
+            assert len(errors) == len(results) - 1, f"round {round_}: {results}"
+            assert all(isinstance(e, ETagConflictError) for e in errors)
+            assert (await first.read(["k"])) == (await second.read(["k"]))
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_concurrent_creators_of_a_missing_key_with_an_e_tag_have_exactly_one_winner(
+    azurite: str,
+) -> None:
+    """A write to a missing key wins whatever its e_tag, but only the first of a race does."""
+    first, second = AzureBlobStorage(azurite, container := _container()), AzureBlobStorage(azurite, container)
+    try:
+        for round_ in range(5):
+            key = f"new/{round_}"
+            results = await asyncio.gather(
+                *(store.write({key: {"n": n, "e_tag": "from-a-deleted-item"}})
+                  for n, store in enumerate([first, second] * 3)),
+                return_exceptions=True,
+            )
+            assert [r for r in results if r is None] == [None], f"round {round_}: {results}"
+            assert all(isinstance(r, ETagConflictError) for r in results if r is not None)
+    finally:
+        await first.close()
+        await second.close()
+
+
 # -- keys(prefix) --------------------------------------------------------------------------------
 
 
@@ -265,6 +338,71 @@ async def test_deleted_keys_are_no_longer_listed(storage: KeyedStorage) -> None:
     await storage.write({"p/1": {}, "p/2": {}})
     await storage.delete(["p/1"])
     assert await storage.keys("p/") == ["p/2"]
+
+
+AWKWARD_KEYS = [
+    "msteams/conversations/19:abc@thread.tacv2;messageid=1/",
+    "msteams/users/29:1Ab-Cd_ef~",
+    "ends.with.a.dot.",
+    "..",
+    "/",
+    "a//b",
+    "back\\slash",
+    "100% sure",
+    "%41",  # must not become the key "A"
+    "A",
+    "query?x=1&y=2#frag",
+    "tabs\tand\nnewlines",
+    "åäö/🗳️",
+    "x" * 300,
+]
+
+
+async def test_any_key_round_trips_and_lists_under_its_prefixes_on_azure(azurite: str) -> None:
+    store = AzureBlobStorage(azurite, _container())
+    try:
+        await store.write({key: {"key": key} for key in AWKWARD_KEYS})
+        items = await store.read(AWKWARD_KEYS)
+        assert {key: item["key"] for key, item in items.items()} == {key: key for key in AWKWARD_KEYS}
+        assert await store.keys() == sorted(AWKWARD_KEYS)
+        assert await store.keys("msteams/") == sorted(k for k in AWKWARD_KEYS if k.startswith("msteams/"))
+        assert await store.keys("%") == ["%41"]
+        assert await store.keys("A") == ["A"]
+        assert await store.keys("åäö/") == ["åäö/🗳️"]
+        await store.delete(AWKWARD_KEYS)
+        assert await store.keys() == []
+    finally:
+        await store.close()
+
+
+def test_blob_names_keep_key_prefixes_and_make_no_folders_or_trailing_dots() -> None:
+    from storage.azure_blob import blob_name, key_of
+
+    for key in AWKWARD_KEYS:
+        name = blob_name(key)
+        assert key_of(name) == key
+        assert "/" not in name and not name.endswith(".") and name.isascii()
+        for end in range(len(key)):
+            assert name.startswith(blob_name(key[:end]) if end else "")
+    assert len({blob_name(key) for key in AWKWARD_KEYS}) == len(AWKWARD_KEYS)
+    with pytest.raises(ValueError, match="too long"):
+        blob_name("ö" * 200)
+    with pytest.raises(ValueError):
+        blob_name("")
+
+
+async def test_azure_reads_writes_and_deletes_many_keys_in_one_call(azurite: str) -> None:
+    store = AzureBlobStorage(azurite, _container())
+    try:
+        keys = [f"registry/conversation/{n:03}" for n in range(120)]
+        await store.write({key: {"n": n} for n, key in enumerate(keys)})
+        items = await store.read(keys + ["registry/conversation/missing"])
+        assert [items[key]["n"] for key in keys] == list(range(120))
+        assert await store.keys("registry/") == keys
+        await store.delete(keys)
+        assert await store.keys() == []
+    finally:
+        await store.close()
 
 
 # -- lifecycle -----------------------------------------------------------------------------------
@@ -340,6 +478,61 @@ async def test_conversation_state_survives_a_restart_on_sqlite(tmp_path: Path) -
         await store.close()
 
 
+def test_azure_does_nothing_at_construction_and_binds_to_no_event_loop(azurite: str) -> None:
+    """Built before the server's loop runs (as create_app does), used inside it."""
+    from azure.storage.blob.aio import BlobServiceClient
+
+    container = _container()
+    store = AzureBlobStorage(azurite, container)  # no running loop here
+
+    async def containers() -> list[str]:
+        async with BlobServiceClient.from_connection_string(azurite) as service:
+            return [c.name async for c in service.list_containers()]
+
+    assert container not in asyncio.run(containers())  # nothing happens at construction
+
+    async def use() -> dict[str, object]:
+        await store.write({"k": {"v": 1}})
+        try:
+            return await store.read(["k"])
+        finally:
+            await store.close()
+
+    assert asyncio.run(use())["k"]["v"] == 1
+    assert container in asyncio.run(containers())  # created on first use
+
+
+async def test_azure_conversation_state_survives_a_restart(azurite: str) -> None:
+    """botbuilder's BotState on top of the storage, saved twice in a turn, then reloaded."""
+    container = _container()
+    activity = Activity(
+        type="message",
+        channel_id="msteams",
+        conversation=ConversationAccount(id="a:1conv"),
+        from_property=ChannelAccount(id="29:user"),
+        recipient=ChannelAccount(id="28:bot"),
+    )
+    store = AzureBlobStorage(azurite, container)
+    state = ConversationState(store)
+    context = TurnContext(TestAdapter(), activity)
+    await state.load(context)
+    accessor = state.create_property("pending")
+    await accessor.set(context, {"topic": "enable_2fa"})
+    await state.save_changes(context)
+    await accessor.set(context, {"topic": "enable_2fa", "asked": True})
+    await state.save_changes(context)  # second save in the same turn: no conflict
+    await store.close()
+
+    store = AzureBlobStorage(azurite, container)
+    try:
+        state = ConversationState(store)
+        context = TurnContext(TestAdapter(), activity)
+        await state.load(context)
+        assert await state.create_property("pending").get(context) == {"topic": "enable_2fa", "asked": True}
+    finally:
+        await store.close()
+
+
 # -- create_storage ------------------------------------------------------------------------------
 
 
@@ -372,4 +565,55 @@ def test_create_storage_reads_memory() -> None:
 )
 def test_create_storage_rejects_other_urls_with_a_clear_message(url: str) -> None:
     with pytest.raises(ValueError, match="sqlite:///"):
+        create_storage(url)
+
+
+async def test_create_storage_reads_an_azure_blob_url_with_the_connection_string_from_the_environment(
+    azurite: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite)
+    container = _container()
+    store = create_storage(f"azureblob://{container}")
+    assert isinstance(store, AzureBlobStorage) and store.container == container
+    assert "AccountKey" not in repr(store)
+    try:
+        await store.write({"k": {"v": 1}})
+        assert (await store.read(["k"]))["k"]["v"] == 1
+    finally:
+        await store.close()
+    other = AzureBlobStorage(azurite, container)
+    try:
+        assert await other.keys() == ["k"]
+    finally:
+        await other.close()
+
+
+def test_create_storage_prefers_a_connection_string_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
+    store = create_storage("azureblob://kanalvakten", azure_connection_string="UseDevelopmentStorage=true")
+    assert isinstance(store, AzureBlobStorage) and store.container == "kanalvakten"
+
+
+def test_create_storage_names_the_missing_azure_connection_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
+    with pytest.raises(ValueError, match="AZURE_STORAGE_CONNECTION_STRING"):
+        create_storage("azureblob://kanalvakten")
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "  ")
+    with pytest.raises(ValueError, match="AZURE_STORAGE_CONNECTION_STRING"):
+        create_storage("azureblob://kanalvakten")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("azureblob://", id="no-container"),
+        pytest.param("azureblob://Kanalvakten", id="uppercase"),
+        pytest.param("azureblob://kv", id="too-short"),
+        pytest.param("azureblob://kv--state", id="double-hyphen"),
+        pytest.param("azureblob://kv/state", id="path"),
+    ],
+)
+def test_create_storage_rejects_a_bad_container_name(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "UseDevelopmentStorage=true")
+    with pytest.raises(ValueError, match="azureblob://<container>"):
         create_storage(url)
