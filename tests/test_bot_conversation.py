@@ -150,8 +150,8 @@ async def test_a_tenant_outside_the_allow_list_gets_no_answer(fake_connector, te
         await running.stop()
 
 
-async def test_a_pending_clarification_survives_a_restart_with_sqlite(fake_connector, teams, tmp_path):
-    settings = test_settings(STORAGE_URL=sqlite_url(tmp_path / "state.db"))
+async def _clarification_survives_a_restart(fake_connector, teams, settings) -> None:
+    """Ask back for the platform on one bot, answer it on a new bot with the same storage."""
     first = await RunningBot(fake_connector, settings).start()
     try:
         replies = await first.send(teams.message("hur aktiverar jag tvåfaktor?"))
@@ -164,6 +164,11 @@ async def test_a_pending_clarification_survives_a_restart_with_sqlite(fake_conne
         assert PLATFORM_LINKS["twitter"] in replies[0]["text"]
     finally:
         await second.stop()
+
+
+async def test_a_pending_clarification_survives_a_restart_with_sqlite(fake_connector, teams, tmp_path):
+    settings = test_settings(STORAGE_URL=sqlite_url(tmp_path / "state.db"))
+    await _clarification_survives_a_restart(fake_connector, teams, settings)
 
 
 async def test_a_pending_clarification_survives_a_restart_on_azure_blob(fake_connector, teams, azurite, monkeypatch):
@@ -172,18 +177,7 @@ async def test_a_pending_clarification_survives_a_restart_on_azure_blob(fake_con
 
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite)
     settings = test_settings(STORAGE_URL="azureblob://kv-test")
-    first = await RunningBot(fake_connector, settings).start()
-    try:
-        replies = await first.send(teams.message("hur aktiverar jag tvåfaktor?"))
-        assert "Vilken kanal gäller det?" in replies[0]["text"]
-    finally:
-        await first.stop()
-    second = await RunningBot(fake_connector, settings).start()
-    try:
-        replies = await second.send(teams.message("twitter"))
-        assert PLATFORM_LINKS["twitter"] in replies[0]["text"]
-    finally:
-        await second.stop()
+    await _clarification_survives_a_restart(fake_connector, teams, settings)
     blobs = AzureBlobStorage(azurite, "kv-test")
     try:
         assert await blobs.keys("msteams/conversations/")  # the state lived in the container

@@ -232,23 +232,28 @@ async def test_concurrent_writers_with_the_same_e_tag_have_exactly_one_winner(
         assert (await storage.read(["k"]))["k"]["winner"] == wins[0]
 
 
+async def _race_two_stores_for_one_winner(first, second, rounds: int = 10) -> None:
+    """Two stores on the same data, eight writers with one e_tag per round: exactly one wins."""
+    for round_ in range(rounds):
+        await first.write({"k": {"winner": None}})
+        e_tag = (await second.read(["k"]))["k"]["e_tag"]
+        writes = [
+            store.write({"k": {"winner": f"{name}{n}", "e_tag": e_tag}})
+            for n in range(4)
+            for name, store in (("first", first), ("second", second))
+        ]
+        results = await asyncio.gather(*writes, return_exceptions=True)
+        errors = [r for r in results if r is not None]
+        assert len(errors) == len(results) - 1, f"round {round_}: {results}"
+        assert all(isinstance(e, ETagConflictError) for e in errors)
+        assert (await first.read(["k"])) == (await second.read(["k"]))
+
+
 async def test_two_sqlite_storages_on_one_file_have_exactly_one_winner(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     first, second = SqliteStorage(path), SqliteStorage(path)
     try:
-        for round_ in range(10):
-            await first.write({"k": {"winner": None}})
-            e_tag = (await second.read(["k"]))["k"]["e_tag"]
-            writes = [
-                store.write({"k": {"winner": f"{name}{n}", "e_tag": e_tag}})
-                for n in range(4)
-                for name, store in (("first", first), ("second", second))
-            ]
-            results = await asyncio.gather(*writes, return_exceptions=True)
-            errors = [r for r in results if r is not None]
-            assert len(errors) == len(results) - 1, f"round {round_}: {results}"
-            assert all(isinstance(e, ETagConflictError) for e in errors)
-            assert (await first.read(["k"])) == (await second.read(["k"]))
+        await _race_two_stores_for_one_winner(first, second)
     finally:
         await first.close()
         await second.close()
@@ -271,19 +276,7 @@ async def test_two_azure_storages_on_one_container_share_items_and_have_exactly_
         await second.delete(["shared/a"])
         assert await first.read(["shared/a"]) == {} and await first.keys() == []
 
-        for round_ in range(10):
-            await first.write({"k": {"winner": None}})
-            e_tag = (await second.read(["k"]))["k"]["e_tag"]
-            writes = [
-                store.write({"k": {"winner": f"{name}{n}", "e_tag": e_tag}})
-                for n in range(4)
-                for name, store in (("first", first), ("second", second))
-            ]
-            results = await asyncio.gather(*writes, return_exceptions=True)
-            errors = [r for r in results if r is not None]
-            assert len(errors) == len(results) - 1, f"round {round_}: {results}"
-            assert all(isinstance(e, ETagConflictError) for e in errors)
-            assert (await first.read(["k"])) == (await second.read(["k"]))
+        await _race_two_stores_for_one_winner(first, second)
     finally:
         await first.close()
         await second.close()
