@@ -38,8 +38,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from announcements.clock import Clock, SystemClock
 from announcements.ledger import Ledger, LedgerEntry
 from announcements.registry import ConversationRecord, ConversationRegistry
-from announcements.store import KeyedStorage
 from cards.message import OutgoingMessage
+from storage import KeyedStorage
+from storage.keys import BROADCAST_LOCK_PREFIX as _LOCK_PREFIX
 
 __all__ = [
     "SendOutcome",
@@ -55,7 +56,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_LOCK_PREFIX = "broadcast-lock/"
 _LOCK_FRESH_SECONDS = 60.0
 
 

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from announcements.broadcast import BroadcastBusy, BroadcastProgress
 from announcements.schedule import ScheduleError, Schedules, parse_send_time
 from announcements.service import AnnouncementService, ElectionPassed, SenderFactory, election_passed_reason
-from announcements.store import KeyedStorage
+from storage import KeyedStorage
 from cards.announcement import announcement_text
 
 __all__ = ["main", "build_parser"]

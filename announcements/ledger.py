@@ -23,11 +23,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from announcements.store import KeyedStorage, read_models, write_models
+from storage import KeyedStorage, read_models, write_models
 
 __all__ = ["DeliveryStatus", "LedgerEntry", "Ledger", "LEDGER_PREFIX"]
 
-LEDGER_PREFIX = "ledger/"
+from storage.keys import LEDGER_PREFIX
 DeliveryStatus = Literal["pending", "in_flight", "sent", "failed", "gone"]
 
 

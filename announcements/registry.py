@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from announcements.store import KeyedStorage, read_models, write_models
+from storage import KeyedStorage, read_models, write_models
 
 __all__ = [
     "Scope",
@@ -34,7 +34,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REGISTRY_PREFIX = "registry/"
+from storage.keys import REGISTRY_PREFIX
 Scope = Literal["personal", "groupChat", "team"]
 
 _TOUCH_EVERY = dt.timedelta(hours=1)

@@ -21,13 +21,13 @@ from pydantic import BaseModel, ConfigDict
 from announcements.broadcast import BroadcastBusy
 from announcements.clock import Clock, SystemClock
 from announcements.service import ElectionPassed
-from announcements.store import KeyedStorage, read_models, write_models
+from storage import KeyedStorage, read_models, write_models
 
 __all__ = ["ScheduledSend", "ScheduleError", "Schedules", "parse_send_time", "run_scheduler", "SCHEDULE_PREFIX"]
 
 log = logging.getLogger(__name__)
 
-SCHEDULE_PREFIX = "schedule/"
+from storage.keys import SCHEDULE_PREFIX
 ScheduleState = Literal["scheduled", "sending", "done", "cancelled", "failed"]
 
 

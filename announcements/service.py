@@ -32,7 +32,7 @@ from announcements.clock import Clock, SystemClock
 from announcements.content import AnnouncementContent, load_announcement_content
 from announcements.ledger import Ledger, LedgerEntry
 from announcements.registry import ConversationRecord, ConversationRegistry
-from announcements.store import KeyedStorage
+from storage import KeyedStorage
 from cards.announcement import render_announcement
 from cards.message import OutgoingMessage
 

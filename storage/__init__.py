@@ -1,8 +1,9 @@
-"""Persistent state: botbuilder `Storage` implementations chosen by `STORAGE_URL`.
+"""Persistent state: our `KeyedStorage` contract and its implementations, chosen by `STORAGE_URL`.
 
 `create_storage(url)` is the one place that reads the URL; the rest of the bot sees a
-`KeyedStorage` (botbuilder's read/write/delete plus `keys(prefix)` and `close()`): SQLite (the
-embedded default), Azure Blob Storage (scale-out) or memory (tests).
+`KeyedStorage` (read/write/delete with e_tag compare-and-set, `keys(prefix)` and `close()`, see
+`storage.base`): SQLite (the embedded default), Azure Blob Storage (scale-out) or memory (tests).
+Key prefixes live in `storage.keys`; `read_models`/`write_models` store pydantic models.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import ETagConflictError, KeyedStorage, StorageClosedError
 from .memory import MemoryStorage
+from .models import read_models, write_models
 from .sqlite import SqliteStorage
 
 if TYPE_CHECKING:
@@ -28,6 +30,8 @@ __all__ = [
     "ETagConflictError",
     "StorageClosedError",
     "valid_container_name",
+    "read_models",
+    "write_models",
 ]
 
 _SQLITE = "sqlite:///"

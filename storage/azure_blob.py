@@ -8,7 +8,7 @@ Several bot instances (and `python bot.py announce`) can share one container. Wh
   A write to a missing key wins whatever its e_tag (a create with `If-None-Match: *`), and
   `"*"` or no e_tag overwrites unconditionally.
 - Blob names are the keys percent-encoded byte by byte (only `A-Z a-z 0-9 - _ ~` stay as they
-  are), so any key round-trips, `/` in botbuilder keys makes no virtual folders, no name ends in
+  are), so any key round-trips, `/` in keys makes no virtual folders, no name ends in
   a dot, and a key prefix encodes to a blob-name prefix (`keys(prefix)` is one listing).
 - The async client (aiohttp) is created on first use, in the loop that uses it: constructing the
   storage does no I/O and binds to no event loop. The container is created on first use too.
@@ -16,7 +16,7 @@ Several bot instances (and `python bot.py announce`) can share one container. Wh
 What a blob container cannot give: a batch of several keys is not one transaction. Every e_tag
 of a batch is checked before anything is written, so a stale e_tag writes nothing of its batch
 (as in the other storages); only a writer that changes one of the keys between that check and
-our write can leave part of a batch written. botbuilder saves each state in its own batch.
+our write can leave part of a batch written.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _raise_first(results: list[Any]) -> None:
 
 
 class AzureBlobStorage(KeyedStorage):
-    """botbuilder `Storage` with one JSON blob per key in one Azure Blob container."""
+    """A `KeyedStorage` with one JSON blob per key in one Azure Blob container."""
 
     def __init__(self, connection_string: str, container: str) -> None:
         if not connection_string or not connection_string.strip():

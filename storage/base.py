@@ -1,28 +1,31 @@
-"""The storage contract Kanalvakten relies on, on top of botbuilder's `Storage`.
+"""The one storage contract Kanalvakten relies on: our own, with no SDK behind it.
 
-botbuilder's `Storage` only knows read/write/delete of known keys. The announcement registry has
-to find every conversation it has seen without knowing the keys in advance, and the server has to
-close the database on shutdown, so every storage we use also offers `keys(prefix)` and `close()`.
+Everything the bot keeps (per-user state, the announcement registry, ledger, schedules and run
+lock, the anonymous question log, greeting flags) goes through a `KeyedStorage`: `read`, `write`,
+`delete` of known keys, `keys(prefix)` to list what is stored under a prefix (the registry and
+retention cannot know their keys in advance), and `close()` on shutdown. Key prefixes are defined
+once, in `storage.keys`; `storage.models` reads and writes pydantic models through it.
 
-Semantics shared by all our implementations (they mirror botbuilder's `MemoryStorage`, except
-that an e_tag is *always* assigned, so optimistic concurrency works from the first write):
+Semantics shared by all our implementations (the same as botbuilder's `Storage`, so a port to
+another SDK can adapt it in a few lines, except that an e_tag is *always* assigned, so optimistic
+concurrency works from the first write):
 
-- `write` accepts dicts and objects (`StoreItem`, pydantic models, msrest models such as
-  `ConversationReference`); everything is stored as JSON, so `read` returns plain dicts (with an
-  `e_tag` key) and never the object that was written.
+- `write` accepts dicts and objects (pydantic models, dataclasses, plain objects); everything is
+  stored as JSON, so `read` returns plain dicts (with an `e_tag` key) and never the object that
+  was written. Keys that are not stored are left out of `read`'s answer.
 - A write whose value has no `e_tag`, `None` or `"*"` always wins. A write with any other e_tag
-  wins only when it equals the stored one; otherwise `ETagConflictError` (a `KeyError`, like
-  `MemoryStorage` raises) and nothing of that batch is written. A write to a key that does not
-  exist wins whatever its e_tag (as in `MemoryStorage`). An empty e_tag is an error.
+  wins only when it equals the stored one (compare-and-set); otherwise `ETagConflictError` (a
+  `KeyError`) and nothing of that batch is written. A write to a key that does not exist wins
+  whatever its e_tag. An empty e_tag is an error.
 - Every successful write gives the item a new e_tag, and also sets it on the written dict/object,
   so a second save of the same state in the same turn does not conflict with itself.
+- `delete` of a key that is not stored is not an error.
 """
 
 from __future__ import annotations
 
-from abc import abstractmethod
-
-from botbuilder.core import Storage
+from abc import ABC, abstractmethod
+from typing import Any
 
 __all__ = ["KeyedStorage", "ETagConflictError", "StorageClosedError"]
 
@@ -47,8 +50,20 @@ class StorageClosedError(RuntimeError):
     """The storage was used after `close()`."""
 
 
-class KeyedStorage(Storage):
-    """A botbuilder `Storage` that can also list its keys and be closed."""
+class KeyedStorage(ABC):
+    """Key-value storage of JSON documents with e_tags; see the module docstring for the rules."""
+
+    @abstractmethod
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        """The stored items of `keys` (each a dict with its `e_tag`); missing keys left out."""
+
+    @abstractmethod
+    async def write(self, changes: dict[str, Any]) -> None:
+        """Store every item of `changes`, all or nothing; `ETagConflictError` on a stale e_tag."""
+
+    @abstractmethod
+    async def delete(self, keys: list[str]) -> None:
+        """Remove `keys`; keys that are not stored are ignored."""
 
     @abstractmethod
     async def keys(self, prefix: str = "") -> list[str]:

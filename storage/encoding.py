@@ -1,4 +1,4 @@
-"""Turning what botbuilder hands to `Storage.write` into JSON, and the e_tag rules.
+"""Turning what is handed to `KeyedStorage.write` into JSON, and the e_tag rules.
 
 Shared by the SQLite and in-memory storages so that tests on `memory://` fail on the same
 unserialisable values that production on SQLite would.

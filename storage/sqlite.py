@@ -61,7 +61,7 @@ def _prefix_upper_bound(prefix: str) -> str | None:
 
 
 class SqliteStorage(KeyedStorage):
-    """botbuilder `Storage` in one SQLite table `items(key, value JSON, e_tag, updated_at)`."""
+    """A `KeyedStorage` in one SQLite table `items(key, value JSON, e_tag, updated_at)`."""
 
     def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
         self.path = Path(path)
