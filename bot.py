@@ -3,6 +3,8 @@
 - `python bot.py` serves `POST /api/messages` and `GET /healthz` on HOST:PORT.
 - `python bot.py announce preview|send --yes|status|schedule --at ...` runs the announcement.
 - `python bot.py report [--since DATE] [--format csv]` / `report --purge`: statistics, retention.
+
+The configuration and the knowledge base are read once here and handed to what needs them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from config import Settings
 
 
 def _configure_logging(level: str) -> None:
@@ -21,10 +27,48 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("msrest").setLevel(logging.WARNING)
 
 
+def _broken_knowledge_base(exc: Exception) -> int:
+    print("The knowledge base is broken:", file=sys.stderr)
+    for problem in getattr(exc, "problems", []):
+        print(f"  {problem}", file=sys.stderr)
+    return 1
+
+
+async def run_announce(argv: list[str], settings: Settings, *, out: TextIO | None = None,
+                       err: TextIO | None = None) -> int:
+    """`announce ...` on the configured storage, knowledge base and Bot Connector."""
+    from announcements.cli import main as announce_main
+    from knowledge.loader import KnowledgeBaseError
+    from teams.compose import announcement_service, load_kb, open_storage
+
+    try:
+        kb = load_kb(settings)
+    except KnowledgeBaseError as exc:
+        return _broken_knowledge_base(exc)
+    storage = open_storage(settings)
+    service = announcement_service(settings, storage, kb)
+    try:
+        return await announce_main(argv, service, out=out, err=err)
+    finally:
+        await service.close()
+        await storage.close()
+
+
+async def run_report(argv: list[str], settings: Settings) -> int:
+    """`report ...` on the configured storage."""
+    from helpdesk.report import main as report_main
+    from teams.compose import open_storage
+
+    storage = open_storage(settings)
+    try:
+        return await report_main(argv, storage, retention_days=settings.retention_days)
+    finally:
+        await storage.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from config import ConfigurationError, load_settings
-    from knowledge.loader import KnowledgeBaseError
 
     try:
         settings = load_settings()
@@ -32,33 +76,27 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
-    import msrest_speedup
+    from teams import msrest_fix
 
-    msrest_speedup.apply()  # the announcement sender's clients too
+    msrest_fix.apply()  # the announcement sender's clients too
 
     if argv and argv[0] == "announce":
-        from announcements.cli import main as announce_main
-
-        return asyncio.run(announce_main(argv[1:], settings))
+        return asyncio.run(run_announce(argv[1:], settings))
     if argv and argv[0] == "report":
-        from report_cli import main as report_main
-
-        return asyncio.run(report_main(argv[1:], settings))
+        return asyncio.run(run_report(argv[1:], settings))
     if argv and argv[0] not in ("serve",):
         print(f"unknown command {argv[0]!r}; use: python bot.py [serve] | announce ... | report ...", file=sys.stderr)
         return 2
 
     from aiohttp import web
 
-    from server import create_app
+    from knowledge.loader import KnowledgeBaseError
+    from teams.app import create_app
 
     try:
         app = create_app(settings)
     except KnowledgeBaseError as exc:
-        print("The knowledge base is broken:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        return _broken_knowledge_base(exc)
     logging.getLogger("kanalvakten").info(
         "Kanalvakten listening on http://%s:%s/api/messages (storage %s, auth %s)",
         settings.host, settings.port, settings.storage_url, "on" if settings.auth_enabled else "off",

@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "load_settings", "ConfigurationError", "to_botbuilder_config"]
+__all__ = ["Settings", "load_settings", "ConfigurationError"]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -166,15 +166,3 @@ def load_settings(**overrides: object) -> Settings:
             name = ".".join(str(p) for p in err["loc"]) or "settings"
             lines.append(f"{name}: {err['msg']}")
         raise ConfigurationError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
-
-
-def to_botbuilder_config(settings: Settings) -> object:
-    """The attribute-style object botbuilder's ConfigurationBotFrameworkAuthentication reads."""
-
-    class _Config:
-        APP_ID = settings.app_id
-        APP_PASSWORD = settings.app_password.get_secret_value()
-        APP_TYPE = settings.app_type
-        APP_TENANTID = settings.app_tenant_id
-
-    return _Config()

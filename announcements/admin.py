@@ -13,16 +13,17 @@ reads is always Swedish; exception details go to the log only.
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
+from collections.abc import Collection
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from announcements.broadcast import BroadcastBusy
 from announcements.service import AnnouncementChanged, AnnouncementService, ElectionPassed
-from cards.announcement import CONFIRM_CMD, election_passed_text, render_confirm, render_preview
+from cards.actions import ANNOUNCE_CMD, command_of
+from cards.announcement import election_passed_text, render_confirm, render_preview
 from cards.message import OutgoingMessage
+from knowledge.text import simplify, without_mentions
 
 __all__ = [
     "AdminCommand",
@@ -58,30 +59,22 @@ class AdminReply(BaseModel):
     """A background send was started (the handler's `on_done` will be called)."""
 
 
-def is_admin(aad_object_id: str | None, settings: Any) -> bool:
-    """True when the sender's Azure AD object id is in ADMIN_AAD_IDS (case-insensitive)."""
+def is_admin(aad_object_id: str | None, admin_ids: Collection[str]) -> bool:
+    """True when the sender's Azure AD object id is in `admin_ids` (ADMIN_AAD_IDS; case-insensitive)."""
     if not aad_object_id:
         return False
-    admins = {a.strip().lower() for a in getattr(settings, "admin_aad_ids", []) or []}
-    return aad_object_id.strip().lower() in admins
-
-
-def _fold(text: str) -> str:
-    text = re.sub(r"<at>.*?</at>", " ", text or "")
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+    return aad_object_id.strip().lower() in {a.strip().lower() for a in admin_ids}
 
 
 def parse_admin_command(text: str) -> AdminCommand | None:
     """"utskick förhandsvisa" -> "preview", "utskick skicka" -> "send" (case, accents, a trailing
     "!" and an @mention ignored); anything else None."""
-    return _COMMANDS.get(_fold(text))  # type: ignore[return-value]
+    return _COMMANDS.get(simplify(without_mentions(text)))  # type: ignore[return-value]
 
 
 def is_admin_submit(value: Any) -> bool:
     """A card submit that belongs to `handle_admin_submit`."""
-    return isinstance(value, dict) and value.get("cmd") == CONFIRM_CMD
+    return command_of(value) == ANNOUNCE_CMD
 
 
 def _refuse(aad_object_id: str | None, what: str) -> AdminReply:
@@ -114,7 +107,7 @@ def _personal_only() -> AdminReply:
 async def handle_admin_command(command: AdminCommand, aad_object_id: str | None, service: AnnouncementService,
                                *, conversation_type: str = "personal") -> AdminReply:
     """Preview, or the confirm card for a send. Never sends by itself."""
-    if not is_admin(aad_object_id, service.settings):
+    if not is_admin(aad_object_id, service.admin_ids):
         return _refuse(aad_object_id, command)
     if conversation_type != "personal":
         return _personal_only()
@@ -139,7 +132,7 @@ async def handle_admin_submit(value: dict[str, Any], aad_object_id: str | None, 
     """The confirm card's buttons. `on_done(summary_or_exception)` is awaited when the send ends
     (the handler posts `summary_message(...)` to the admin with `continue_conversation`)."""
     action = value.get("action")
-    if not is_admin(aad_object_id, service.settings):
+    if not is_admin(aad_object_id, service.admin_ids):
         return _refuse(aad_object_id, f"submit {action!r}")
     if conversation_type != "personal":
         return _personal_only()

@@ -3,22 +3,20 @@
 Uses the bot's own storage (`STORAGE_URL`), so the CLI sees the conversations the running bot
 registered and writes the same ledger. Exit codes: 0 done (nothing failed), 1 some failed,
 2 usage error or refused (also: the configured election's date has passed), 3 another send of the
-same announcement is running.
-Also runnable as `python -m announcements.cli ...`.
+same announcement is running. `bot.py` builds the service (storage, knowledge base, sender) and
+calls `main`.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from announcements.broadcast import BroadcastBusy, BroadcastProgress
 from announcements.schedule import ScheduleError, Schedules, parse_send_time
-from announcements.service import AnnouncementService, ElectionPassed, SenderFactory, election_passed_reason
-from storage import KeyedStorage
+from announcements.service import AnnouncementService, ElectionPassed, election_passed_reason
 from cards.announcement import announcement_text
 
 __all__ = ["main", "build_parser"]
@@ -70,10 +68,11 @@ class _Progress:
             self._err.flush()
 
 
-async def main(argv: list[str], settings: Any, *, storage: KeyedStorage | None = None,
-               sender_factory: SenderFactory | None = None, out: TextIO | None = None,
+async def main(argv: list[str], service: AnnouncementService, *, out: TextIO | None = None,
                err: TextIO | None = None) -> int:
-    """Run one announce command; returns the exit code. `storage`/`sender_factory` for tests."""
+    """Run one announce command on `service`; returns the exit code. The caller builds the service
+    from its configuration (the bot's storage, the knowledge base it loaded, the sender) and
+    closes it."""
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
@@ -81,27 +80,13 @@ async def main(argv: list[str], settings: Any, *, storage: KeyedStorage | None =
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if exc.code in (0, None) else 2
-
-    own_storage = storage is None
-    if storage is None:
-        from storage import create_storage
-
-        storage = create_storage(
-            settings.storage_url,
-            azure_connection_string=settings.azure_storage_connection_string.get_secret_value())
-    service = AnnouncementService(storage, settings, sender_factory=sender_factory)
-    try:
-        if args.command == "preview":
-            return await _preview(service, out)
-        if args.command == "send":
-            return await _send(service, args, out, err)
-        if args.command == "status":
-            return await _status(service, out)
-        return await _schedule(service, args, out, err)
-    finally:
-        await service.close()
-        if own_storage:
-            await storage.close()  # type: ignore[attr-defined]
+    if args.command == "preview":
+        return await _preview(service, out)
+    if args.command == "send":
+        return await _send(service, args, out, err)
+    if args.command == "status":
+        return await _status(service, out)
+    return await _schedule(service, args, out, err)
 
 
 async def _preview(service: AnnouncementService, out: TextIO) -> int:
@@ -227,20 +212,3 @@ async def _schedule(service: AnnouncementService, args: argparse.Namespace, out:
     print(f"Scheduled: {item.announcement_id} will be sent at {item.send_at.isoformat(timespec='minutes')} "
           "by the running bot (it checks every 30 s).", file=out)
     return 0
-
-
-def _run() -> int:  # pragma: no cover - exercised through a subprocess in the crash test
-    from config import ConfigurationError, load_settings
-
-    try:
-        settings = load_settings()
-    except ConfigurationError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    logging.basicConfig(level=getattr(logging, str(settings.log_level).upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    return asyncio.run(main(sys.argv[1:], settings))
-
-
-if __name__ == "__main__":
-    sys.exit(_run())

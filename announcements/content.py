@@ -1,7 +1,8 @@
 """The announcement as content: the knowledge base's template filled with the configured election.
 
-The text lives in `knowledge/data/announcement.yaml` (communicators edit it); the election comes
-from the knowledge base unless ELECTION_NAME / ELECTION_DATE override it. `{election_when}` reads
+The text lives in the knowledge base's `announcement.yaml` (communicators edit it; `KNOWLEDGE_DIR`
+names another folder); the caller hands over the knowledge base it loaded once and the configured
+election (the knowledge base's unless ELECTION_NAME / ELECTION_DATE override it). `{election_when}` reads
 as past when the date is past ("EU-valet var den 26 maj 2019 ..."), never as coming — and such an
 announcement contradicts itself ("inför EU-valet ... EU-valet var ..."), so `election_passed` tells
 the service, the CLI and the admin's cards to refuse sending it.
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from knowledge.answers import election_when
 from knowledge.models import Election, KnowledgeBase
 
-__all__ = ["AnnouncementContent", "announcement_content", "load_announcement_content"]
+__all__ = ["AnnouncementContent", "announcement_content"]
 
 
 class AnnouncementContent(BaseModel):
@@ -56,16 +57,6 @@ def announcement_content(kb: KnowledgeBase, election: Election | None = None,
         election=election,
         as_of=today,
     )
-
-
-def load_announcement_content(settings: object, today: dt.date | None = None,
-                              kb: KnowledgeBase | None = None) -> AnnouncementContent:
-    """Load the knowledge base (unless given) and fill the announcement with the configured election."""
-    from knowledge.loader import load_knowledge_base
-    from knowledge.runtime import configured_election
-
-    kb = kb or load_knowledge_base()
-    return announcement_content(kb, configured_election(kb, settings), today)
 
 
 def _fill(text: str, values: dict[str, str]) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import weakref
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -39,6 +40,11 @@ Scope = Literal["personal", "groupChat", "team"]
 
 _TOUCH_EVERY = dt.timedelta(hours=1)
 """`last_seen` is rewritten at most this often, so a chatty conversation costs few writes."""
+_CACHE_LIMIT = 50_000
+"""Records remembered in memory per storage; beyond it the cache starts afresh (costs one read each)."""
+_KNOWN: weakref.WeakKeyDictionary[Any, dict[str, ConversationRecord]] = weakref.WeakKeyDictionary()
+"""What this process last registered or read, per storage object: every registry on the same
+storage shares it, so a conversation retired here (uninstall, 403/404 on a send) is re-read."""
 
 
 class ConversationRecord(BaseModel):
@@ -116,6 +122,10 @@ class ConversationRegistry:
     def __init__(self, storage: KeyedStorage, *, announce_channel_id: str = "") -> None:
         self._storage = storage
         self._announce_channel_id = announce_channel_id.strip()
+        try:
+            self._known = _KNOWN.setdefault(storage, {})
+        except TypeError:  # a storage that cannot be weakly referenced: a cache of its own
+            self._known = {}
 
     async def remember(
         self,
@@ -131,6 +141,11 @@ class ConversationRegistry:
         Call it for `conversationUpdate` with the bot among `membersAdded`, `installationUpdate`
         add, and every message. `reference` is `TurnContext.get_conversation_reference(activity)
         .serialize()`; `channel_id` the Teams channel (channelData.channel.id) for a team.
+
+        Answered from memory, with no storage operation, when this process registered the same
+        conversation with the same reference (service URL, bot, tenant, ...) less than an hour ago;
+        a changed reference, a retired record or an older one is read and written as usual. A
+        record retired by *another* process (a CLI send that got 403) is noticed within the hour.
         """
         if scope not in ("personal", "groupChat", "team"):
             raise ValueError(f"unknown conversation scope {scope!r}")
@@ -144,8 +159,33 @@ class ConversationRegistry:
             raise ValueError("a team conversation needs the team id")
         record_id = registry_id(conversation_id, scope, team_id)
         key = REGISTRY_PREFIX + record_id
+        cached = self._known.get(key)
+        if cached is not None and cached.installed and now - cached.last_seen < _TOUCH_EVERY:
+            candidate = self._record(cached, record_id, reference, scope, team_id, channel_id, tenant_id,
+                                     service_url, now)
+            if _same(cached, candidate):
+                return cached
         existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
+        record = self._record(existing, record_id, reference, scope, team_id, channel_id, tenant_id,
+                              service_url, now)
+        if existing is not None and existing.installed and _same(existing, record) and now - existing.last_seen < _TOUCH_EVERY:
+            self._cache(key, existing)
+            return existing
+        if existing is None or not existing.installed:
+            log.info("conversation %s (%s) registered", record_id, scope)
+        await write_models(self._storage, {key: record})
+        self._cache(key, record)
+        return record
 
+    def _cache(self, key: str, record: ConversationRecord) -> None:
+        if len(self._known) >= _CACHE_LIMIT:
+            self._known.clear()
+        self._known[key] = record
+
+    def _record(self, existing: ConversationRecord | None, record_id: str, reference: dict[str, Any], scope: str,
+                team_id: str | None, channel_id: str | None, tenant_id: str | None, service_url: Any,
+                now: dt.datetime) -> ConversationRecord:
+        """The record an activity describes, given what is stored (`existing`)."""
         target_channel: str | None = None
         if scope == "team":
             target_channel = record_id  # General
@@ -165,11 +205,6 @@ class ConversationRegistry:
             first_seen=existing.first_seen if existing else now,
             last_seen=now,
         )
-        if existing is not None and existing.installed and _same(existing, record) and now - existing.last_seen < _TOUCH_EVERY:
-            return existing
-        if existing is None or not existing.installed:
-            log.info("conversation %s (%s) registered", record_id, scope)
-        await write_models(self._storage, {key: record})
         return record
 
     async def forget(self, conversation_id: str, reason: str = "uninstalled", *,
@@ -183,6 +218,7 @@ class ConversationRegistry:
 
     async def _retire(self, record_id: str, reason: str, now: dt.datetime | None) -> ConversationRecord | None:
         key = REGISTRY_PREFIX + record_id
+        self._known.pop(key, None)
         existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
         if existing is None:
             log.info("conversation %s not in the registry; nothing to forget (%s)", record_id, reason)

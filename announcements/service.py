@@ -2,7 +2,9 @@
 
 `AnnouncementService` is what the bot holds (built in `create_app`, closed in `cleanup_ctx`):
 it renders the configured announcement, says who it goes to, runs a send (the CLI, an admin in
-chat, the scheduler), and keeps background sends so shutdown can stop them.
+chat, the scheduler), and keeps background sends so shutdown can stop them. It is given plain
+values: the knowledge base loaded once, the configured election, the admins' ids, the broadcast
+policy and a sender factory (the Bot Connector sender lives in `teams.sender`).
 
 Every send goes through `send`, which refuses (before anything is sent) an announcement whose
 election has passed (`ElectionPassed`) or that changed since it was confirmed
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,12 +31,13 @@ from announcements.broadcast import (
     Sender,
 )
 from announcements.clock import Clock, SystemClock
-from announcements.content import AnnouncementContent, load_announcement_content
+from announcements.content import AnnouncementContent, announcement_content
 from announcements.ledger import Ledger, LedgerEntry
 from announcements.registry import ConversationRecord, ConversationRegistry
-from storage import KeyedStorage
 from cards.announcement import render_announcement
 from cards.message import OutgoingMessage
+from knowledge.models import Election, KnowledgeBase
+from storage import KeyedStorage
 
 __all__ = [
     "Recipients",
@@ -43,7 +46,6 @@ __all__ = [
     "ElectionPassed",
     "SenderFactory",
     "election_passed_reason",
-    "policy_from_settings",
     "recipients_for",
 ]
 
@@ -115,32 +117,29 @@ async def recipients_for(storage: KeyedStorage, announcement_id: str) -> Recipie
     )
 
 
-def policy_from_settings(settings: Any, **overrides: Any) -> BroadcastPolicy:
-    return BroadcastPolicy(**{"rate": float(getattr(settings, "announce_rate", 30.0)), **overrides})
-
-
 class AnnouncementService:
     """One bot's announcements: content, recipients, sends, background sends."""
 
-    def __init__(self, storage: KeyedStorage, settings: Any, *, sender_factory: SenderFactory | None = None,
+    def __init__(self, storage: KeyedStorage, kb: KnowledgeBase, *, sender_factory: SenderFactory,
+                 election: Election | None = None, admin_ids: Iterable[str] = (),
                  clock: Clock | None = None, policy: BroadcastPolicy | None = None) -> None:
         self.storage = storage
-        self.settings = settings
+        self.kb = kb
+        """The knowledge base, loaded once by the caller (its announcement is what is sent)."""
+        self.election = election or kb.election
+        """The configured election the announcement speaks of."""
+        self.admin_ids = frozenset(a.strip().lower() for a in admin_ids if a.strip())
+        """Azure AD object ids (lower case) allowed to preview and send in chat."""
         self.clock = clock or SystemClock()
-        self.policy = policy or policy_from_settings(settings)
-        self._sender_factory = sender_factory or self._default_sender
+        self.policy = policy or BroadcastPolicy()
+        self._sender_factory = sender_factory
         self._tasks: set[asyncio.Task[Any]] = set()
         self._active: set[str] = set()
         """Announcement ids being sent by this service now (a send, or a background send started)."""
 
-    def _default_sender(self) -> Sender:
-        from announcements.botframework_sender import sender_from_settings
-
-        return sender_from_settings(self.settings)
-
     def content(self, today: dt.date | None = None) -> AnnouncementContent:
-        """The configured announcement, filled in (the knowledge base is read each time: edits count)."""
-        return load_announcement_content(self.settings, today or self.clock.utcnow().date())
+        """The configured announcement, filled in for `today` (default: the clock's today)."""
+        return announcement_content(self.kb, self.election, today or self.clock.utcnow().date())
 
     def message(self, today: dt.date | None = None) -> OutgoingMessage:
         return render_announcement(self.content(today))

@@ -37,9 +37,9 @@ async def run(n: int = 2000, rate: float = 30.0, *, concurrency: int = 16,
     """Broadcast to `n` fresh conversations at `rate`/s; returns the measurements."""
     from announcements.broadcast import BroadcastPolicy
     from announcements.registry import ConversationRegistry
-    from announcements.service import AnnouncementService
-    from announcements.botframework_sender import BotFrameworkSender
     from config import load_settings
+    from teams.compose import announcement_service
+    from teams.sender import BotFrameworkSender
     from storage import SqliteStorage
     from tests.fake_connector import FakeConnector
 
@@ -57,7 +57,7 @@ async def run(n: int = 2000, rate: float = 30.0, *, concurrency: int = 16,
                     "personal", None, None, "bench-tenant", now)
             settings = load_settings(storage_url="memory://", announce_rate=rate, app_id="",
                                      election_date=now.date() + dt.timedelta(days=61))  # a past one is refused
-            service = AnnouncementService(storage, settings, sender_factory=BotFrameworkSender,
+            service = announcement_service(settings, storage, sender_factory=BotFrameworkSender,
                                           policy=BroadcastPolicy(rate=rate, concurrency=concurrency))
             rss_before = _current_rss_mb()
             if trace_memory:

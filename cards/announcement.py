@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cards.message import OutgoingMessage, adaptive_card, fact_set, submit_action, text_block
+from cards.actions import ANNOUNCE_CMD, announce_payload, ask_payload, start_guide_payload
+from cards.message import OutgoingMessage, adaptive_card, button, fact_set, text_block
 
 if TYPE_CHECKING:
     from announcements.content import AnnouncementContent
@@ -24,13 +25,13 @@ __all__ = [
     "CONFIRM_CMD",
 ]
 
-CONFIRM_CMD = "announce"
-"""`cmd` of the admin's confirm button: `{"cmd": "announce", "action": "confirm", "id": ...}`."""
+CONFIRM_CMD = ANNOUNCE_CMD
+"""`cmd` of the admin's confirm button (`cards.actions.announce_payload`)."""
 
 ANNOUNCEMENT_ACTIONS: list[dict[str, Any]] = [
-    submit_action("Starta Facebook-guiden", "guide", action="start", guide="facebook_2fa"),
-    submit_action("Länkar för alla kanaler", "ask", topic="enable_2fa"),
-    submit_action("Ställ en fråga", "ask", topic="capabilities"),
+    button("Starta Facebook-guiden", start_guide_payload("facebook_2fa")),
+    button("Länkar för alla kanaler", ask_payload("enable_2fa")),
+    button("Ställ en fråga", ask_payload("capabilities")),
 ]
 
 _TEXT_HINT = (
@@ -104,8 +105,8 @@ def render_confirm(content: AnnouncementContent, total: int, remaining: int) -> 
     )
     body = [text_block("Skicka utskick?", size="Medium", weight="Bolder"), text_block(text)]
     actions = [
-        submit_action("Skicka nu", CONFIRM_CMD, action="confirm", id=content.id),
-        submit_action("Avbryt", CONFIRM_CMD, action="cancel", id=content.id),
+        button("Skicka nu", announce_payload("confirm", content.id)),
+        button("Avbryt", announce_payload("cancel", content.id)),
     ]
     card = adaptive_card(body, actions, fallback_text=text)
     return OutgoingMessage(text=text + ' (Kortet har knappen "Skicka nu".)', card=card)

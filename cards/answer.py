@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cards.message import OutgoingMessage, adaptive_card, open_url_action, text_block
+from cards.message import OutgoingMessage, adaptive_card, button, open_url_action, text_block
 from knowledge.answers import Answer
 
 __all__ = ["render_answer", "answer_text"]
@@ -28,7 +28,7 @@ def render_answer(answer: Answer) -> OutgoingMessage:
     body.extend(text_block(paragraph) for paragraph in text.split("\n\n") if paragraph.strip())
     actions = [open_url_action(link.label, str(link.url)) for link in answer.links]
     actions += [
-        {"type": "Action.Submit", "title": f.label, "data": f.data} for f in answer.followups
+        button(f.label, f.data) for f in answer.followups
     ]
     # Teams shows at most six actions on a card; links first, they are the point of the answer.
     card = adaptive_card(body, actions[:6], fallback_text=answer_text(answer))

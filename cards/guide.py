@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from cards.actions import guide_payload
 from cards.message import (
     OutgoingMessage,
     adaptive_card,
+    button,
     open_url_action,
-    submit_action,
     text_block,
 )
-from dialogs.commands import GUIDE_CMD
 from dialogs.replies import GuideReply, ReplyKind, StepNote
 from knowledge.models import Guide, KnowledgeBase, Link
+from knowledge.text import normalise
 
 __all__ = [
     "guide_action",
@@ -45,13 +46,10 @@ _NOTES: dict[StepNote, str] = {
 def guide_action(title: str, action: str, guide_id: str, step: int | None = None,
                  *, style: str | None = None) -> dict[str, Any]:
     """A guide button; `step` marks which card it sits on."""
-    data: dict[str, Any] = {"action": action, "guide": guide_id}
-    if step is not None:
-        data["step"] = step
-    button = submit_action(title, GUIDE_CMD, **data)
+    action_button = button(title, guide_payload(action, guide_id, step))
     if style:
-        button["style"] = style
-    return button
+        action_button["style"] = style
+    return action_button
 
 
 def start_guide_action(guide: Guide, title: str = "Starta guiden") -> dict[str, Any]:
@@ -117,8 +115,7 @@ def _click_adds_something(reply: GuideReply) -> bool:
     """"Klicka: Kom igång" under "Klicka på ”Kom igång”." says it twice; show it only when new."""
     if not reply.click:
         return False
-    plain = lambda text: " ".join("".join(c for c in text.casefold() if c.isalnum() or c.isspace()).split())  # noqa: E731
-    return plain(reply.click) not in plain(reply.instruction or "")
+    return normalise(reply.click) not in normalise(reply.instruction or "")
 
 
 def _step_body(reply: GuideReply) -> list[dict[str, Any]]:

@@ -4,8 +4,8 @@ A message is plain data: the text fallback (always present: screen readers, noti
 clients that cannot render cards read it) and an optional Adaptive Card 1.5 as a dict. Only the
 activity handler turns it into a botbuilder `Activity`.
 
-Card buttons are `Action.Submit` with `data = {"cmd": <command>, ...}`; the handler treats a
-submit's `value` as a command, never as free text.
+Card buttons are `Action.Submit` with `data = {"cmd": <command>, ...}` (payloads in `cards.actions`);
+a submit's `value` is treated as a command, never as free text.
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from cards.actions import CMD
+
 __all__ = [
     "OutgoingMessage",
     "CARD_CONTENT_TYPE",
     "adaptive_card",
     "text_block",
     "submit_action",
+    "button",
     "open_url_action",
     "fact_set",
 ]
@@ -69,9 +72,14 @@ def text_block(text: str, *, size: str | None = None, weight: str | None = None,
     return block
 
 
+def button(title: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A button that sends `payload` (from `cards.actions`) back as the activity's `value`."""
+    return {"type": "Action.Submit", "title": title, "data": payload}
+
+
 def submit_action(title: str, cmd: str, **data: Any) -> dict[str, Any]:
     """A button that sends `{"cmd": cmd, **data}` back as the activity's `value`."""
-    return {"type": "Action.Submit", "title": title, "data": {"cmd": cmd, **data}}
+    return button(title, {CMD: cmd, **data})
 
 
 def open_url_action(title: str, url: str) -> dict[str, Any]:

@@ -3,15 +3,16 @@ introduction in a team or group chat."""
 
 from __future__ import annotations
 
-from cards.message import OutgoingMessage, adaptive_card, submit_action, text_block
+from cards.actions import ask_payload, start_guide_payload
+from cards.message import OutgoingMessage, adaptive_card, button, text_block
 
 __all__ = ["welcome_message"]
 
 _WELCOME_EXAMPLES = [
-    ("Hur slår jag på tvåfaktor på Instagram?", {"cmd": "ask", "topic": "enable_2fa", "platform": "instagram"}),
-    ("Starta Facebook-guiden", {"cmd": "guide", "action": "start", "guide": "facebook_2fa"}),
-    ("Vad gör jag om kontot kapas?", {"cmd": "ask", "topic": "account_hijacked"}),
-    ("Var ska vi spara återställningskoderna?", {"cmd": "ask", "topic": "recovery_codes"}),
+    ("Hur slår jag på tvåfaktor på Instagram?", ask_payload("enable_2fa", "instagram")),
+    ("Starta Facebook-guiden", start_guide_payload("facebook_2fa")),
+    ("Vad gör jag om kontot kapas?", ask_payload("account_hijacked")),
+    ("Var ska vi spara återställningskoderna?", ask_payload("recovery_codes")),
 ]
 
 
@@ -25,7 +26,7 @@ def welcome_message(scope: str) -> OutgoingMessage:
         )
         card = adaptive_card(
             [text_block("Välkommen till Kanalvakten", size="Medium", weight="Bolder"), text_block(intro)],
-            [{"type": "Action.Submit", "title": title, "data": data} for title, data in _WELCOME_EXAMPLES],
+            [button(title, data) for title, data in _WELCOME_EXAMPLES],
         )
         text = intro + "\n\n" + "\n".join(f"- {title}" for title, _ in _WELCOME_EXAMPLES)
         return OutgoingMessage(text=text, card=card)
@@ -36,6 +37,6 @@ def welcome_message(scope: str) -> OutgoingMessage:
     )
     card = adaptive_card(
         [text_block("Kanalvakten är här", size="Medium", weight="Bolder"), text_block(intro)],
-        [submit_action("Vad kan du hjälpa till med?", "ask", topic="capabilities")],
+        [button("Vad kan du hjälpa till med?", ask_payload("capabilities"))],
     )
     return OutgoingMessage(text=intro, card=card)

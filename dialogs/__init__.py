@@ -3,8 +3,9 @@
 A small state machine of our own (not botbuilder-dialogs): `commands` turns typed text and card
 submits into `GuideCommand`s, `guide.step()` applies one command to a `GuideState` through an
 explicit transition table and returns the new state plus `GuideReply`s, and `cards.guide` turns
-the replies into Teams messages. Nothing here imports botbuilder; the activity handler loads and
-saves the state and sends the messages.
+the replies into Teams messages. `state` also holds `UserState`, everything kept per user and
+conversation. Nothing here imports the SDK; the activity handler loads and saves the state and
+sends the messages.
 
 The engine is per user. The handler keys the stored `GuideState` by (conversation, user), so in a
 channel or group chat every person walks their own guide: one person's "nästa" never moves
@@ -30,7 +31,17 @@ from dialogs.guide import (
     step,
 )
 from dialogs.replies import GuideReply, ReplyKind, StepNote
-from dialogs.state import DEFAULT_EXPIRY, GuideState, GuideStatus, dump_state, load_state
+from dialogs.state import (
+    DEFAULT_EXPIRY,
+    GuideState,
+    GuideStatus,
+    HandoffOffer,
+    Pending,
+    PendingOption,
+    UserState,
+    dump_state,
+    load_state,
+)
 
 __all__ = [
     "DEFAULT_EXPIRY",
@@ -41,6 +52,10 @@ __all__ = [
     "GuideReply",
     "GuideState",
     "GuideStatus",
+    "HandoffOffer",
+    "Pending",
+    "PendingOption",
+    "UserState",
     "InvalidCommand",
     "ReplyKind",
     "StepNote",

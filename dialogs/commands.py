@@ -1,12 +1,13 @@
 """Turning what the user typed or pressed into a guide command.
 
-Typed text is matched as a whole phrase after folding (case, punctuation, a trailing "!",
-å/ä/ö typed as a/a/o, an @mention of the bot), so "Nästa!", "nasta" and "NÄSTA." all mean next,
+Typed text is matched as a whole phrase after `knowledge.text.simplify` (case, punctuation, a
+trailing "!", å/ä/ö typed as a/a/o) with @mentions removed, so "Nästa!", "nasta" and "NÄSTA." all mean next,
 while "nästa steg är oklart, vad betyder Redigera?" is a question for the knowledge base, not a
 command. Phrases are deliberately whole: a guessed command that moves the guide is worse than a
 question answered while the guide waits.
 
-Card buttons send `{"cmd": "guide", "action": ..., "guide": <id>, "step": <n>}`. `step` and
+Card buttons send `cards.actions.guide_payload`: `{"cmd": "guide", "action": ..., "guide": <id>,
+"step": <n>}`. `step` and
 `guide` say which card the button was on, so the engine can ignore a stale press (a "Nästa" on
 an old card) instead of skipping a step.
 """
@@ -14,10 +15,12 @@ an old card) instead of skipping a step.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from cards.actions import CMD, GUIDE_CMD
+from knowledge.text import simplify, without_mentions
 
 __all__ = [
     "GUIDE_CMD",
@@ -25,13 +28,9 @@ __all__ = [
     "GUIDE_ACTIONS",
     "GuideCommand",
     "InvalidCommand",
-    "fold",
     "parse_text",
     "parse_value",
 ]
-
-GUIDE_CMD = "guide"
-"""The `cmd` of every guide button's submit data."""
 
 GuideAction = Literal["next", "back", "repeat", "cancel", "stuck", "start", "resume", "restart", "pause"]
 GUIDE_ACTIONS: tuple[str, ...] = GuideAction.__args__  # type: ignore[attr-defined]
@@ -66,7 +65,7 @@ class InvalidCommand(BaseModel):
     """Why, for the log; the user gets a friendly generic answer."""
 
 
-# Folded phrases (lowercase, å/ä→a, ö→o, punctuation removed, single spaces) -> action.
+# Simplified phrases (`knowledge.text.simplify`: lowercase, å/ä→a, ö→o, no punctuation) -> action.
 _PHRASES: dict[str, tuple[str, ...]] = {
     "next": (
         "nasta", "nasta steg", "klar", "klart", "jag ar klar", "ok", "okej", "okay", "oki", "japp",
@@ -107,25 +106,13 @@ _START = re.compile(
     r"(?:(?P<before>[a-z0-9]+?)\s?)?guid(?:en|e)"
     r"(?:\s+(?:for|pa|on|till)\s+(?P<after>[a-z0-9]+))?(?:\s+(?:igen|nu|tack|again|now|please))?$"
 )
-_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
-_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "’": "'"})
-_NOT_WORD = re.compile(r"[^a-z0-9 ]+")
-
-
-def fold(text: str) -> str:
-    """Lowercase, å/ä/ö folded to a/a/o, punctuation dropped, whitespace collapsed."""
-    text = unicodedata.normalize("NFC", text).casefold().translate(_FOLD)
-    text = text.replace("-", " ").replace("'", "")
-    text = _NOT_WORD.sub(" ", text)
-    return " ".join(text.split())
 
 
 def parse_text(text: str | None) -> GuideCommand | None:
     """The guide command typed, or None when the text is not one (a question, empty, too long)."""
     if not text or len(text) > MAX_COMMAND_CHARS * 4:
         return None
-    text = _MENTION.sub(" ", text)
-    folded = fold(text)
+    folded = simplify(without_mentions(text))
     if not folded or len(folded) > MAX_COMMAND_CHARS:
         return None
     action = _ACTION_BY_PHRASE.get(folded)
@@ -160,7 +147,7 @@ def parse_value(value: Any) -> GuideCommand | InvalidCommand | None:
     """
     if not isinstance(value, dict):
         return InvalidCommand(reason=f"submit value is {type(value).__name__}, not an object")
-    cmd = value.get("cmd")
+    cmd = value.get(CMD)
     if cmd is None:
         return InvalidCommand(reason="submit value has no 'cmd'")
     if cmd != GUIDE_CMD:

@@ -33,10 +33,11 @@ import logging
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 
-from dialogs.commands import GuideAction, GuideCommand, InvalidCommand, fold
+from dialogs.commands import GuideAction, GuideCommand, InvalidCommand
 from dialogs.replies import GuideReply, ReplyKind, StepNote
 from dialogs.state import DEFAULT_EXPIRY, GuideState, GuideStatus
 from knowledge.models import Guide, KnowledgeBase
+from knowledge.text import simplify
 
 __all__ = [
     "DEFAULT_IDLE",
@@ -298,12 +299,12 @@ def choose_guide(kb: KnowledgeBase, command: GuideCommand | InvalidCommand,
 
 
 def _guide_for_word(kb: KnowledgeBase, word: str) -> Guide | None:
-    word = fold(word)
+    word = simplify(word)
     for guide in kb.guides:
-        if word in (fold(guide.id), fold(guide.platform)):
+        if word in (simplify(guide.id), simplify(guide.platform)):
             return guide
         platform = kb.platform(guide.platform)
-        if word == fold(platform.name) or word in {fold(a) for a in platform.aliases}:
+        if word == simplify(platform.name) or word in {simplify(a) for a in platform.aliases}:
             return guide
     return None
 

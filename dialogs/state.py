@@ -1,10 +1,14 @@
-"""Where one user stands in a guide, as stored in conversation state.
+"""What the bot keeps about one user in one conversation: `UserState`, with the guide position.
 
-The state is a small frozen pydantic model saved as a JSON dict (`dump_state`) in whatever
-botbuilder `Storage` the bot uses, so a guide survives a restart and works on SQLite or Blob alike.
-Reading it back (`load_state`) is forgiving on purpose: a guide untouched for longer than the
-expiry, or a stored dict this version cannot read, is treated as no guide at all, quietly; the
-user simply is not in a guide any more, which is always a safe answer.
+`UserState` is stored as one JSON document per (conversation, user) under
+`storage.keys.user_state_key`: the activity handler reads it once per turn, hands the typed model
+to `assistant.conversation`, and writes the returned model back once; retention
+(`helpdesk.retention`) reads the same model. So a guide survives a restart and works on SQLite
+or Blob alike.
+
+Reading is forgiving on purpose: a guide untouched for longer than the expiry (`load_state`), or
+a stored guide this version cannot read, is treated as no guide at all, quietly; the user simply
+is not in a guide any more, which is always a safe answer.
 """
 
 from __future__ import annotations
@@ -13,11 +17,21 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, field_validator
 
-__all__ = ["DEFAULT_EXPIRY", "GuideStatus", "GuideState", "load_state", "dump_state"]
+__all__ = [
+    "DEFAULT_EXPIRY",
+    "GuideStatus",
+    "GuideState",
+    "load_state",
+    "dump_state",
+    "PendingOption",
+    "Pending",
+    "HandoffOffer",
+    "UserState",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +75,20 @@ class GuideState(BaseModel):
         return self.status is GuideStatus.ACTIVE
 
 
-def load_state(stored: Mapping[str, Any] | None, now: dt.datetime,
+def load_state(stored: GuideState | Mapping[str, Any] | None, now: dt.datetime,
                expiry: dt.timedelta = DEFAULT_EXPIRY) -> GuideState | None:
-    """The stored state, or None when there is none, it cannot be read, or it has expired."""
+    """The guide state (a model, or its stored dict), or None when there is none, it cannot be
+    read, or it has expired."""
     if not stored:
         return None
-    try:
-        state = GuideState.model_validate(dict(stored))
-    except (ValidationError, TypeError, ValueError) as exc:
-        log.warning("ignoring unreadable guide state: %s", exc)
-        return None
+    if isinstance(stored, GuideState):
+        state = stored
+    else:
+        try:
+            state = GuideState.model_validate(dict(stored))
+        except (ValidationError, TypeError, ValueError) as exc:
+            log.warning("ignoring unreadable guide state: %s", exc)
+            return None
     if state.is_expired(now, expiry):
         log.debug("guide %s untouched since %s: expired", state.guide_id, state.updated_at)
         return None
@@ -80,3 +98,76 @@ def load_state(stored: Mapping[str, Any] | None, now: dt.datetime,
 def dump_state(state: GuideState | None) -> dict[str, Any] | None:
     """The JSON-ready dict to store, or None to delete the stored state."""
     return None if state is None else state.model_dump(mode="json")
+
+
+class PendingOption(BaseModel):
+    """One answer to a clarifying question."""
+
+    topic: str
+    """Topic the option leads to."""
+    platform: str | None = None
+    """Platform, for enable_2fa."""
+    label: str
+    """What the button said (typed answers are matched against it)."""
+
+
+class Pending(BaseModel):
+    """A clarifying question the bot asked and is waiting for an answer to."""
+
+    kind: Literal["platform", "choice"]
+    """Asked for the platform, or offered a "menade du…" choice."""
+    options: list[PendingOption]
+    """What the user can pick."""
+    asked_at: dt.datetime
+    """When it was asked; old questions expire."""
+
+
+class HandoffOffer(BaseModel):
+    """The question behind a "Skicka frågan till experterna" button."""
+
+    question: str
+    """What was asked (cut to helpdesk.handoff.MAX_QUESTION)."""
+    reason: Literal["unanswered", "urgent"]
+    """Out of scope, or urgent (hijack)."""
+    offered_at: dt.datetime
+    """The offer expires after an hour (assistant.conversation.OFFER_TTL)."""
+
+
+class UserState(BaseModel):
+    """Everything the bot keeps about one user in one conversation: no names, and question text
+    only while an offer to forward it to the experts is open (an hour)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    guide: GuideState | None = None
+    """Where the user stands in a guide, or None."""
+    pending: Pending | None = None
+    """The clarification waiting for an answer."""
+    touched_at: dt.datetime | None = None
+    """Last turn of this user here; retention deletes the state when it gets old."""
+    resume_offered_at: dt.datetime | None = None
+    """When the user was last offered to resume a guide they left."""
+    handoff_offer: HandoffOffer | None = None
+    """A question the user may send to the experts (personal chat); kept here, not in the card,
+    so a forged button cannot make the bot post made-up text to the experts."""
+
+    @field_validator("guide", mode="wrap")
+    @classmethod
+    def _forgiving_guide(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> GuideState | None:
+        """A stored guide this version cannot read is no guide; the rest of the state stays."""
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            log.warning("ignoring unreadable guide state: %s", exc)
+            return None
+
+    def latest_touch(self) -> dt.datetime | None:
+        """The last time anything here was touched (retention's clock), or None."""
+        times = [self.touched_at, self.guide.updated_at if self.guide else None,
+                 self.pending.asked_at if self.pending else None]
+        found = [_aware(t) for t in times if t is not None]
+        return max(found) if found else None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -55,9 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ask":
         from cards.answer import answer_text
         from config import load_settings
-        from knowledge.runtime import composer_for
+        from knowledge.runtime import composer_for, configured_election
 
-        answer = composer_for(kb, load_settings()).compose(matcher.match(" ".join(args.question)))
+        settings = load_settings()
+        election = configured_election(kb, settings.election_name, settings.election_date)
+        answer = composer_for(kb, election, settings.support_contact).compose(matcher.match(" ".join(args.question)))
         print(answer_text(answer))
         return 0
     if args.command == "eval":

@@ -1,4 +1,8 @@
-"""Text normalisation for Swedish questions typed in a chat.
+"""Text normalisation for Swedish text typed in a chat: the one place it is done.
+
+Used by the matcher (questions), the guide's typed commands (`dialogs.commands`), the admin's
+announcement commands (`announcements.admin`), the guide's cards (`cards.guide`) and the turn logic
+(`assistant.conversation`); nothing else folds case or accents on its own.
 
 Why each step: Teams text arrives with any Unicode (NFC or not, zero-width joiners, emoji), people
 skip å/ä/ö on English keyboards ("tvafaktor"), and punctuation carries no meaning for matching.
@@ -11,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["MAX_CHARS", "normalise", "fold", "tokens"]
+__all__ = ["MAX_CHARS", "normalise", "fold", "simplify", "tokens", "without_mentions"]
 
 MAX_CHARS = 2000
 """Longer input is cut: a question is never longer, and matching cost stays bounded."""
@@ -19,6 +23,8 @@ MAX_CHARS = 2000
 _FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "æ": "a", "ø": "o", "á": "a", "à": "a"})
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _UNDERSCORE = re.compile(r"_+")
+_APOSTROPHES = re.compile(r"['’]")
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
 def normalise(text: str) -> str:
@@ -41,3 +47,17 @@ def fold(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Normalised words (accents kept)."""
     return normalise(text).split()
+
+
+def simplify(text: str) -> str:
+    """The form typed commands are compared in: `fold(normalise(text))`, apostrophes dropped.
+
+    "Nästa!", "nasta" and "NÄSTA." are all "nasta"; "I'm stuck" is "im stuck"; "Facebook-guiden"
+    is "facebook guiden".
+    """
+    return fold(normalise(_APOSTROPHES.sub("", text or "")))
+
+
+def without_mentions(text: str) -> str:
+    """The text with every Teams `<at>…</at>` mention replaced by a space."""
+    return _MENTION.sub(" ", text or "")

@@ -20,7 +20,7 @@ import pytest
 from aiohttp import web
 
 from config import Settings, load_settings
-from server import create_app
+from teams.app import create_app
 from storage import KeyedStorage
 from tests.cardschema import validate_card
 from tests.fake_connector import FakeConnector

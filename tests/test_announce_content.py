@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from announcements.content import announcement_content, load_announcement_content
+from announcements.content import announcement_content
 from cards.announcement import render_announcement, render_confirm, render_preview
 from config import load_settings
+from teams.compose import election_of
 from knowledge.loader import load_knowledge_base
 from knowledge.models import Election
 from tests.cardschema import validate_card
@@ -21,7 +22,7 @@ def kb():
 
 def test_the_announcement_is_filled_with_the_configured_election(kb):
     settings = load_settings(election_name="Riksdagsvalet", election_date=dt.date(2026, 9, 13))
-    content = load_announcement_content(settings, today=dt.date(2026, 9, 6), kb=kb)
+    content = announcement_content(kb, election_of(kb, settings), today=dt.date(2026, 9, 6))
     assert content.id == kb.announcement.id
     assert content.heading.endswith("inför Riksdagsvalet")
     assert "Riksdagsvalet är den 13 september 2026, om 7 dagar." in content.paragraphs[0]

@@ -43,7 +43,7 @@ def cli(db: Path, rate: int) -> subprocess.Popen:
            "MicrosoftAppId": "", "MicrosoftAppPassword": "", "LOG_LEVEL": "WARNING",
            "ELECTION_NAME": "Riksdagsvalet",  # a coming election: a past one is refused
            "ELECTION_DATE": (dt.date.today() + dt.timedelta(days=61)).isoformat()}
-    return subprocess.Popen([sys.executable, "-m", "announcements.cli", "send", "--yes"], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "bot.py", "announce", "send", "--yes"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

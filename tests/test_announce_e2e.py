@@ -15,6 +15,7 @@ from announcements.registry import ConversationRegistry, scope_of
 from announcements.schedule import Schedules
 from cards.message import CARD_CONTENT_TYPE
 from config import load_settings
+from teams.compose import announcement_service
 from storage import MemoryStorage
 from tests import teams_activities as ta
 from tests.cardschema import validate_card
@@ -75,7 +76,11 @@ def personal(user: str) -> str:
 
 async def run_cli(argv, settings, storage):
     out, err = io.StringIO(), io.StringIO()
-    code = await main(argv, settings, storage=storage, out=out, err=err)
+    service = announcement_service(settings, storage)
+    try:
+        code = await main(argv, service, out=out, err=err)
+    finally:
+        await service.close()
     return code, out.getvalue(), err.getvalue()
 
 

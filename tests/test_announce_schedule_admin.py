@@ -21,8 +21,9 @@ from announcements.clock import VirtualClock
 from announcements.ledger import Ledger
 from announcements.registry import ConversationRegistry
 from announcements.schedule import ScheduledSend, ScheduleError, Schedules, parse_send_time, run_due, run_scheduler
-from announcements.service import AnnouncementChanged, AnnouncementService, ElectionPassed
+from announcements.service import AnnouncementChanged, ElectionPassed
 from config import load_settings
+from teams.compose import announcement_service
 from storage import MemoryStorage
 from tests.cardschema import validate_card
 
@@ -64,7 +65,7 @@ async def service(storage, sender, clock):
     for i in range(3):
         await registry.remember({"bot": {"id": "28:b"}, "conversation": {"id": f"a:1u{i}"}, "serviceUrl": "http://x/"},
                                 "personal", None, None, "t", NOW)
-    svc = AnnouncementService(storage, settings, sender_factory=lambda: sender, clock=clock)
+    svc = announcement_service(settings, storage, sender_factory=lambda: sender, clock=clock)
     yield svc
     await svc.close()
 
@@ -126,7 +127,7 @@ async def test_the_scheduler_task_sends_when_due_and_stops_on_request(storage, s
                              election_date=now.date() + dt.timedelta(days=61))
     await ConversationRegistry(storage).remember(
         {"conversation": {"id": "a:1z"}, "serviceUrl": "http://x/"}, "personal", None, None, "t", now)
-    service = AnnouncementService(storage, settings, sender_factory=lambda: sender)
+    service = announcement_service(settings, storage, sender_factory=lambda: sender)
     await Schedules(storage).schedule(ANN, now + dt.timedelta(seconds=0.2), now)
     stop = asyncio.Event()
     task = asyncio.create_task(run_scheduler(service, stop, poll_seconds=0.05))
@@ -156,7 +157,8 @@ def test_admin_commands_are_recognised(text, expected):
 
 def test_is_admin_compares_object_ids_case_insensitively():
     settings = load_settings(admin_aad_ids=f"{ADMIN.upper()}, other")
-    assert is_admin(ADMIN, settings) and not is_admin("someone", settings) and not is_admin(None, settings)
+    admins = settings.admin_aad_ids
+    assert is_admin(ADMIN, admins) and not is_admin("someone", admins) and not is_admin(None, admins)
 
 
 async def test_others_are_told_they_may_not_and_it_is_logged(service, sender, caplog):
@@ -215,7 +217,7 @@ async def past_service(storage, sender, clock):
     await ConversationRegistry(storage).remember(
         {"bot": {"id": "28:b"}, "conversation": {"id": "a:1u0"}, "serviceUrl": "http://x/"},
         "personal", None, None, "t", NOW)
-    svc = AnnouncementService(storage, settings, sender_factory=lambda: sender, clock=clock)
+    svc = announcement_service(settings, storage, sender_factory=lambda: sender, clock=clock)
     yield svc
     await svc.close()
 
@@ -238,7 +240,7 @@ async def test_the_election_day_itself_may_still_be_sent(storage, sender, clock)
     settings = load_settings(storage_url="memory://", announce_rate=50, election_date=NOW.date())
     await ConversationRegistry(storage).remember(
         {"conversation": {"id": "a:1z"}, "serviceUrl": "http://x/"}, "personal", None, None, "t", NOW)
-    service = AnnouncementService(storage, settings, sender_factory=lambda: sender, clock=clock)
+    service = announcement_service(settings, storage, sender_factory=lambda: sender, clock=clock)
     summary = await clock.run(service.send())
     assert summary.sent == 1 and sender.calls == ["a:1z"]
 
@@ -299,7 +301,7 @@ async def test_a_second_press_while_the_send_runs_is_answered_in_swedish_and_sen
     for i in range(3):
         await ConversationRegistry(storage).remember(
             {"conversation": {"id": f"a:1u{i}"}, "serviceUrl": "http://x/"}, "personal", None, None, "t", NOW)
-    service = AnnouncementService(storage, settings, sender_factory=lambda: sender, clock=clock)
+    service = announcement_service(settings, storage, sender_factory=lambda: sender, clock=clock)
     results = []
 
     async def on_done(result):
@@ -367,9 +369,12 @@ def test_the_summary_never_shows_an_exception_text_to_the_admin(error, expected,
 
 
 def test_the_summary_of_a_refused_past_election_is_swedish():
-    from announcements.content import load_announcement_content
+    from announcements.content import announcement_content
+    from knowledge.loader import load_knowledge_base
+    from teams.compose import election_of
 
     settings = load_settings(**PAST_ELECTION)
-    error = ElectionPassed(load_announcement_content(settings, NOW.date()))
+    kb = load_knowledge_base()
+    error = ElectionPassed(announcement_content(kb, election_of(kb, settings), NOW.date()))
     text = summary_message(error).text
     assert text.startswith("Valdatumet har passerat") and "ELECTION_DATE" in text and str(error) not in text

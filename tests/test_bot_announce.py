@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from announcements.cli import main as announce
+from bot import run_announce as announce
 from tests.bot_harness import RunningBot, card_of, sqlite_url, submit_values, test_settings
 from tests.teams_activities import BOT_ID, GROUP_CHAT_ID, TEAM_ID, personal_conversation_id
 

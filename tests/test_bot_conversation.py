@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from storage.keys import USER_STATE_PREFIX
 from tests.bot_harness import RunningBot, all_text, card_of, sqlite_url, submit_values, test_settings
 from tests.teams_activities import BOT_ID, TEAM_ID
 
@@ -180,7 +181,7 @@ async def test_a_pending_clarification_survives_a_restart_on_azure_blob(fake_con
     await _clarification_survives_a_restart(fake_connector, teams, settings)
     blobs = AzureBlobStorage(azurite, "kv-test")
     try:
-        assert await blobs.keys("msteams/conversations/")  # the state lived in the container
+        assert await blobs.keys(USER_STATE_PREFIX)  # the state lived in the container
     finally:
         await blobs.close()
 

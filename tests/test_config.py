@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigurationError, load_settings, to_botbuilder_config
+from config import ConfigurationError, load_settings
+from teams.auth import to_botbuilder_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

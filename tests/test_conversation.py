@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conversation import Conversation, TurnInput, UserState
+from assistant.conversation import Conversation, TurnInput, UserState
 from knowledge.answers import Composer
 from knowledge.loader import load_knowledge_base
 from knowledge.matcher import Candidate, Match, Matcher

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from question_log import QuestionEvent, question_events, record_question
-from report_cli import main as report
-from retention import purge
+from helpdesk.question_log import QuestionEvent, question_events, record_question
+from helpdesk.report import main as report
+from helpdesk.retention import purge
 from storage import MemoryStorage
+from storage.keys import USER_STATE_PREFIX
 from tests.bot_harness import RunningBot, test_settings
 from tests.teams_activities import USER_ID, USER_NAME
 
@@ -49,10 +50,10 @@ async def test_report_counts_questions_per_topic_and_outcome_as_csv():
     for topic, outcome in [("enable_2fa", "answered"), ("enable_2fa", "answered"), (None, "unanswered")]:
         await record_question(storage, QuestionEvent(at=NOW, topic=topic, scope="personal", outcome=outcome))
     out = io.StringIO()
-    assert await report(["--format", "csv"], test_settings(), storage=storage, out=out) == 0
+    assert await report(["--format", "csv"], storage, retention_days=90, out=out) == 0
     assert out.getvalue().splitlines() == ["topic,outcome,count", "enable_2fa,answered,2", "(utanför),unanswered,1"]
     out = io.StringIO()
-    assert await report(["--since", "2026-11-25"], test_settings(), storage=storage, out=out) == 0
+    assert await report(["--since", "2026-11-25"], storage, retention_days=90, out=out) == 0
     assert out.getvalue().strip().endswith("0")
 
 
@@ -69,12 +70,12 @@ async def test_purge_deletes_what_is_older_than_the_retention_period(fake_connec
     finally:
         await bot.stop()
     await record_question(storage, QuestionEvent(at=old, topic="thanks", scope="personal", outcome="answered"))
-    user_keys = [k for k in await storage.keys("") if "/users/" in k]
+    user_keys = await storage.keys(USER_STATE_PREFIX)
     assert len(user_keys) == 2
 
     out = io.StringIO()
-    assert await report(["--purge"], test_settings(RETENTION_DAYS="90"), storage=storage, out=out, now=NOW) == 0
-    remaining = [k for k in await storage.keys("") if "/users/" in k]
+    assert await report(["--purge"], storage, retention_days=90, out=out, now=NOW) == 0
+    remaining = await storage.keys(USER_STATE_PREFIX)
     assert len(remaining) == 1 and "recent-user" in remaining[0]
     events = list((await question_events(storage)).values())
     assert all(e.at >= NOW - dt.timedelta(days=90) for e in events) and events
@@ -105,4 +106,4 @@ async def test_a_question_nobody_chose_to_forward_is_not_kept(fake_connector, te
     assert "omslagsbild" in str(await storage.read(await storage.keys("")))
     await purge(storage, NOW, 90)
     assert "omslagsbild" not in str(await storage.read(await storage.keys("")))
-    assert [k for k in await storage.keys("") if "/users/" in k]  # the rest of the state stays
+    assert await storage.keys(USER_STATE_PREFIX)  # the rest of the state stays

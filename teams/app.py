@@ -1,6 +1,7 @@
 """The aiohttp application: one factory that builds adapter, bot, stores and routes.
 
-`create_app(settings)` builds everything; nothing is built at import time. Resources (storage,
+`create_app(settings)` builds everything (through `teams.compose`, with the knowledge base loaded
+once and handed to the bot and the announcements); nothing is built at import time. Resources (storage,
 the announcement scheduler) are opened and closed in `cleanup_ctx`, so shutdown is graceful.
 `POST /api/messages` validates the request itself before botbuilder sees it: botbuilder 4.17.1
 answers a missing Content-Type or a body that is not JSON with a 500 and a stack trace.
@@ -12,7 +13,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Any, AsyncIterator
 
@@ -20,20 +20,16 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 
-from announcement_admin import AnnouncementAdmin
 from announcements.registry import ConversationRegistry
-from announcements.service import AnnouncementService
-import msrest_speedup
-from config import Settings, to_botbuilder_config
-from conversation import Conversation
-from handler import KanalvaktenBot, on_turn_error
-from handoff import HandoffTarget
-from knowledge.loader import load_knowledge_base
-from retention import purge
-from knowledge.matcher import Matcher
+from config import Settings
+from helpdesk.retention import purge
 from knowledge.models import KnowledgeBase
-from knowledge.runtime import composer_for, configured_election
-from storage import KeyedStorage, create_storage
+from storage import KeyedStorage
+from teams import msrest_fix
+from teams.admin import AnnouncementAdmin
+from teams.auth import to_botbuilder_config
+from teams.compose import announcement_service, conversation_for, election_of, load_kb, open_storage
+from teams.handler import KanalvaktenBot, on_turn_error
 
 __all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "MAX_BODY_BYTES"]
 
@@ -140,7 +136,7 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
 
 def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> None:
     """What users would notice if it stayed at the shipped defaults: said once, at start."""
-    election = configured_election(kb, settings)
+    election = election_of(kb, settings)
     if election.date < dt.date.today():
         log.warning("the configured election (%s, %s) has passed: set ELECTION_NAME and ELECTION_DATE",
                     election.name, election.date)
@@ -152,22 +148,15 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
                knowledge: KnowledgeBase | None = None,
                clock: Any = None) -> web.Application:
     """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base."""
-    msrest_speedup.apply()
-    kb = knowledge or load_knowledge_base(Path(settings.knowledge_dir) if settings.knowledge_dir else None)
-    matcher = Matcher(kb)
+    msrest_fix.apply()
+    kb = knowledge or load_kb(settings)
     _warn_about_unconfigured_content(kb, settings)
-    conversation = Conversation(
-        kb, matcher, composer_for(kb, settings),
-        guide_expiry=dt.timedelta(days=settings.guide_expiry_days),
-        handoff=HandoffTarget(channel_id=settings.experts_channel_id, expert_ids=settings.expert_aad_ids),
-    )
+    conversation = conversation_for(kb, settings)
     owns_storage = storage is None  # a storage handed in (tests) is the caller's to close
-    storage = storage or create_storage(
-        settings.storage_url,
-        azure_connection_string=settings.azure_storage_connection_string.get_secret_value())
+    storage = storage or open_storage(settings)
 
     registry = ConversationRegistry(storage, announce_channel_id=settings.announce_channel_id)
-    admin = AnnouncementAdmin(AnnouncementService(storage, settings), app_id=settings.app_id)
+    admin = AnnouncementAdmin(announcement_service(settings, storage, kb), app_id=settings.app_id)
     bot = KanalvaktenBot(conversation, storage, allowed_tenants=settings.allowed_tenants,
                          registry=registry, admin_hook=admin.handle, clock=clock)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(to_botbuilder_config(settings)))

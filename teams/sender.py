@@ -2,8 +2,10 @@
 
 - Personal and group chats: a message in the existing conversation
   (`POST /v3/conversations/{id}/activities`, `conversations.send_to_conversation`).
-- Teams: a *new thread* in the channel (`POST /v3/conversations` with `isGroup: true`,
-  `channelData.channel.id` and the activity — how Teams starts a channel thread proactively).
+- Teams: a *new thread* in the channel (`teams.activity.start_channel_thread`, the same call the
+  hand-off to the experts' channel uses).
+
+The message becomes an activity through `teams.activity.to_activity`, as replies do.
 
 Errors become a `SendOutcome`, never an exception: botbuilder raises
 `msrest.exceptions.HttpOperationError` (`ErrorResponseException`) with `.response.status_code`
@@ -22,21 +24,16 @@ import email.utils
 import logging
 from typing import Any
 
-from botbuilder.schema import (
-    Activity,
-    ActivityTypes,
-    Attachment,
-    ChannelAccount,
-    ConversationAccount,
-    ConversationParameters,
-)
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from msrest.exceptions import ClientException, HttpOperationError
 
 from announcements.broadcast import SendOutcome
 from announcements.registry import ConversationRecord
-from cards.message import CARD_CONTENT_TYPE, OutgoingMessage
+from cards.message import OutgoingMessage
+from config import Settings
+from teams.activity import start_channel_thread, to_activity
 
 __all__ = ["BotFrameworkSender", "parse_retry_after", "sender_from_settings"]
 
@@ -90,15 +87,8 @@ class BotFrameworkSender:
         activity = self._activity(record, message)
         try:
             if record.scope == "team":
-                channel_id = record.channel_id or record.id
-                parameters = ConversationParameters(
-                    is_group=True,
-                    bot=activity.from_property,
-                    channel_data={"channel": {"id": channel_id}},
-                    activity=activity,
-                    tenant_id=record.tenant_id,
-                )
-                response = await client.conversations.create_conversation(parameters)
+                response = await start_channel_thread(client, record.channel_id or record.id, activity,
+                                                      bot=activity.from_property, tenant_id=record.tenant_id)
                 return SendOutcome(status=201, activity_id=getattr(response, "activity_id", None)
                                    or getattr(response, "id", None))
             response = await client.conversations.send_to_conversation(record.id, activity)
@@ -113,23 +103,15 @@ class BotFrameworkSender:
         reference = record.reference
         bot_id = (reference.get("bot") or {}).get("id")
         conversation = dict(reference.get("conversation") or {})
-        attachments = []
-        if message.card is not None:
-            attachments.append(Attachment(content_type=CARD_CONTENT_TYPE, content=message.card))
-        activity = Activity(
-            type=ActivityTypes.message,
-            text=message.text,
-            text_format="markdown",
-            attachments=attachments or None,
-            channel_id=reference.get("channelId", "msteams"),
-            service_url=record.service_url,
-            from_property=ChannelAccount(id=bot_id) if bot_id else None,
-            conversation=ConversationAccount(
-                id=record.id,
-                is_group=conversation.get("isGroup"),
-                conversation_type=conversation.get("conversationType"),
-                tenant_id=record.tenant_id,
-            ),
+        activity = to_activity(message)
+        activity.channel_id = reference.get("channelId", "msteams")
+        activity.service_url = record.service_url
+        activity.from_property = ChannelAccount(id=bot_id) if bot_id else None
+        activity.conversation = ConversationAccount(
+            id=record.id,
+            is_group=conversation.get("isGroup"),
+            conversation_type=conversation.get("conversationType"),
+            tenant_id=record.tenant_id,
         )
         if record.tenant_id:
             activity.channel_data = {"tenant": {"id": record.tenant_id}}
@@ -153,7 +135,7 @@ def _outcome_from_http_error(exc: HttpOperationError) -> SendOutcome:
     return SendOutcome(status=status, retry_after=retry_after, error=text[:300])
 
 
-def sender_from_settings(settings: Any) -> BotFrameworkSender:
+def sender_from_settings(settings: Settings) -> BotFrameworkSender:
     """The sender for the configured bot registration (`config.Settings`)."""
     return BotFrameworkSender(
         settings.app_id,

@@ -22,7 +22,7 @@ from announcements.admin import (
 )
 from announcements.schedule import run_scheduler
 from announcements.service import AnnouncementService
-from handler import to_activity
+from teams.activity import to_activity
 
 __all__ = ["AnnouncementAdmin"]
 

@@ -1,8 +1,10 @@
 """GDPR retention: what the bot keeps about people is deleted after `RETENTION_DAYS`.
 
-- per-user state (guide position, a pending clarifying question), keyed by conversation and user
-  id: deleted when untouched for the retention period;
+- per-user state (`dialogs.state.UserState`: guide position, a pending clarifying question, an
+  open offer to forward a question), under `storage.keys.USER_STATE_PREFIX`: deleted when
+  untouched for the retention period; an offer nobody accepted is dropped after a day;
 - the anonymous question log: events older than the retention period;
+- greeting flags older than the retention period;
 - conversations the bot was removed from (the announcement registry): deleted that long after
   they were marked gone. Installed conversations are kept: they are where announcements go.
 
@@ -15,21 +17,22 @@ import datetime as dt
 import logging
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from question_log import QUESTION_PREFIX
-from storage import KeyedStorage
+from dialogs.state import UserState
+from helpdesk.question_log import time_key
+from storage import ETagConflictError, KeyedStorage
+from storage.keys import GREETED_PREFIX, QUESTION_PREFIX, REGISTRY_PREFIX, USER_STATE_PREFIX
+from storage.models import plain
 
-__all__ = ["PurgeResult", "purge", "USER_STATE_MARKER"]
+__all__ = ["PurgeResult", "purge"]
 
 log = logging.getLogger(__name__)
 
-USER_STATE_MARKER = "/users/"
-"""botbuilder's PrivateConversationState keys: <channel>/conversations/<conversation>/users/<user>."""
-_REGISTRY_PREFIX = "registry/"
 _BATCH = 200
 _OFFER_KEPT = dt.timedelta(days=1)
-"""An unanswered offer to forward a question (conversation.OFFER_TTL is an hour) is dropped after a day."""
+"""An unanswered offer to forward a question (assistant.conversation.OFFER_TTL is an hour) is
+dropped after a day."""
 
 
 class PurgeResult(BaseModel):
@@ -50,20 +53,8 @@ def _parse(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _latest_touch(state: dict[str, Any]) -> dt.datetime | None:
-    user = state.get("kanalvakten") if isinstance(state.get("kanalvakten"), dict) else {}
-    guide = user.get("guide") if isinstance(user.get("guide"), dict) else {}
-    pending = user.get("pending") if isinstance(user.get("pending"), dict) else {}
-    times = [_parse(user.get("touched_at")), _parse(guide.get("updated_at")), _parse(pending.get("asked_at"))]
-    times = [t for t in times if t is not None]
-    return max(times) if times else None
-
-
-def _expired_offer(state: dict[str, Any], now: dt.datetime) -> bool:
-    user = state.get("kanalvakten") if isinstance(state.get("kanalvakten"), dict) else {}
-    offer = user.get("handoff_offer") if isinstance(user.get("handoff_offer"), dict) else None
-    offered = _parse(offer.get("offered_at")) if offer else None
-    return offered is not None and now - offered > _OFFER_KEPT
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 async def _delete_in_batches(storage: KeyedStorage, keys: list[str]) -> None:
@@ -71,42 +62,53 @@ async def _delete_in_batches(storage: KeyedStorage, keys: list[str]) -> None:
         await storage.delete(keys[start : start + _BATCH])
 
 
-async def purge(storage: KeyedStorage, now: dt.datetime, retention_days: int) -> PurgeResult:
-    cutoff = now - dt.timedelta(days=retention_days)
-    result = PurgeResult()
-
-    user_keys = [k for k in await storage.keys("") if USER_STATE_MARKER in k]
+async def _purge_user_states(storage: KeyedStorage, now: dt.datetime, cutoff: dt.datetime) -> int:
+    user_keys = await storage.keys(USER_STATE_PREFIX)
     stale = []
     for start in range(0, len(user_keys), _BATCH):
         batch = await storage.read(user_keys[start : start + _BATCH])
-        offers_to_drop = {}
+        offers_to_drop: dict[str, Any] = {}
         for key, value in batch.items():
-            value = dict(value)
-            touched = _latest_touch(value)
+            try:
+                state = UserState.model_validate(plain(value))
+            except ValidationError:
+                stale.append(key)  # unreadable: nothing the bot can use, so nothing to keep
+                continue
+            touched = state.latest_touch()
             if touched is None or touched < cutoff:
                 stale.append(key)
-            elif _expired_offer(value, now):
-                user = dict(value["kanalvakten"])
-                user["handoff_offer"] = None  # a question no one sent: not kept longer than its offer
-                offers_to_drop[key] = {**{k: v for k, v in value.items() if k != "e_tag"}, "kanalvakten": user}
-        if offers_to_drop:
-            await storage.write(offers_to_drop)
+            elif state.handoff_offer and now - _aware(state.handoff_offer.offered_at) > _OFFER_KEPT:
+                # A question no one sent is not kept longer than its offer; compare-and-set, so a
+                # turn of that user at this moment is never overwritten.
+                state.handoff_offer = None
+                offers_to_drop[key] = {**state.model_dump(mode="json"), "e_tag": value.get("e_tag")}
+        for key, item in offers_to_drop.items():
+            try:
+                await storage.write({key: item})
+            except ETagConflictError:
+                log.info("user state changed during the purge; its offer is dropped on the next run")
     await _delete_in_batches(storage, stale)
-    result.user_states = len(stale)
+    return len(stale)
 
-    floor = f"{QUESTION_PREFIX}{cutoff.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}"
+
+async def purge(storage: KeyedStorage, now: dt.datetime, retention_days: int) -> PurgeResult:
+    cutoff = now - dt.timedelta(days=retention_days)
+    result = PurgeResult()
+    result.user_states = await _purge_user_states(storage, now, cutoff)
+
+    floor = f"{QUESTION_PREFIX}{time_key(cutoff)}"
     old_events = [k for k in await storage.keys(QUESTION_PREFIX) if k < floor]
     await _delete_in_batches(storage, old_events)
     result.question_events = len(old_events)
 
-    greeted = await storage.keys("greeted/")
+    greeted = await storage.keys(GREETED_PREFIX)
     stale_greetings = []
     for start in range(0, len(greeted), _BATCH):
         batch = await storage.read(greeted[start : start + _BATCH])
         stale_greetings += [k for k, v in batch.items() if (_parse(dict(v).get("at")) or cutoff) < cutoff]
     await _delete_in_batches(storage, stale_greetings)
 
-    registry_keys = await storage.keys(_REGISTRY_PREFIX)
+    registry_keys = await storage.keys(REGISTRY_PREFIX)
     gone = []
     for start in range(0, len(registry_keys), _BATCH):
         batch = await storage.read(registry_keys[start : start + _BATCH])

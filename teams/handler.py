@@ -1,8 +1,13 @@
 """The activity handler: the only module that turns Teams activities into our plain calls and back.
 
-It decides *whether* to answer (tenant allow-list, @mention in channels and group chats), loads
-and saves state once per turn, remembers conversations for announcements, greets on install, and
-sends what `conversation.Conversation` returns. What to answer is decided elsewhere.
+It decides *whether* to answer (tenant allow-list, @mention in channels and group chats), reads
+the user's typed state (`dialogs.state.UserState`) from our storage once per turn and writes it
+back once, remembers conversations for announcements, greets on install, and sends what
+`assistant.conversation.Conversation` returns. What to answer is decided elsewhere.
+
+An ordinary message costs one storage read (the user's state) and one write (the state and the
+anonymous question event together); the registry check is answered from memory
+(`announcements.registry`).
 """
 
 from __future__ import annotations
@@ -16,33 +21,25 @@ import logging
 import re
 from typing import Any, Awaitable, Callable
 
-from botbuilder.core import (
-    MessageFactory,
-    PrivateConversationState,
-    TurnContext,
-)
+from botbuilder.core import TurnContext
 from botbuilder.core.cloud_adapter_base import CloudAdapterBase
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import (
-    Activity,
-    ActivityTypes,
-    Attachment,
-    CardAction,
-    ChannelAccount,
-    ConversationParameters,
-    Mention,
-    SuggestedActions,
-)
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Mention
 from pydantic import ValidationError
 
-from cards.message import CARD_CONTENT_TYPE, OutgoingMessage
+from announcements.registry import ConversationRegistry
+from assistant.conversation import Conversation, TurnInput
+from cards.handoff import expert_message
 from cards.welcome import welcome_message
-from conversation import Conversation, TurnInput, UserState
-from handoff import HandoffRequest, expert_message
-from question_log import QuestionEvent, record_question
-from storage import ETagConflictError
+from dialogs.state import UserState
+from helpdesk.handoff import HandoffRequest
+from helpdesk.question_log import QuestionEvent, question_key
+from storage import ETagConflictError, KeyedStorage
+from storage.keys import greeted_key, user_state_key
+from storage.models import plain
+from teams.activity import conversation_scope, start_channel_thread, to_activity
 
-__all__ = ["KanalvaktenBot", "to_activity", "conversation_scope", "on_turn_error"]
+__all__ = ["KanalvaktenBot", "on_turn_error", "message_link", "strip_bot_mention"]
 
 log = logging.getLogger(__name__)
 
@@ -50,26 +47,6 @@ AdminHook = Callable[[TurnContext, str, Any], Awaitable[bool]]
 """Admin commands (announcements): returns True when it handled the turn."""
 
 _AT_TAG = re.compile(r"</?at>")
-
-
-def conversation_scope(activity: Activity) -> str:
-    """personal, groupChat or channel, from Teams' conversationType."""
-    kind = (activity.conversation.conversation_type if activity.conversation else None) or "personal"
-    return kind if kind in ("personal", "groupChat", "channel") else "personal"
-
-
-def to_activity(message: OutgoingMessage) -> Activity:
-    """An outgoing message as a botbuilder Activity: card attachment plus the text fallback."""
-    activity = MessageFactory.text(message.text)
-    activity.text_format = "markdown"
-    if message.card is not None:
-        activity.attachments = [Attachment(content_type=CARD_CONTENT_TYPE, content=message.card)]
-        activity.summary = message.text.splitlines()[0].strip("* ")[:200]
-    if message.suggested:
-        activity.suggested_actions = SuggestedActions(
-            actions=[CardAction(type="imBack", title=title, value=value) for title, value in message.suggested]
-        )
-    return activity
 
 
 def message_link(activity: Activity, tenant_id: str | None) -> str | None:
@@ -134,14 +111,12 @@ def strip_bot_mention(activity: Activity) -> str:
 class KanalvaktenBot(TeamsActivityHandler):
     """Kanalvakten's Teams activity handler."""
 
-    def __init__(self, conversation: Conversation, storage: Any, *, allowed_tenants: list[str] | None = None,
-                 registry: Any = None, admin_hook: AdminHook | None = None,
-                 clock: Callable[[], dt.datetime] | None = None):
+    def __init__(self, conversation: Conversation, storage: KeyedStorage, *,
+                 allowed_tenants: list[str] | None = None, registry: ConversationRegistry | None = None,
+                 admin_hook: AdminHook | None = None, clock: Callable[[], dt.datetime] | None = None):
         self.conversation = conversation
         self.storage = storage
         self.handoff = conversation.handoff
-        self.user_state = PrivateConversationState(storage)
-        self._user = self.user_state.create_property("kanalvakten")
         # One turn at a time per (conversation, user) and per conversation for the greeting: Teams
         # sends conversationUpdate and installationUpdate together, and a double click sends two
         # submits; without this both turns read the same state and the second save conflicts.
@@ -163,12 +138,6 @@ class KanalvaktenBot(TeamsActivityHandler):
         lock = self._lock(f"turn/{conversation_id}/{user_id}")
         async with lock:
             await super().on_turn(turn_context)
-            # State is saved once per turn, after the answer was sent.
-            try:
-                await self.user_state.save_changes(turn_context)
-            except ETagConflictError:
-                # Another process answered this user at the same moment; its state wins.
-                log.warning("user state changed by a concurrent turn; this turn's changes are dropped")
 
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -191,28 +160,52 @@ class KanalvaktenBot(TeamsActivityHandler):
         if self.admin_hook is not None and await self.admin_hook(turn_context, text, activity.value):
             return
 
-        stored = await self._user.get(turn_context, dict)
-        try:
-            state = UserState.model_validate(stored or {})
-        except ValidationError:
-            log.warning("unreadable user state replaced")
-            state = UserState()
+        key = user_state_key(activity.channel_id or "", activity.conversation.id, activity.from_property.id)
+        state, e_tag = await self._read_state(key)
         turn = TurnInput(text=text, value=activity.value, scope=scope, now=self.clock())
         result = self.conversation.handle(turn, state)
-        await self._user.set(turn_context, result.state.model_dump(mode="json"))
         log.info("answered scope=%s topic=%s outcome=%s", scope, result.topic, result.outcome)
         for message in result.messages:
             await turn_context.send_activity(to_activity(message))
+        # Saved once per turn, after the answer was sent: a turn that failed leaves the state as it was.
+        event = None
         if result.outcome != "other":
-            await self._log_question(QuestionEvent(at=turn.now, topic=result.topic, scope=scope, outcome=result.outcome,
-                                                   platform=result.platform))
+            event = QuestionEvent(at=turn.now, topic=result.topic, scope=scope, outcome=result.outcome,
+                                  platform=result.platform)
+        await self._save(key, result.state, e_tag, event)
         if result.handoff is not None:
             await self._hand_off(turn_context, result.handoff)
 
-    async def _log_question(self, event: QuestionEvent) -> None:
+    # ------------------------------------------------------------------ user state
+    async def _read_state(self, key: str) -> tuple[UserState, str | None]:
+        """The user's state and its e_tag (None: nothing stored yet)."""
+        stored = (await self.storage.read([key])).get(key)
+        if stored is None:
+            return UserState(), None
+        e_tag = stored.get("e_tag") if isinstance(stored, dict) else None
         try:
-            await record_question(self.storage, event)
-        except Exception:  # noqa: BLE001 - statistics must never cost the user an answer
+            return UserState.model_validate(plain(stored)), e_tag
+        except ValidationError:
+            log.warning("unreadable user state replaced")
+            return UserState(), e_tag
+
+    async def _save(self, key: str, state: UserState, e_tag: str | None, event: QuestionEvent | None) -> None:
+        """One write: the state (compare-and-set on the e_tag read) and the anonymous question event."""
+        changes: dict[str, Any] = {key: {**state.model_dump(mode="json"), "e_tag": e_tag}}
+        logged = {question_key(event): event.model_dump(mode="json")} if event is not None else {}
+        try:
+            await self.storage.write({**changes, **logged})
+        except ETagConflictError:
+            # Another process answered this user at the same moment; its state wins.
+            log.warning("user state changed by a concurrent turn; this turn's changes are dropped")
+            if logged:
+                await self._log_question(logged)
+
+    async def _log_question(self, logged: dict[str, Any]) -> None:
+        """The question event alone, after its state lost a race; statistics never cost an answer."""
+        try:
+            await self.storage.write(logged)
+        except Exception:  # noqa: BLE001
             log.exception("could not log the question event")
 
     # ------------------------------------------------------------------ hand-off to people
@@ -227,14 +220,8 @@ class KanalvaktenBot(TeamsActivityHandler):
         try:
             if self.handoff.channel_id:
                 connector = turn_context.turn_state.get(CloudAdapterBase.BOT_CONNECTOR_CLIENT_KEY)
-                params = ConversationParameters(
-                    is_group=True,
-                    bot=turn_context.activity.recipient,
-                    channel_data={"channel": {"id": self.handoff.channel_id}},
-                    activity=message,
-                    tenant_id=self._tenant(turn_context.activity),
-                )
-                await connector.conversations.create_conversation(params)
+                await start_channel_thread(connector, self.handoff.channel_id, message,
+                                           bot=activity.recipient, tenant_id=self._tenant(activity))
             elif self.handoff.expert_ids:
                 tags = []
                 message.entities = []
@@ -280,8 +267,7 @@ class KanalvaktenBot(TeamsActivityHandler):
     async def _welcome(self, turn_context: TurnContext) -> None:
         """Greet once per conversation: Teams sends both conversationUpdate and installationUpdate,
         often at the same moment, so the flag is written before the greeting goes out."""
-        conversation_id = turn_context.activity.conversation.id
-        key = f"greeted/{conversation_id}"
+        key = greeted_key(turn_context.activity.conversation.id)
         async with self._lock(key):
             if (await self.storage.read([key])).get(key):
                 return

@@ -1,8 +1,9 @@
 """Who answers a turn: the active guide, a pending clarification, or the knowledge base.
 
-Plain Python: the activity handler turns an activity into a `TurnInput` and the user's stored
-state into a `UserState`, calls `Conversation.handle`, saves the returned state once and sends the
-returned messages. Nothing here imports botbuilder, so the whole decision can be tested directly.
+Plain Python: the activity handler turns an activity into a `TurnInput`, reads the user's typed
+`UserState` once, calls `Conversation.handle`, writes the returned state once and sends the
+returned messages. Nothing here imports the SDK, so the whole decision can be tested directly;
+nothing here builds a card either (`cards/` renders answers, guide replies and offers).
 """
 
 from __future__ import annotations
@@ -14,30 +15,45 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
+from cards.actions import ASK_CMD, GUIDE_CMD, HANDOFF_CMD, command_of, handoff_payload
 from cards.answer import render_answer
+from cards.conversation import guide_offer, with_mention_hint
 from cards.guide import render_guide_replies
-from cards.message import OutgoingMessage, adaptive_card, text_block
+from cards.message import OutgoingMessage
 from dialogs import (
     DEFAULT_EXPIRY,
     GuideCommand,
+    GuideState,
+    HandoffOffer,
     InvalidCommand,
+    Pending,
+    PendingOption,
     ReplyKind,
     accepts_typed,
     after_interruption,
     choose_guide,
-    dump_state,
     load_state,
     parse_text,
     parse_value,
+    UserState,
     step,
 )
-from handoff import MAX_QUESTION, HandoffRequest, HandoffTarget
+from helpdesk.handoff import MAX_QUESTION, HandoffRequest, HandoffTarget
 from knowledge.answers import Answer, Composer, FollowUp
 from knowledge.matcher import Match, Matcher
 from knowledge.models import PLATFORM_IDS, TOPIC_IDS, KnowledgeBase
-from knowledge.text import fold, normalise
+from knowledge.text import simplify
 
-__all__ = ["TurnInput", "Pending", "PendingOption", "UserState", "TurnResult", "Conversation", "MAX_TEXT"]
+__all__ = [
+    "TurnInput",
+    "Pending",
+    "PendingOption",
+    "HandoffOffer",
+    "UserState",
+    "TurnResult",
+    "Conversation",
+    "MAX_TEXT",
+]
 
 log = logging.getLogger(__name__)
 
@@ -69,56 +85,6 @@ class TurnInput(BaseModel):
     """Timezone-aware time of the turn."""
 
 
-class PendingOption(BaseModel):
-    """One answer to a clarifying question."""
-
-    topic: str
-    """Topic the option leads to."""
-    platform: str | None = None
-    """Platform, for enable_2fa."""
-    label: str
-    """What the button said (typed answers are matched against it)."""
-
-
-class Pending(BaseModel):
-    """A clarifying question the bot asked and is waiting for an answer to."""
-
-    kind: Literal["platform", "choice"]
-    """Asked for the platform, or offered a "menade du…" choice."""
-    options: list[PendingOption]
-    """What the user can pick."""
-    asked_at: dt.datetime
-    """When it was asked; old questions expire."""
-
-
-class HandoffOffer(BaseModel):
-    """The question behind a "Skicka frågan till experterna" button."""
-
-    question: str
-    """What was asked (cut to MAX_QUESTION)."""
-    reason: Literal["unanswered", "urgent"]
-    """Out of scope, or urgent (hijack)."""
-    offered_at: dt.datetime
-    """The offer expires after OFFER_TTL."""
-
-
-class UserState(BaseModel):
-    """Everything the bot keeps about one user in one conversation: no names, and question text
-    only while an offer to forward it to the experts is open (an hour)."""
-
-    guide: dict[str, Any] | None = None
-    """The stored GuideState (dialogs.state), or None."""
-    pending: Pending | None = None
-    """The clarification waiting for an answer."""
-    touched_at: dt.datetime | None = None
-    """Last turn of this user here; retention deletes the state when it gets old."""
-    resume_offered_at: dt.datetime | None = None
-    """When the user was last offered to resume a guide they left."""
-    handoff_offer: HandoffOffer | None = None
-    """A question the user may send to the experts (personal chat); kept here, not in the card,
-    so a forged button cannot make the bot post made-up text to the experts."""
-
-
 class TurnResult(BaseModel):
     """What to send and what to keep."""
 
@@ -138,17 +104,6 @@ class TurnResult(BaseModel):
     """What kind of turn this was, for the anonymous question log."""
 
 
-_MENTION_HINT = "Här i kanalen: nämn mig först när du skriver, till exempel \"@Kanalvakten nästa\", eller använd knapparna."
-
-
-def _with_mention_hint(message: OutgoingMessage) -> OutgoingMessage:
-    """In channels and group chats typed commands need an @mention; say so under the guide."""
-    card = None
-    if message.card is not None:
-        card = {**message.card, "body": [*message.card.get("body", []), text_block(_MENTION_HINT, subtle=True)]}
-    return message.model_copy(update={"text": f"{message.text}\n\n{_MENTION_HINT}", "card": card})
-
-
 class Conversation:
     """One turn at a time, for any channel and storage; built once per app."""
 
@@ -165,7 +120,7 @@ class Conversation:
         guide_state = load_state(state.guide, turn.now, self.guide_expiry)
         pending = state.pending if state.pending and turn.now - state.pending.asked_at < PENDING_TTL else None
         offer = state.handoff_offer if state.handoff_offer and turn.now - state.handoff_offer.offered_at < OFFER_TTL else None
-        state = UserState(guide=dump_state(guide_state), pending=pending, touched_at=turn.now, handoff_offer=offer,
+        state = UserState(guide=guide_state, pending=pending, touched_at=turn.now, handoff_offer=offer,
                           resume_offered_at=state.resume_offered_at if guide_state is not None else None)
 
         if turn.value is not None:
@@ -202,15 +157,15 @@ class Conversation:
         return self._reply(turn, state, guide_state, answer, question=text)
 
     # ------------------------------------------------------------------ branches
-    def _submit(self, turn: TurnInput, state: UserState, guide_state) -> TurnResult:
+    def _submit(self, turn: TurnInput, state: UserState, guide_state: GuideState | None) -> TurnResult:
         value = turn.value
-        cmd = value.get("cmd") if isinstance(value, dict) else None
-        if cmd == "guide":
+        cmd = command_of(value)
+        if cmd == GUIDE_CMD:
             command = parse_value(value)
             if command is None:
                 command = InvalidCommand(reason="empty guide payload")
             return self._guide(turn, state, guide_state, command)
-        if cmd == "handoff" and self.handoff.reaches(turn.scope):
+        if cmd == HANDOFF_CMD and self.handoff.reaches(turn.scope):
             offer, state.handoff_offer = state.handoff_offer, None
             if offer is None:
                 message = OutgoingMessage(text="Den frågan finns inte kvar hos mig. Skriv den gärna igen.")
@@ -220,7 +175,7 @@ class Conversation:
             result = self._finish(turn, state, guide_state, [message], remind=True)
             result.handoff = request
             return result
-        if cmd == "ask":
+        if cmd == ASK_CMD:
             topic, platform = value.get("topic"), value.get("platform")
             if topic in TOPIC_IDS and (platform is None or platform in PLATFORM_IDS or platform == "all"):
                 state.pending = None
@@ -232,7 +187,7 @@ class Conversation:
         )
         return self._finish(turn, state, guide_state, [message], remind=True)
 
-    def _no_guide_running(self, turn: TurnInput, state: UserState, guide_state,
+    def _no_guide_running(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
                           command: GuideCommand) -> TurnResult:
         """A guide word ("nästa", "avbryt") with no guide running: say so, offer to start one."""
         if guide_state is not None:  # paused: the resume offer says it best
@@ -241,36 +196,30 @@ class Conversation:
         if command.action == "next":  # "ok", "klar" after an answer: an acknowledgement
             return TurnResult(state=state, messages=[OutgoingMessage(
                 text="Okej! Säg till om du undrar något mer om säkerheten i era kanaler.")])
-        guide = self.kb.guides[0]
-        text = (f"Du är inte i någon guide just nu. Vill du gå igenom {guide.title} steg för steg? "
-                "Skriv \"starta guiden\" eller tryck på knappen.")
-        card = adaptive_card([text_block(text)], [
-            {"type": "Action.Submit", "title": "Starta guiden",
-             "data": {"cmd": "guide", "action": "start", "guide": guide.id}}])
-        return TurnResult(state=state, messages=[OutgoingMessage(text=text, card=card)])
+        return TurnResult(state=state, messages=[guide_offer(self.kb.guides[0])])
 
-    def _empty(self, turn: TurnInput, state: UserState, guide_state) -> TurnResult:
+    def _empty(self, turn: TurnInput, state: UserState, guide_state: GuideState | None) -> TurnResult:
         message = OutgoingMessage(
             text="Hej! Vad vill du veta? Fråga till exempel \"hur slår jag på tvåfaktor på Instagram?\", "
             "eller skriv \"hjälp\" så ser du vad jag kan."
         )
         return self._finish(turn, state, guide_state, [message], remind=True)
 
-    def _guide(self, turn: TurnInput, state: UserState, guide_state, command) -> TurnResult:
+    def _guide(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, command) -> TurnResult:
         guide = (choose_guide(self.kb, command, guide_state) if isinstance(command, GuideCommand)
                  else (self.kb.guide(guide_state.guide_id) if guide_state else None) or self.kb.guides[0])
         if guide is None:
             return TurnResult(state=state, messages=[OutgoingMessage(text="Det finns ingen guide än.")])
         new_state, replies = step(guide_state, command, guide, turn.now)
-        state.guide = dump_state(new_state)
+        state.guide = new_state
         messages = render_guide_replies(replies, self.kb)
         if turn.scope != "personal" and messages:
-            messages[-1] = _with_mention_hint(messages[-1])
+            messages[-1] = with_mention_hint(messages[-1])
         started = isinstance(command, GuideCommand) and command.action in ("start", "restart")
         return TurnResult(state=state, messages=self._scoped(turn, messages), topic="enable_2fa",
                           platform=guide.platform, outcome="guide" if started else "other")
 
-    def _answer_topic(self, turn: TurnInput, state: UserState, guide_state, topic: str,
+    def _answer_topic(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, topic: str,
                       platform: str | None) -> TurnResult:
         if topic == "enable_2fa" and platform == "facebook" and self.kb.guide_for("facebook"):
             guide = self.kb.guide_for("facebook")
@@ -279,14 +228,14 @@ class Conversation:
         answer = self.composer.topic(topic, today=turn.now.date(), platforms=platforms)
         return self._reply(turn, state, guide_state, answer)
 
-    def _reply(self, turn: TurnInput, state: UserState, guide_state, answer: Answer,
+    def _reply(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, answer: Answer,
                question: str | None = None) -> TurnResult:
         if answer.kind in ("clarify_platform", "did_you_mean"):
             state.pending = Pending(
                 kind="platform" if answer.kind == "clarify_platform" else "choice",
                 options=[
                     PendingOption(topic=f.data["topic"], platform=f.data.get("platform"), label=f.label)
-                    for f in answer.followups if f.data.get("cmd") == "ask"
+                    for f in answer.followups if command_of(f.data) == ASK_CMD
                 ],
                 asked_at=turn.now,
             )
@@ -301,7 +250,7 @@ class Conversation:
                                                    offered_at=turn.now)
                 answer = answer.model_copy(update={
                     "text": answer.text + "\n\n" + _OFFER,
-                    "followups": [FollowUp(label="Skicka frågan till experterna", data={"cmd": "handoff"}),
+                    "followups": [FollowUp(label="Skicka frågan till experterna", data=handoff_payload()),
                                   *answer.followups][:4],
                 })
             else:
@@ -316,7 +265,7 @@ class Conversation:
         result.handoff = handoff
         return result
 
-    def _finish(self, turn: TurnInput, state: UserState, guide_state, messages: list[OutgoingMessage],
+    def _finish(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, messages: list[OutgoingMessage],
                 remind: bool) -> TurnResult:
         """Add the guide reminder (interruption answered) or a resume offer, then scope quick replies."""
         if remind and guide_state is not None:
@@ -343,20 +292,20 @@ class Conversation:
     def _pick(self, pending: Pending, text: str, match: Match) -> PendingOption | None:
         """A typed answer to a clarifying question: a number, "alla", a platform or an option's
         label. A message that is a question of its own ("vårt instagram är kapat") is not one."""
-        words = normalise(text).split()
+        words = simplify(text).split()
         if len(words) > 6 or match.topic not in (None, "enable_2fa", *[o.topic for o in pending.options]):
             return None
         if len(words) == 1 and words[0].isdigit():
             index = int(words[0]) - 1
             return pending.options[index] if 0 <= index < len(pending.options) else None
         if pending.kind == "platform":
-            if fold(" ".join(words)) in {"alla", "alla kanaler", "all", "samtliga", "allihop"}:
+            if " ".join(words) in {"alla", "alla kanaler", "all", "samtliga", "allihop"}:
                 return next((o for o in pending.options if o.platform == "all"), None)
             if match.platform and match.topic in (None, "enable_2fa"):
                 return next((o for o in pending.options if o.platform == match.platform), None)
             return None
-        labels = [fold(normalise(o.label)) for o in pending.options]
-        hit = process.extractOne(fold(" ".join(words)), labels, scorer=fuzz.WRatio, score_cutoff=85)
+        labels = [simplify(o.label) for o in pending.options]
+        hit = process.extractOne(" ".join(words), labels, scorer=fuzz.WRatio, score_cutoff=85)
         return pending.options[hit[2]] if hit else None
 
     @staticmethod

@@ -4,7 +4,7 @@ msrest 0.7.1 builds its retry policy for every `ConnectorClient` (botbuilder mak
 with `[i for i in range(999) if i not in self.safe_codes]`, a list membership test: ~500 000
 comparisons, about 5 ms per client, roughly half of a whole turn (`make bench`, "Whole turns").
 A frozenset gives the same retry codes. msrest and botbuilder are archived, so this cannot be
-fixed upstream; drop this module when moving to the Microsoft 365 Agents SDK.
+fixed upstream; it goes with the rest of `teams/` when moving to the Microsoft 365 Agents SDK.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One event per answered turn: when, the topic (or none), the platform, the kind of conversation and
 the outcome. No user id, no conversation id, no question text, so the log holds no personal data;
-it is still pruned after `RETENTION_DAYS` like everything else (`retention.py`).
+it is still pruned after `RETENTION_DAYS` like everything else (`helpdesk.retention`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,17 @@ from typing import Literal
 from pydantic import BaseModel
 
 from storage import KeyedStorage
+from storage.keys import QUESTION_PREFIX
 
-__all__ = ["QUESTION_PREFIX", "QuestionEvent", "record_question", "question_events", "report_rows", "render_report"]
-
-QUESTION_PREFIX = "questions/"
-"""Storage keys: questions/<ISO time>/<random>, so a prefix scan returns them in time order."""
+__all__ = [
+    "QUESTION_PREFIX",
+    "QuestionEvent",
+    "question_key",
+    "record_question",
+    "question_events",
+    "report_rows",
+    "render_report",
+]
 
 Outcome = Literal["answered", "asked_back", "unanswered", "guide"]
 
@@ -41,9 +47,18 @@ class QuestionEvent(BaseModel):
     """What the bot did."""
 
 
+def question_key(event: QuestionEvent) -> str:
+    """questions/<ISO time>/<random>: a prefix scan returns the events in time order."""
+    return f"{QUESTION_PREFIX}{time_key(event.at)}/{uuid.uuid4().hex[:8]}"
+
+
+def time_key(at: dt.datetime) -> str:
+    """A time as it sorts in a question key (UTC, microseconds)."""
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 async def record_question(storage: KeyedStorage, event: QuestionEvent) -> None:
-    key = f"{QUESTION_PREFIX}{event.at.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}/{uuid.uuid4().hex[:8]}"
-    await storage.write({key: event.model_dump(mode="json")})
+    await storage.write({question_key(event): event.model_dump(mode="json")})
 
 
 async def question_events(storage: KeyedStorage, since: dt.date | None = None) -> dict[str, QuestionEvent]:

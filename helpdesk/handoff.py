@@ -4,6 +4,7 @@ Where it goes is configuration: `EXPERTS_CHANNEL_ID` (a new thread in the expert
 without a channel, `EXPERT_AAD_IDS` (the experts are @mentioned in the thread where the question
 was asked). What is forwarded is minimal: the question text and where it was asked, never the
 asker's name; in a personal chat nothing is forwarded until the user presses a button.
+The experts' card is `cards.handoff.expert_message`; `teams.handler` posts it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from cards.message import OutgoingMessage, adaptive_card, fact_set, text_block
-
-__all__ = ["HandoffTarget", "HandoffRequest", "expert_message", "MAX_QUESTION"]
+__all__ = ["HandoffTarget", "HandoffRequest", "MAX_QUESTION"]
 
 MAX_QUESTION = 1000
 """Forwarded questions are cut to this many characters."""
@@ -50,30 +49,3 @@ class HandoffRequest(BaseModel):
     """The asker's display name: only from a personal chat, where the user chose to send it."""
     link: str | None = None
     """Deep link to the question in Teams (channel or group chat), so experts answer in place."""
-
-
-def expert_message(request: HandoffRequest) -> OutgoingMessage:
-    """The card the experts see: the question, where it was asked, how to reach the asker."""
-    urgent = request.reason == "urgent"
-    heading = "Brådskande: ett konto kan vara kapat" if urgent else "En fråga Kanalvakten inte kunde svara på"
-    where = {"channel": "i en kanal", "groupChat": "i en gruppchatt"}.get(request.scope, "i en personlig chatt")
-    if request.asker:
-        how = f"{request.asker} vill att någon av er hör av sig."
-    elif request.link:
-        how = "Svara där frågan ställdes (länken nedan)."
-    else:
-        how = "Svara där frågan ställdes."
-    facts = [("Ställd", where)] + ([("Av", request.asker)] if request.asker else [])
-    card = adaptive_card(
-        [
-            text_block(heading, size="Medium", weight="Bolder", color="Attention" if urgent else None),
-            text_block(f"”{request.question}”"),
-            fact_set(facts),
-            text_block(how, subtle=True),
-        ],
-        [{"type": "Action.OpenUrl", "title": "Öppna frågan i Teams", "url": request.link}] if request.link else None,
-    )
-    text = f"**{heading}**\n\n”{request.question}” (ställd {where})\n\n{how}"
-    if request.link:
-        text += f"\n\n{request.link}"
-    return OutgoingMessage(text=text, card=card)

@@ -1,0 +1,74 @@
+"""Card command payloads: what a button sends back as the activity's `value`, defined once.
+
+Every `Action.Submit` carries `{"cmd": <command>, ...}`. The card layer builds its buttons with
+these functions, and the parsers read the same names (`dialogs.commands.parse_value` for guide
+buttons, `assistant.conversation` for ask and hand-off, `announcements.admin` for the admin's
+confirm card), so a payload cannot drift between the button and the code that answers it.
+This module imports nothing of ours, so any layer may use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "CMD",
+    "GUIDE_CMD",
+    "ASK_CMD",
+    "HANDOFF_CMD",
+    "ANNOUNCE_CMD",
+    "guide_payload",
+    "start_guide_payload",
+    "ask_payload",
+    "handoff_payload",
+    "announce_payload",
+    "command_of",
+]
+
+CMD = "cmd"
+"""The key every payload has."""
+GUIDE_CMD = "guide"
+"""A guide button: `{"cmd": "guide", "action": <action>, "guide": <id>, "step": <n>}`."""
+ASK_CMD = "ask"
+"""A question button: `{"cmd": "ask", "topic": <topic id>, "platform": <platform id or "all">}`."""
+HANDOFF_CMD = "handoff"
+"""Send my question to the experts: `{"cmd": "handoff"}` (the question itself stays in state)."""
+ANNOUNCE_CMD = "announce"
+"""The admin's confirm card: `{"cmd": "announce", "action": "confirm"|"cancel", "id": <announcement id>}`."""
+
+
+def guide_payload(action: str, guide_id: str, step: int | None = None) -> dict[str, Any]:
+    """A guide button; `step` marks which card it sits on, so a stale press is recognised."""
+    data: dict[str, Any] = {CMD: GUIDE_CMD, "action": action, "guide": guide_id}
+    if step is not None:
+        data["step"] = step
+    return data
+
+
+def start_guide_payload(guide_id: str) -> dict[str, Any]:
+    """"Starta guiden"."""
+    return guide_payload("start", guide_id)
+
+
+def ask_payload(topic: str, platform: str | None = None) -> dict[str, Any]:
+    """Ask about `topic` (for one platform, or "all")."""
+    data: dict[str, Any] = {CMD: ASK_CMD, "topic": topic}
+    if platform is not None:
+        data["platform"] = platform
+    return data
+
+
+def handoff_payload() -> dict[str, Any]:
+    return {CMD: HANDOFF_CMD}
+
+
+def announce_payload(action: str, announcement_id: str) -> dict[str, Any]:
+    return {CMD: ANNOUNCE_CMD, "action": action, "id": announcement_id}
+
+
+def command_of(value: Any) -> str | None:
+    """The `cmd` of a submit value, or None when it is not a payload of ours."""
+    if isinstance(value, dict):
+        cmd = value.get(CMD)
+        return cmd if isinstance(cmd, str) else None
+    return None

@@ -1,0 +1,9 @@
+"""The help desk around the bot: what happens to questions, and to what is kept about people.
+
+- `handoff`: where unanswered or urgent questions go (the experts' channel or @mentions);
+- `question_log`: the anonymous per-topic log of what was asked;
+- `report`: `python bot.py report` (statistics) and `report --purge`;
+- `retention`: GDPR retention of user state, the question log, greetings and removed conversations.
+
+Plain Python, no SDK: `teams.handler` posts the hand-off card (`cards.handoff`).
+"""

@@ -1,0 +1,16 @@
+"""The Teams edge: every import of the Bot Framework SDK (botbuilder, botframework, msrest) is here.
+
+- `app`: the aiohttp application (`create_app`): `POST /api/messages`, `GET /healthz`, the adapter;
+- `handler`: the activity handler: whether to answer, the user's state in and out, greetings,
+  the conversation registry, the hand-off to people;
+- `activity`: `to_activity` (our `OutgoingMessage` as an Activity, for replies, hand-off and
+  announcements) and `start_channel_thread` (a new thread in a channel, for both);
+- `admin`: the admin's announcement commands in chat and the scheduler task;
+- `sender`: the announcement sender through the Bot Connector REST API;
+- `auth`: our settings as botbuilder's authentication configuration;
+- `msrest_fix`: the one start-up fix to the archived SDK's HTTP layer;
+- `compose`: `Settings` to the plain objects the domain packages are built with.
+
+Everything else is plain Python (a test enforces it: `tests/test_layering.py`). A port to the
+Microsoft 365 Agents SDK replaces this package and nothing else.
+"""
