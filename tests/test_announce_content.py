@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from announcements.content import announcement_content
 from cards.announcement import render_announcement, render_confirm, render_preview
 from config import load_settings
-from teams.compose import election_of
-from knowledge.loader import load_knowledge_base
+from knowledge.loader import DATA_DIR, load_knowledge_base
 from knowledge.models import Election
+from teams.compose import election_of
 from tests.cardschema import validate_card
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +91,26 @@ def test_the_preview_of_a_past_election_puts_a_warning_first(kb):
     assert warning["color"] == "Attention" and "EU-valet var 2019-05-26" in warning["text"]
     assert preview.text.split("\n\n")[1].startswith("**Varning: Valdatumet har passerat")
     assert preview.card["fallbackText"] == preview.text
+
+
+def test_the_announcement_comes_from_the_knowledge_base_in_knowledge_dir(tmp_path):
+    """As a new user would try it: an edited copy of the knowledge base, named by KNOWLEDGE_DIR,
+    is what `python bot.py announce preview` shows (it used to show the shipped one)."""
+    data = tmp_path / "kunskap"
+    shutil.copytree(DATA_DIR, data)
+    path = data / "announcement.yaml"
+    text = path.read_text(encoding="utf-8")
+    shipped_id = load_knowledge_base().announcement.id
+    assert f"id: {shipped_id}\n" in text and "  heading: Viktig information" in text
+    path.write_text(text.replace(f"id: {shipped_id}\n", "id: egen-version-2\n")
+                    .replace("  heading: Viktig information", "  heading: Vår egen rubrik – Viktig information"),
+                    encoding="utf-8")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KNOWLEDGE_DIR": str(data),
+           "STORAGE_URL": "memory://", "ELECTION_NAME": "Riksdagsvalet",
+           "ELECTION_DATE": (dt.date.today() + dt.timedelta(days=30)).isoformat()}
+    result = subprocess.run([sys.executable, "bot.py", "announce", "preview"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Announcement egen-version-2" in result.stdout
+    assert "Vår egen rubrik – Viktig information" in result.stdout and "inför Riksdagsvalet" in result.stdout
+    assert shipped_id not in result.stdout

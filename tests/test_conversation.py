@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from assistant.conversation import Conversation, TurnInput, UserState
+from dialogs import GuideState
 from knowledge.answers import Composer
 from knowledge.loader import load_knowledge_base
 from knowledge.matcher import Candidate, Match, Matcher
@@ -63,3 +64,14 @@ def test_a_new_question_instead_of_a_choice_is_answered_as_asked(conversation):
     asked = _turn(conversation, UserState(), "koder")
     result = _turn(conversation, asked.state, "när är valet?")
     assert "EU-valet" in result.messages[0].text
+
+
+def test_the_state_is_typed_end_to_end_and_a_broken_guide_costs_only_the_guide(conversation):
+    started = _turn(conversation, UserState(), "starta guiden")
+    assert isinstance(started.state.guide, GuideState) and started.state.guide.step == 1
+    stored = started.state.model_dump(mode="json")  # what the handler writes
+    assert UserState.model_validate(stored) == started.state
+    stored["guide"]["step"] = "två"  # written by some other version
+    stored["pending"] = _turn(conversation, UserState(), "koder").state.pending.model_dump(mode="json")
+    restored = UserState.model_validate(stored)
+    assert restored.guide is None and restored.pending is not None
