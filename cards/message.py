@@ -2,7 +2,7 @@
 
 A message is plain data: the text fallback (always present: screen readers, notifications, and
 clients that cannot render cards read it) and an optional Adaptive Card 1.5 as a dict. Only the
-activity handler turns it into a botbuilder `Activity`.
+activity edge turns it into an `Activity` (`teams.activity.to_activity`).
 
 Card buttons are `Action.Submit` with `data = {"cmd": <command>, ...}` (payloads in `cards.actions`);
 a submit's `value` is treated as a command, never as free text.

@@ -6,10 +6,10 @@ a harmless answer, and a move that makes no sense at the current step (back on s
 from an older card) shows the current step again instead of moving. The state is never changed by
 input we could not use, so the handler can save whatever comes back.
 
-Typical turn in the activity handler (the only place that knows botbuilder):
+A typical turn, as `assistant.conversation` runs it (the handler reads and writes `UserState`):
 
     now = datetime.now(UTC)
-    state = load_state(stored.get(key), now, expiry)         # None: no guide, or expired
+    state = load_state(user.guide, now, expiry)              # None: no guide, or expired
     if activity.value is not None:
         command = parse_value(activity.value)                # None: another module's button
     else:
@@ -23,7 +23,7 @@ Typical turn in the activity handler (the only place that knows botbuilder):
         running = kb.guide(state.guide_id) if state else None
         if follow := after_interruption(state, running, now, expiry):
             messages += render_guide_replies([follow], kb)
-    stored[key] = dump_state(state)                           # None: delete
+    user.guide = state                                       # None: no guide any more
 """
 
 from __future__ import annotations
