@@ -24,10 +24,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from storage import KeyedStorage, read_models, write_models
+from storage.keys import LEDGER_PREFIX
 
 __all__ = ["DeliveryStatus", "LedgerEntry", "Ledger", "LEDGER_PREFIX"]
 
-from storage.keys import LEDGER_PREFIX
 DeliveryStatus = Literal["pending", "in_flight", "sent", "failed", "gone"]
 
 

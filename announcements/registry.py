@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from storage import KeyedStorage, read_models, write_models
+from storage.keys import REGISTRY_PREFIX
 
 __all__ = [
     "Scope",
@@ -35,7 +36,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-from storage.keys import REGISTRY_PREFIX
 Scope = Literal["personal", "groupChat", "team"]
 
 _TOUCH_EVERY = dt.timedelta(hours=1)

@@ -22,12 +22,12 @@ from announcements.broadcast import BroadcastBusy
 from announcements.clock import Clock, SystemClock
 from announcements.service import ElectionPassed
 from storage import KeyedStorage, read_models, write_models
+from storage.keys import SCHEDULE_PREFIX
 
 __all__ = ["ScheduledSend", "ScheduleError", "Schedules", "parse_send_time", "run_scheduler", "SCHEDULE_PREFIX"]
 
 log = logging.getLogger(__name__)
 
-from storage.keys import SCHEDULE_PREFIX
 ScheduleState = Literal["scheduled", "sending", "done", "cancelled", "failed"]
 
 

@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from announcements.broadcast import (
     BroadcastBusy,
+    Broadcaster,
     BroadcastPolicy,
     BroadcastProgress,
-    Broadcaster,
     BroadcastSummary,
     Sender,
 )

@@ -29,13 +29,13 @@ from dialogs import (
     Pending,
     PendingOption,
     ReplyKind,
+    UserState,
     accepts_typed,
     after_interruption,
     choose_guide,
     load_state,
     parse_text,
     parse_value,
-    UserState,
     step,
 )
 from helpdesk.handoff import MAX_QUESTION, HandoffRequest, HandoffTarget

@@ -38,9 +38,9 @@ async def run(n: int = 2000, rate: float = 30.0, *, concurrency: int = 16,
     from announcements.broadcast import BroadcastPolicy
     from announcements.registry import ConversationRegistry
     from config import load_settings
+    from storage import SqliteStorage
     from teams.compose import announcement_service
     from teams.sender import BotFrameworkSender
-    from storage import SqliteStorage
     from tests.fake_connector import FakeConnector
 
     if trace_memory:

@@ -13,8 +13,8 @@ import asyncio
 import datetime as dt
 import json
 import logging
-from urllib.parse import urlsplit
 from typing import Any, AsyncIterator
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication

@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
-import weakref
-from urllib.parse import quote, urlencode
 import logging
 import re
+import weakref
 from typing import Any, Awaitable, Callable
+from urllib.parse import quote, urlencode
 
 from botbuilder.core import TurnContext
 from botbuilder.core.cloud_adapter_base import CloudAdapterBase
