@@ -4,19 +4,41 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test bench package check eval clean
+# Locks: requirements.txt (runtime) and requirements-dev.txt (runtime + test/lint tools), every
+# transitive version pinned with hashes, compiled by uv (pinned in requirements-dev.in) from the
+# *.in files. Edit the .in files, then `make lock` (`make lock UPGRADE=--upgrade` to take newer
+# releases of the unpinned transitive packages).
+LOCKS := requirements.txt requirements-dev.txt
+UPGRADE ?=
+COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" $(UPGRADE)
+
+.PHONY: venv lock lint run test bench package check eval clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
+# Any change to a lock reinstalls; pip refuses a package whose hash is not in the lock.
+$(STAMP): $(LOCKS)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
+
+lock: venv
+	$(COMPILE) -o requirements.txt requirements.in
+	$(COMPILE) -o requirements-dev.txt requirements-dev.in
+
+# ruff (lint + format check) and mypy; configuration in pyproject.toml.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 run: venv
 	$(PY) bot.py
 
 test: venv
+# LINT-GATE (TODO): uncomment the next line once the tree is formatted and typed (see issue 9, item 8).
+#	$(MAKE) --no-print-directory lint
 	$(PY) -m knowledge check
 	$(PY) -m pytest -q
 
