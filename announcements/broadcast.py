@@ -1,34 +1,34 @@
 """The delivery engine: one announcement to many conversations, exactly once each where Teams
 lets us, within Teams' rate limits, resumable after a crash.
 
-Plain Python: a `Sender` does the actual send (the Bot Framework one lives at the edge, in
-`botframework_sender`), a `Clock` gives time and sleeps (tests run in simulated time), and the
-ledger and registry are read and written through the bot's `Storage`.
+This module is the orchestration; each rule lives in its own module:
+- `ledger`: what happened to each (announcement, conversation), written before and after a send;
+- `ratelimit`: Teams' limits (the global rate, halved on 429; 7/s and 60 per 30 s per conversation);
+- `retry`: the decision after each answer (sent, retry after N s, gone, failed);
+- `runlock`: one run of an announcement at a time, across processes (compare-and-set).
+Plain Python: a `Sender` does the actual send (the Bot Framework one lives at the edge), a `Clock`
+gives time and sleeps (tests run in simulated time), and everything persisted goes through the
+bot's `Storage`.
 
 How a conversation is delivered:
 1. Skip it when the ledger says `sent` (or `gone`); a run after a crash resends entries found
    `in_flight` and reports them (see `ledger` for why that window cannot be closed).
-2. Wait for the conversation's own rate (at most 7 messages a second into one conversation) and
-   the global rate (a token bucket, `ANNOUNCE_RATE`, default 30/s, below Teams' 50/s per app
-   per tenant).
-3. Write `in_flight`, send, write the outcome: `sent`; `gone` on 403/404 (and the registry marks
-   the conversation gone, so it is never tried again); a retry on 429 (after exactly
-   `Retry-After` seconds when given, and the global rate is halved, then recovers), on 412, 5xx
-   and network errors (exponential backoff with jitter); `failed` after `max_attempts` or on any
+2. Wait for the rate limiter (the conversation's limits, then the global rate).
+3. Write `in_flight`, send, write the outcome the retry policy decides: `sent`; `gone` on 403/404
+   (and the registry marks the conversation gone, so it is never tried again); `pending` while a
+   retry waits (429: exactly `Retry-After`, and the global rate is halved, then recovers; 412,
+   5xx, network errors: exponential backoff with jitter); `failed` after `max_attempts` or on any
    other error.
 A conversation waiting for a retry does not hold a worker: many conversations stay in flight.
+The run lock's heartbeat renews it while the run lasts; if another process took it over, the run
+stops (`BroadcastLockLost`) and leaves the rest to that process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
-import math
-import os
 import random
-import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -36,8 +36,11 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from announcements.clock import Clock, SystemClock
-from announcements.ledger import Ledger, LedgerEntry
+from announcements.ledger import Ledger, LedgerEntry, plan_delivery
+from announcements.ratelimit import TEAMS_CONVERSATION_WINDOWS, RateLimiter, TeamsRateLimiter
 from announcements.registry import ConversationRecord, ConversationRegistry
+from announcements.retry import RetryPolicy, describe
+from announcements.runlock import FRESH_SECONDS, LockHeld, LockLost, RunLock
 from cards.message import OutgoingMessage
 from storage import KeyedStorage
 from storage.keys import BROADCAST_LOCK_PREFIX as _LOCK_PREFIX
@@ -49,6 +52,7 @@ __all__ = [
     "BroadcastProgress",
     "BroadcastSummary",
     "BroadcastBusy",
+    "BroadcastLockLost",
     "RateLimiter",
     "Broadcaster",
     "broadcast",
@@ -56,7 +60,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_LOCK_FRESH_SECONDS = 60.0
+_LOCK_FRESH_SECONDS = FRESH_SECONDS
 
 
 class SendOutcome(BaseModel):
@@ -91,6 +95,8 @@ class BroadcastPolicy(BaseModel):
     """Messages per second, all conversations together (Teams: 50 per app per tenant)."""
     per_conversation_rate: float = Field(7.0, gt=0, le=7)
     """Messages per second into one conversation (Teams: 7)."""
+    per_conversation_windows: tuple[tuple[int, float], ...] = TEAMS_CONVERSATION_WINDOWS
+    """Also at most `count` messages in any `seconds` into one conversation (Teams: 60 in 30 s)."""
     concurrency: int = Field(16, ge=1, le=256)
     """Requests in flight at once."""
     max_attempts: int = Field(5, ge=1, le=20)
@@ -183,28 +189,8 @@ class BroadcastBusy(Exception):
     """Another broadcast of the same announcement is running (the run lock is fresh)."""
 
 
-class RateLimiter:
-    """At most `rate` releases per second, spaced evenly (a token bucket holding one token).
-
-    Waiters queue in order; each release happens at least `1/rate` seconds after the previous
-    one *as measured when it happens*, so an event loop that wakes up late releases them one by
-    one rather than in a burst. No window of one second ever holds more than `rate` releases.
-    """
-
-    def __init__(self, rate: float, clock: Clock) -> None:
-        self.rate = rate
-        self._clock = clock
-        self._last = -math.inf
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                wait = self._last + 1.0 / self.rate - self._clock.monotonic()
-                if wait <= 0:
-                    break
-                await self._clock.sleep(wait)
-            self._last = self._clock.monotonic()
+class BroadcastLockLost(BroadcastBusy):
+    """This run stopped midway: another process took its run lock over and sends the rest."""
 
 
 @dataclass
@@ -236,6 +222,7 @@ class Broadcaster:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         on_progress: Callable[[BroadcastProgress], None] | None = None,
+        limiter: TeamsRateLimiter | None = None,
     ) -> None:
         self._storage = storage
         self._sender = sender
@@ -245,38 +232,44 @@ class Broadcaster:
         self._on_progress = on_progress
         self._ledger = Ledger(storage)
         self._registry = ConversationRegistry(storage)
-        self._global = RateLimiter(self.policy.rate, self._clock)
-        self._per_conversation: dict[str, RateLimiter] = {}
+        self._limiter = limiter or TeamsRateLimiter(
+            rate=self.policy.rate, per_conversation_rate=self.policy.per_conversation_rate,
+            windows=self.policy.per_conversation_windows, min_rate=self.policy.min_rate,
+            slowdown_factor=self.policy.slowdown_factor, recovery_factor=self.policy.recovery_factor,
+            clock=self._clock)
+        """Shared with the reply path when handed in, so both count against the same limits."""
+        self._retry = RetryPolicy(
+            max_attempts=self.policy.max_attempts, backoff_base=self.policy.backoff_base,
+            backoff_cap=self.policy.backoff_cap, max_retry_after=self.policy.max_retry_after,
+            jitter=self._rng.random)
 
     async def run(self, announcement_id: str, message: OutgoingMessage,
                   recipients: list[ConversationRecord]) -> BroadcastSummary:
-        """Deliver `message` to each of `recipients` that the ledger does not show as done."""
+        """Deliver `message` to each of `recipients` that the ledger does not show as done.
+
+        Raises `BroadcastBusy` (before sending anything) when another process runs the same
+        announcement, and `BroadcastLockLost` when another process took this run's lock over.
+        """
         start = self._clock.monotonic()
         summary = BroadcastSummary(announcement_id=announcement_id, recipients=len(recipients))
-        lock = await self._take_lock(announcement_id)
+        lock = RunLock(self._storage, _LOCK_PREFIX + announcement_id, clock=self._clock,
+                       fresh_seconds=_LOCK_FRESH_SECONDS)
         try:
-            entries = await self._ledger.entries(announcement_id)
-            jobs: list[_Job] = []
-            seen: set[str] = set()
-            for record in recipients:
-                if record.id in seen:  # one record per conversation, even if listed twice
-                    continue
-                seen.add(record.id)
-                entry = entries.get(record.id)
-                if entry is not None and entry.status == "sent":
-                    summary.skipped_already_sent += 1
-                    continue
-                if entry is not None and entry.status == "gone":
-                    summary.skipped_gone += 1
-                    continue
-                if entry is None:
-                    entry = LedgerEntry(announcement_id=announcement_id, conversation_id=record.id)
-                elif entry.status == "in_flight":
-                    entry.interrupted += 1
-                    summary.resent_after_interruption.append(record.id)
-                    log.warning("%s: %s was in flight when a previous run stopped; sending again "
-                                "(it may get the announcement twice)", announcement_id, record.id)
-                jobs.append(_Job(record, entry))
+            await lock.acquire()
+        except LockHeld as exc:
+            raise BroadcastBusy(f"announcement {announcement_id} is being sent by another process ({exc})") from None
+        try:
+            by_id: dict[str, ConversationRecord] = {}
+            for record in recipients:  # one record per conversation, even if listed twice
+                by_id.setdefault(record.id, record)
+            plan = plan_delivery(announcement_id, by_id, await self._ledger.entries(announcement_id))
+            summary.skipped_already_sent = len(plan.already_sent)
+            summary.skipped_gone = len(plan.gone)
+            summary.resent_after_interruption = plan.resent_after_interruption
+            for conversation_id in plan.resent_after_interruption:
+                log.warning("%s: %s was in flight when a previous run stopped; sending again "
+                            "(it may get the announcement twice)", announcement_id, conversation_id)
+            jobs = [_Job(by_id[entry.conversation_id], entry) for entry in plan.to_send]
             counts = _Counts(summary=summary, total=len(jobs))
             log.info("%s: %d to send, %d already sent, %d gone", announcement_id, len(jobs),
                      summary.skipped_already_sent, summary.skipped_gone)
@@ -285,13 +278,18 @@ class Broadcaster:
             summary.failures = counts.failures
             summary.seconds = self._clock.monotonic() - start
             return summary
+        except LockLost as exc:
+            log.error("%s: stopped after %d sent: %s", announcement_id, summary.sent, exc)
+            raise BroadcastLockLost(
+                f"announcement {announcement_id}: this run stopped after {summary.sent} sent, because "
+                f"{exc}; that process sends the rest") from exc
         finally:
-            await self._storage.delete([_LOCK_PREFIX + announcement_id])
+            await lock.release()
 
     # -- the work queue ---------------------------------------------------------------------
 
     async def _deliver_all(self, jobs: list[_Job], message: OutgoingMessage, counts: _Counts,
-                           start: float, lock: dict) -> None:
+                           start: float, lock: RunLock) -> None:
         queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         for job in jobs:
             queue.put_nowait(job)
@@ -301,10 +299,12 @@ class Broadcaster:
 
         async def heartbeat() -> None:
             while True:
-                await self._clock.sleep(_LOCK_FRESH_SECONDS / 3)
+                await self._clock.sleep(lock.renew_every)
                 try:
-                    await self._heartbeat(counts.summary.announcement_id, lock)
-                except Exception:  # a missed heartbeat must not stop the broadcast
+                    await lock.renew()
+                except LockLost:
+                    raise  # someone took the lock over: stop the run
+                except Exception:  # a storage hiccup: try again next beat (workers check the age)
                     log.warning("could not refresh the broadcast lock", exc_info=True)
 
         async def retry_later(job: _Job, delay: float) -> None:
@@ -318,11 +318,10 @@ class Broadcaster:
                 job = await queue.get()
                 if job is None:
                     return
-                delay = await self._attempt(job, message, counts)
+                delay = await self._attempt(job, message, counts, lock)
                 if delay is None:
                     outstanding -= 1
                     counts.done += 1
-                    self._per_conversation.pop(_target(job.record), None)
                     if outstanding == 0:
                         finished.set()
                 else:
@@ -336,8 +335,9 @@ class Broadcaster:
         all_done = asyncio.create_task(finished.wait())
         beating = asyncio.create_task(heartbeat())
         try:
-            # Stop on completion, or as soon as a worker dies (a storage error): never hang.
-            await asyncio.wait([all_done, *workers], return_when=asyncio.FIRST_COMPLETED)
+            # Stop on completion, or as soon as a worker dies (a storage error) or the lock is
+            # lost: never hang.
+            await asyncio.wait([all_done, beating, *workers], return_when=asyncio.FIRST_COMPLETED)
         finally:
             all_done.cancel()
             beating.cancel()
@@ -349,10 +349,11 @@ class Broadcaster:
                 else:
                     task.cancel()  # a worker died or we are cancelled: stop the rest now
             results = await asyncio.gather(*workers, return_exceptions=True)
-            await asyncio.gather(beating, return_exceptions=True)
-        errors = [r for r in results if isinstance(r, Exception)]
-        if errors:
-            raise errors[0]
+            (beat,) = await asyncio.gather(beating, return_exceptions=True)
+        errors = [r for r in (beat, *results) if isinstance(r, Exception)]
+        lost = [e for e in errors if isinstance(e, LockLost)]
+        if lost or errors:
+            raise (lost or errors)[0]
 
     def _report(self, counts: _Counts, start: float) -> None:
         if self._on_progress is None:
@@ -361,25 +362,20 @@ class Broadcaster:
         self._on_progress(BroadcastProgress(
             total=counts.total, done=counts.done, sent=s.sent, failed=s.failed, gone=s.gone,
             retried=s.retried, waiting=counts.waiting, elapsed=self._clock.monotonic() - start,
-            rate=self._global.rate,
+            rate=self._limiter.rate,
         ))
 
     # -- one attempt ------------------------------------------------------------------------
 
-    async def _attempt(self, job: _Job, message: OutgoingMessage, counts: _Counts) -> float | None:
+    async def _attempt(self, job: _Job, message: OutgoingMessage, counts: _Counts,
+                       lock: RunLock) -> float | None:
         """Send once; returns the delay before a retry, or None when the job is finished."""
         summary = counts.summary
-        limiter = self._per_conversation.setdefault(
-            _target(job.record), RateLimiter(self.policy.per_conversation_rate, self._clock))
-        await limiter.acquire()
-        await self._global.acquire()
+        await self._limiter.acquire(_target(job.record))
+        lock.check()  # never send on a lock that may have been taken over
 
         entry = job.entry
-        now = self._clock.utcnow()
-        entry.status = "in_flight"
-        entry.attempts += 1
-        entry.first_attempt_at = entry.first_attempt_at or now
-        entry.last_attempt_at = now
+        entry.start_attempt(self._clock.utcnow())
         job.attempts += 1
         summary.attempts += 1
         await self._ledger.save(entry)
@@ -392,108 +388,40 @@ class Broadcaster:
             log.exception("sender raised for %s", job.record.id)
             outcome = SendOutcome(status=None, error=f"{type(exc).__name__}: {exc}")
 
-        reason = _describe(outcome)
-        if outcome.ok:
-            entry.status, entry.reason = "sent", None
-            entry.activity_id = outcome.activity_id
-            entry.finished_at = self._clock.utcnow()
+        decision = self._retry.decide(outcome.status, outcome.retry_after, job.attempts, outcome.error)
+        if outcome.status == 429:
+            rate = self._limiter.slow_down()
+            log.info("429 for %s: %s; global rate now %.1f/s", job.record.id,
+                     f"retry in {decision.delay:.2f} s" if decision.delay is not None else decision.action, rate)
+
+        if decision.action == "sent":
+            entry.finish("sent", self._clock.utcnow(), activity_id=outcome.activity_id)
             await self._ledger.save(entry)
             summary.sent += 1
-            self._global.rate = min(self.policy.rate, self._global.rate * self.policy.recovery_factor)
+            self._limiter.recover()
             return None
 
-        if outcome.status in (403, 404):
-            entry.status, entry.reason = "gone", reason
-            entry.finished_at = self._clock.utcnow()
+        reason = decision.reason or _describe(outcome)
+        if decision.action == "gone":
+            now = self._clock.utcnow()
+            entry.finish("gone", now, reason=reason)
             await self._ledger.save(entry)
-            await self._registry.mark_gone(job.record.id, reason, now=entry.finished_at)
+            await self._registry.mark_gone(job.record.id, reason, now=now)
             summary.gone += 1
             return None
 
-        delay: float | None = None
-        if outcome.status == 429:
-            self._global.rate = max(self.policy.min_rate, self._global.rate * self.policy.slowdown_factor)
-            if outcome.retry_after is not None:
-                delay = max(0.0, outcome.retry_after)
-                if delay > self.policy.max_retry_after:
-                    reason = f"{reason}; Retry-After {delay:.0f} s is longer than {self.policy.max_retry_after:.0f} s"
-                    delay = None
-                    job.attempts = self.policy.max_attempts  # give up for this run
-            else:
-                delay = self._backoff(job.attempts)
-            log.info("429 for %s: retry in %.2f s; global rate now %.1f/s", job.record.id,
-                     delay or 0.0, self._global.rate)
-        elif outcome.status is None or outcome.status in (408, 412) or outcome.status >= 500:
-            delay = self._backoff(job.attempts)
-
-        if delay is not None and job.attempts < self.policy.max_attempts:
-            entry.status, entry.reason = "pending", reason
+        if decision.action == "retry" and decision.delay is not None:
+            entry.retry_later(reason)
             await self._ledger.save(entry)
             summary.retried += 1
-            return delay
+            return decision.delay
 
-        if delay is not None or outcome.status == 429:
-            reason = f"{reason} (after {job.attempts} attempts)"
-        entry.status, entry.reason = "failed", reason
-        entry.finished_at = self._clock.utcnow()
+        entry.finish("failed", self._clock.utcnow(), reason=reason)
         await self._ledger.save(entry)
         summary.failed += 1
         counts.failures[job.record.id] = reason
         log.warning("%s: %s failed: %s", summary.announcement_id, job.record.id, reason)
         return None
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with equal jitter: half fixed, half random."""
-        ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * (2 ** (attempt - 1)))
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
-
-    # -- the run lock -----------------------------------------------------------------------
-
-    async def _take_lock(self, announcement_id: str) -> dict:
-        """Refuse to run beside a live broadcast of the same announcement (CLI and scheduler).
-
-        Best effort (no compare-and-set across every store): it stops the common mistake, two
-        runs started minutes apart. On this host a lock is live while its process is; from another
-        host while its heartbeat (every 20 s) is fresh. A dead holder's lock is taken over.
-        """
-        key = _LOCK_PREFIX + announcement_id
-        found = (await self._storage.read([key])).get(key)
-        now = self._clock.utcnow()
-        if isinstance(found, dict) and found.get("owner"):
-            try:
-                age = (now - dt.datetime.fromisoformat(found["heartbeat"])).total_seconds()
-            except (KeyError, TypeError, ValueError):
-                age = math.inf
-            if found.get("host") == socket.gethostname():
-                busy = _pid_alive(found.get("pid"))  # here we can ask the process itself
-            else:
-                busy = age < _LOCK_FRESH_SECONDS  # elsewhere: trust a fresh heartbeat
-            if busy:
-                raise BroadcastBusy(
-                    f"announcement {announcement_id} is being sent by another process "
-                    f"(pid {found.get('pid')} on {found.get('host')}, heartbeat {age:.0f} s ago)")
-        lock = {"owner": uuid.uuid4().hex, "pid": os.getpid(), "host": socket.gethostname(),
-                "heartbeat": now.isoformat()}
-        await self._storage.write({key: dict(lock)})
-        return lock
-
-    async def _heartbeat(self, announcement_id: str, lock: dict) -> None:
-        lock["heartbeat"] = self._clock.utcnow().isoformat()
-        await self._storage.write({_LOCK_PREFIX + announcement_id: dict(lock)})
-
-
-def _pid_alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _target(record: ConversationRecord) -> str:
@@ -502,10 +430,7 @@ def _target(record: ConversationRecord) -> str:
 
 
 def _describe(outcome: SendOutcome) -> str:
-    if outcome.status is None:
-        return f"no answer: {outcome.error or 'network error'}"
-    text = f"HTTP {outcome.status}"
-    return f"{text}: {outcome.error}" if outcome.error else text
+    return describe(outcome.status, outcome.error)
 
 
 async def broadcast(

@@ -19,6 +19,8 @@ Entries live under `ledger/<announcement id>/<conversation id>`. A recipient wit
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -26,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 from storage import KeyedStorage, read_models, write_models
 from storage.keys import LEDGER_PREFIX
 
-__all__ = ["DeliveryStatus", "LedgerEntry", "Ledger", "LEDGER_PREFIX"]
+__all__ = ["DeliveryStatus", "LedgerEntry", "Ledger", "DeliveryPlan", "plan_delivery", "LEDGER_PREFIX"]
 
 DeliveryStatus = Literal["pending", "in_flight", "sent", "failed", "gone"]
 
@@ -57,6 +59,26 @@ class LedgerEntry(BaseModel):
     interrupted: int = 0
     """How many times a run found this entry `in_flight` and so resent it (at-least-once window)."""
 
+    # -- the transitions of one delivery (the caller saves the entry after each) --------------
+
+    def start_attempt(self, now: dt.datetime) -> None:
+        """A request is about to go out: `in_flight` (saved *before* the request)."""
+        self.status = "in_flight"
+        self.attempts += 1
+        self.first_attempt_at = self.first_attempt_at or now
+        self.last_attempt_at = now
+
+    def retry_later(self, reason: str) -> None:
+        """The request failed and a retry waits: back to `pending`, with the reason."""
+        self.status, self.reason = "pending", reason
+
+    def finish(self, status: Literal["sent", "failed", "gone"], now: dt.datetime, *,
+               reason: str | None = None, activity_id: str | None = None) -> None:
+        """The delivery ended: `sent` (with Teams' message id), `failed` or `gone` (with the reason)."""
+        self.status, self.reason, self.finished_at = status, reason, now
+        if activity_id is not None:
+            self.activity_id = activity_id
+
 
 class Ledger:
     """Read and write ledger entries through the bot's Storage."""
@@ -85,3 +107,44 @@ class Ledger:
 
     async def save(self, entry: LedgerEntry) -> None:
         await write_models(self._storage, {self.key(entry.announcement_id, entry.conversation_id): entry})
+
+
+@dataclass
+class DeliveryPlan:
+    """What a run has to do, from the ledger: who to send to, and who to skip."""
+
+    to_send: list[LedgerEntry] = field(default_factory=list)
+    """Entries to deliver, in recipient order (new ones are `pending` and not yet saved)."""
+    already_sent: list[str] = field(default_factory=list)
+    """Conversation ids whose entry is `sent`: never sent again."""
+    gone: list[str] = field(default_factory=list)
+    """Conversation ids whose entry is `gone`."""
+    resent_after_interruption: list[str] = field(default_factory=list)
+    """Conversation ids found `in_flight` (a run stopped mid-request): sent again, maybe twice."""
+
+
+def plan_delivery(announcement_id: str, conversation_ids: Iterable[str],
+                  entries: dict[str, LedgerEntry]) -> DeliveryPlan:
+    """Sort recipients by their ledger entries; a conversation listed twice is planned once.
+
+    An `in_flight` entry has its `interrupted` count raised (saved with its next attempt).
+    """
+    plan = DeliveryPlan()
+    seen: set[str] = set()
+    for conversation_id in conversation_ids:
+        if conversation_id in seen:
+            continue
+        seen.add(conversation_id)
+        entry = entries.get(conversation_id)
+        if entry is None:
+            plan.to_send.append(LedgerEntry(announcement_id=announcement_id, conversation_id=conversation_id))
+        elif entry.status == "sent":
+            plan.already_sent.append(conversation_id)
+        elif entry.status == "gone":
+            plan.gone.append(conversation_id)
+        else:
+            if entry.status == "in_flight":
+                entry.interrupted += 1
+                plan.resent_after_interruption.append(conversation_id)
+            plan.to_send.append(entry)
+    return plan
