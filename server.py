@@ -17,14 +17,14 @@ from urllib.parse import urlsplit
 from typing import Any, AsyncIterator
 
 from aiohttp import web
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from announcement_admin import AnnouncementAdmin
 from announcements.registry import ConversationRegistry
 from announcements.service import AnnouncementService
 import msrest_speedup
-from config import Settings, to_botbuilder_config
+from config import Settings
 from conversation import Conversation
 from handler import KanalvaktenBot, on_turn_error
 from handoff import HandoffTarget
@@ -34,6 +34,8 @@ from knowledge.matcher import Matcher
 from knowledge.models import KnowledgeBase
 from knowledge.runtime import composer_for, configured_election
 from storage import KeyedStorage, create_storage
+from teams.auth import IdentityServiceUnavailable
+from teams.bot_authentication import create_bot_authentication
 
 __all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "MAX_BODY_BYTES"]
 
@@ -108,8 +110,10 @@ async def messages(request: web.Request) -> web.StreamResponse:
     auth_header = request.headers.get("Authorization", "")
     try:
         invoke_response = await app[ADAPTER].process_activity(auth_header, activity, app[BOT].on_turn)
-    except PermissionError:
+    except PermissionError:  # teams.auth.TokenRejected, logged with its reason in teams/bot_authentication.py
         return _problem(401, "unauthorized")
+    except IdentityServiceUnavailable:
+        return _problem(503, "identity service unavailable, try again")
     if invoke_response:
         return web.json_response(data=invoke_response.body, status=invoke_response.status)
     return web.Response(status=201)
@@ -150,8 +154,10 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
 
 def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
                knowledge: KnowledgeBase | None = None,
-               clock: Any = None) -> web.Application:
-    """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base."""
+               clock: Any = None, credentials: Any = None) -> web.Application:
+    """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base.
+
+    `credentials` replaces botbuilder's outgoing credentials factory (tests)."""
     msrest_speedup.apply()
     kb = knowledge or load_knowledge_base(Path(settings.knowledge_dir) if settings.knowledge_dir else None)
     matcher = Matcher(kb)
@@ -170,7 +176,8 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
     admin = AnnouncementAdmin(AnnouncementService(storage, settings), app_id=settings.app_id)
     bot = KanalvaktenBot(conversation, storage, allowed_tenants=settings.allowed_tenants,
                          registry=registry, admin_hook=admin.handle, clock=clock)
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(to_botbuilder_config(settings)))
+    authentication = create_bot_authentication(settings, credentials_factory=credentials)
+    adapter = CloudAdapter(authentication)
     adapter.on_turn_error = on_turn_error
 
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors])
@@ -199,6 +206,7 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
         retention.cancel()
         await asyncio.gather(retention, return_exceptions=True)
         await admin.stop_background(background)
+        await authentication.close()
         if owns_storage:
             await app[STORAGE].close()
 
