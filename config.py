@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     """MultiTenant, SingleTenant or UserAssignedMSI, as in Microsoft's samples."""
     app_tenant_id: str = Field("", alias="MicrosoftAppTenantId")
     """Tenant of the app registration (SingleTenant / UserAssignedMSI)."""
+    channel_openid_metadata_url: str = Field(
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        alias="TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL")
+    """Where the Bot Framework's token signing keys are found (botbuilder's name; leave unset)."""
+    aad_openid_metadata_url: str = Field(
+        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
+        alias="TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL")
+    """Where Azure AD's token signing keys are found (botbuilder's name; leave unset)."""
 
     azure_storage_connection_string: SecretStr = Field(SecretStr(""), alias="AZURE_STORAGE_CONNECTION_STRING")
     """Connection string of the Azure Storage account behind `azureblob://` (it holds the key)."""
@@ -106,7 +114,8 @@ class Settings(BaseSettings):
     def _empty_date(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("privacy_url", "terms_url", "storage_url", "app_type", "log_level", mode="before")
+    @field_validator("privacy_url", "terms_url", "storage_url", "app_type", "log_level",
+                     "channel_openid_metadata_url", "aad_openid_metadata_url", mode="before")
     @classmethod
     def _empty_means_default(cls, value: object, info: object) -> object:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -120,6 +129,17 @@ class Settings(BaseSettings):
         if value and not _GUID.match(value):
             raise ValueError("MicrosoftAppId must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) or empty")
         return value
+
+    @field_validator("channel_openid_metadata_url", "aad_openid_metadata_url")
+    @classmethod
+    def _metadata_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+        if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+            raise ValueError("an OpenID metadata URL must be https:// (http:// only on loopback)")
+        return value.strip()
 
     @field_validator("app_type")
     @classmethod

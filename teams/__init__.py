@@ -7,7 +7,9 @@
   announcements) and `start_channel_thread` (a new thread in a channel, for both);
 - `admin`: the admin's announcement commands in chat and the scheduler task;
 - `sender`: the announcement sender through the Bot Connector REST API;
-- `auth`: our settings as botbuilder's authentication configuration;
+- `auth`: our own check of the Bot Framework token (asynchronous, bounded, cached keys);
+- `bot_authentication`: botbuilder authentication that trusts that check, and `to_botbuilder_config`;
+- `outgoing_tokens`: outgoing tokens cached per app id and scope, fetched off the event loop;
 - `msrest_fix`: the one start-up fix to the archived SDK's HTTP layer;
 - `compose`: `Settings` to the plain objects the domain packages are built with.
 

@@ -17,7 +17,7 @@ from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from announcements.registry import ConversationRegistry
@@ -27,7 +27,8 @@ from knowledge.models import KnowledgeBase
 from storage import KeyedStorage
 from teams import msrest_fix
 from teams.admin import AnnouncementAdmin
-from teams.auth import to_botbuilder_config
+from teams.auth import IdentityServiceUnavailable
+from teams.bot_authentication import create_bot_authentication
 from teams.compose import announcement_service, conversation_for, election_of, load_kb, open_storage
 from teams.handler import KanalvaktenBot, on_turn_error
 
@@ -104,8 +105,10 @@ async def messages(request: web.Request) -> web.StreamResponse:
     auth_header = request.headers.get("Authorization", "")
     try:
         invoke_response = await app[ADAPTER].process_activity(auth_header, activity, app[BOT].on_turn)
-    except PermissionError:
+    except PermissionError:  # teams.auth.TokenRejected, logged with its reason in teams/bot_authentication.py
         return _problem(401, "unauthorized")
+    except IdentityServiceUnavailable:
+        return _problem(503, "identity service unavailable, try again")
     if invoke_response:
         return web.json_response(data=invoke_response.body, status=invoke_response.status)
     return web.Response(status=201)
@@ -146,8 +149,10 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
 
 def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
                knowledge: KnowledgeBase | None = None,
-               clock: Any = None) -> web.Application:
-    """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base."""
+               clock: Any = None, credentials: Any = None) -> web.Application:
+    """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base.
+
+    `credentials` replaces botbuilder's outgoing credentials factory (tests)."""
     msrest_fix.apply()
     kb = knowledge or load_kb(settings)
     _warn_about_unconfigured_content(kb, settings)
@@ -159,7 +164,8 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
     admin = AnnouncementAdmin(announcement_service(settings, storage, kb), app_id=settings.app_id)
     bot = KanalvaktenBot(conversation, storage, allowed_tenants=settings.allowed_tenants,
                          registry=registry, admin_hook=admin.handle, clock=clock)
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(to_botbuilder_config(settings)))
+    authentication = create_bot_authentication(settings, credentials_factory=credentials)
+    adapter = CloudAdapter(authentication)
     adapter.on_turn_error = on_turn_error
 
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors])
@@ -188,6 +194,7 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
         retention.cancel()
         await asyncio.gather(retention, return_exceptions=True)
         await admin.stop_background(background)
+        await authentication.close()
         if owns_storage:
             await app[STORAGE].close()
 

@@ -43,18 +43,20 @@ class RunningBot:
     """The bot's aiohttp app served on 127.0.0.1:<free port>, with a client to talk to it."""
 
     def __init__(self, connector: FakeConnector, settings: Settings, storage: KeyedStorage | None = None,
-                 clock: Callable[[], dt.datetime] | None = None):
+                 clock: Callable[[], dt.datetime] | None = None, **app_options: Any):
         self.connector = connector
         self.settings = settings
         self.storage = storage
         self.clock = clock
         """The bot's clock (an aware datetime); None: the real time."""
+        self.app_options = app_options
+        """Further keyword arguments for `create_app` (e.g. `credentials`)."""
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
 
     async def start(self) -> "RunningBot":
-        app = create_app(self.settings, storage=self.storage, clock=self.clock)
+        app = create_app(self.settings, storage=self.storage, clock=self.clock, **self.app_options)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -71,13 +73,14 @@ class RunningBot:
             await self._runner.cleanup()
         self._client = self._runner = None
 
-    async def post(self, body: Any, *, content_type: str = "application/json", raw: bytes | None = None) -> tuple[int, str]:
+    async def post(self, body: Any, *, content_type: str = "application/json", raw: bytes | None = None,
+                   headers: dict[str, str] | None = None) -> tuple[int, str]:
         assert self._client is not None
         import json
 
         data = raw if raw is not None else json.dumps(body).encode()
         async with self._client.post(f"{self.url}/api/messages", data=data,
-                                     headers={"Content-Type": content_type}) as response:
+                                     headers={"Content-Type": content_type, **(headers or {})}) as response:
             return response.status, await response.text()
 
     async def send(self, activity: dict[str, Any]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from config import ConfigurationError, load_settings
-from teams.auth import to_botbuilder_config
+from teams.bot_authentication import to_botbuilder_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
