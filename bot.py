@@ -34,8 +34,9 @@ def _broken_knowledge_base(exc: Exception) -> int:
     return 1
 
 
-async def run_announce(argv: list[str], settings: Settings, *, out: TextIO | None = None,
-                       err: TextIO | None = None) -> int:
+async def run_announce(
+    argv: list[str], settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """`announce ...` on the configured storage, knowledge base and Bot Connector."""
     from announcements.cli import main as announce_main
     from knowledge.loader import KnowledgeBaseError
@@ -99,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         return _broken_knowledge_base(exc)
     logging.getLogger("kanalvakten").info(
         "Kanalvakten listening on http://%s:%s/api/messages (storage %s, auth %s)",
-        settings.host, settings.port, settings.storage_url, "on" if settings.auth_enabled else "off",
+        settings.host,
+        settings.port,
+        settings.storage_url,
+        "on" if settings.auth_enabled else "off",
     )
     web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0

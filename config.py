@@ -34,9 +34,7 @@ def _split_csv(value: object) -> list[str]:
 class Settings(BaseSettings):
     """Everything the bot reads from its environment."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     host: str = Field("127.0.0.1", alias="HOST")
     """Interface the HTTP server binds to."""
@@ -53,11 +51,13 @@ class Settings(BaseSettings):
     """Tenant of the app registration (SingleTenant / UserAssignedMSI)."""
     channel_openid_metadata_url: str = Field(
         "https://login.botframework.com/v1/.well-known/openidconfiguration",
-        alias="TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL")
+        alias="TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL",
+    )
     """Where the Bot Framework's token signing keys are found (botbuilder's name; leave unset)."""
     aad_openid_metadata_url: str = Field(
         "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
-        alias="TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL")
+        alias="TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL",
+    )
     """Where Azure AD's token signing keys are found (botbuilder's name; leave unset)."""
 
     azure_storage_connection_string: SecretStr = Field(SecretStr(""), alias="AZURE_STORAGE_CONNECTION_STRING")
@@ -114,8 +114,16 @@ class Settings(BaseSettings):
     def _empty_date(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("privacy_url", "terms_url", "storage_url", "app_type", "log_level",
-                     "channel_openid_metadata_url", "aad_openid_metadata_url", mode="before")
+    @field_validator(
+        "privacy_url",
+        "terms_url",
+        "storage_url",
+        "app_type",
+        "log_level",
+        "channel_openid_metadata_url",
+        "aad_openid_metadata_url",
+        mode="before",
+    )
     @classmethod
     def _empty_means_default(cls, value: object, info: object) -> object:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -156,13 +164,17 @@ class Settings(BaseSettings):
         if value.startswith("azureblob://"):
             from storage import valid_container_name
 
-            if not valid_container_name(value[len("azureblob://"):]):
-                raise ValueError("STORAGE_URL azureblob://<container> needs a container name of 3-63 "
-                                 "lowercase letters, digits and single hyphens")
+            if not valid_container_name(value[len("azureblob://") :]):
+                raise ValueError(
+                    "STORAGE_URL azureblob://<container> needs a container name of 3-63 "
+                    "lowercase letters, digits and single hyphens"
+                )
             secret = info.data.get("azure_storage_connection_string")
             if secret is None or not secret.get_secret_value().strip():
-                raise ValueError("STORAGE_URL azureblob://… needs AZURE_STORAGE_CONNECTION_STRING "
-                                 "(the storage account's connection string)")
+                raise ValueError(
+                    "STORAGE_URL azureblob://… needs AZURE_STORAGE_CONNECTION_STRING "
+                    "(the storage account's connection string)"
+                )
             return value
         if not (value.startswith("sqlite:///") or value == "memory://"):
             raise ValueError("STORAGE_URL must be sqlite:///PATH, azureblob://<container> or memory://")

@@ -67,7 +67,7 @@ def is_admin(aad_object_id: str | None, admin_ids: Collection[str]) -> bool:
 
 
 def parse_admin_command(text: str) -> AdminCommand | None:
-    """"utskick förhandsvisa" -> "preview", "utskick skicka" -> "send" (case, accents, a trailing
+    """ "utskick förhandsvisa" -> "preview", "utskick skicka" -> "send" (case, accents, a trailing
     "!" and an @mention ignored); anything else None."""
     return _COMMANDS.get(simplify(without_mentions(text)))  # type: ignore[return-value]
 
@@ -79,13 +79,22 @@ def is_admin_submit(value: Any) -> bool:
 
 def _refuse(aad_object_id: str | None, what: str) -> AdminReply:
     log.warning("announcement %s refused: %s is not in ADMIN_AAD_IDS", what, aad_object_id or "(no AAD id)")
-    return AdminReply(message=OutgoingMessage(
-        text="Du har inte behörighet att göra utskick. Be den som administrerar Kanalvakten om hjälp."))
+    return AdminReply(
+        message=OutgoingMessage(
+            text="Du har inte behörighet att göra utskick. Be den som administrerar Kanalvakten om hjälp."
+        )
+    )
 
 
 def _election_passed(content: Any, aad_object_id: str | None, what: str) -> AdminReply:
-    log.warning("announcement %s %s by admin %s refused: %s was on %s, which has passed",
-                content.id, what, aad_object_id, content.election.name, content.election.date.isoformat())
+    log.warning(
+        "announcement %s %s by admin %s refused: %s was on %s, which has passed",
+        content.id,
+        what,
+        aad_object_id,
+        content.election.name,
+        content.election.date.isoformat(),
+    )
     return AdminReply(message=OutgoingMessage(text=f"{election_passed_text(content)} Inget har skickats."))
 
 
@@ -100,12 +109,16 @@ _ALREADY_SENDING = (
 
 
 def _personal_only() -> AdminReply:
-    return AdminReply(message=OutgoingMessage(
-        text="Utskick hanteras bara i en personlig chatt med Kanalvakten."))
+    return AdminReply(message=OutgoingMessage(text="Utskick hanteras bara i en personlig chatt med Kanalvakten."))
 
 
-async def handle_admin_command(command: AdminCommand, aad_object_id: str | None, service: AnnouncementService,
-                               *, conversation_type: str = "personal") -> AdminReply:
+async def handle_admin_command(
+    command: AdminCommand,
+    aad_object_id: str | None,
+    service: AnnouncementService,
+    *,
+    conversation_type: str = "personal",
+) -> AdminReply:
     """Preview, or the confirm card for a send. Never sends by itself."""
     if not is_admin(aad_object_id, service.admin_ids):
         return _refuse(aad_object_id, command)
@@ -122,13 +135,20 @@ async def handle_admin_command(command: AdminCommand, aad_object_id: str | None,
         return _already_sending(content.id)
     total = len(recipients.installed)
     if recipients.remaining == 0:
-        return AdminReply(message=OutgoingMessage(
-            text=f"Utskicket {content.id} har redan gått ut till alla {total} konversationer."))
+        return AdminReply(
+            message=OutgoingMessage(text=f"Utskicket {content.id} har redan gått ut till alla {total} konversationer.")
+        )
     return AdminReply(message=render_confirm(content, total, recipients.remaining))
 
 
-async def handle_admin_submit(value: dict[str, Any], aad_object_id: str | None, service: AnnouncementService,
-                              on_done: Any = None, *, conversation_type: str = "personal") -> AdminReply:
+async def handle_admin_submit(
+    value: dict[str, Any],
+    aad_object_id: str | None,
+    service: AnnouncementService,
+    on_done: Any = None,
+    *,
+    conversation_type: str = "personal",
+) -> AdminReply:
     """The confirm card's buttons. `on_done(summary_or_exception)` is awaited when the send ends
     (the handler posts `summary_message(...)` to the admin with `continue_conversation`)."""
     action = value.get("action")
@@ -156,13 +176,17 @@ async def handle_admin_submit(value: dict[str, Any], aad_object_id: str | None, 
         service.start_send(expected_id=current, on_done=on_done)
     except BroadcastBusy:
         return _already_sending(current)
-    return AdminReply(started=True, message=OutgoingMessage(
-        text=f"Utskicket {current} skickas nu. Jag säger till här när det är klart."))
+    return AdminReply(
+        started=True,
+        message=OutgoingMessage(text=f"Utskicket {current} skickas nu. Jag säger till här när det är klart."),
+    )
 
 
 def _changed_text(current: str) -> str:
-    return (f"Utskicket har ändrats sedan kortet skapades (nu: {current}). "
-            'Skriv "utskick förhandsvisa" och titta på det igen.')
+    return (
+        f"Utskicket har ändrats sedan kortet skapades (nu: {current}). "
+        'Skriv "utskick förhandsvisa" och titta på det igen.'
+    )
 
 
 def summary_message(result: Any) -> OutgoingMessage:
@@ -171,17 +195,21 @@ def summary_message(result: Any) -> OutgoingMessage:
     if isinstance(result, BaseException):
         log.warning("announcement send ended with %s: %s", type(result).__name__, result)
         if isinstance(result, BroadcastBusy):
-            text = ("Utskicket pågår redan (det skickas just nu från kommandoraden, schemaläggaren eller "
-                    "ett tidigare knapptryck), så inget nytt startades och ingen får det två gånger. "
-                    'Skriv "utskick förhandsvisa" om en stund för att se hur långt det har kommit.')
+            text = (
+                "Utskicket pågår redan (det skickas just nu från kommandoraden, schemaläggaren eller "
+                "ett tidigare knapptryck), så inget nytt startades och ingen får det två gånger. "
+                'Skriv "utskick förhandsvisa" om en stund för att se hur långt det har kommit.'
+            )
         elif isinstance(result, ElectionPassed):
             text = f"{election_passed_text(result.content)} Inget har skickats."
         elif isinstance(result, AnnouncementChanged):
             text = _changed_text("se förhandsvisningen") + " Inget har skickats."
         else:
-            text = ("Utskicket kunde inte genomföras på grund av ett tekniskt fel. Det som hann skickas är "
-                    'sparat; skriv "utskick skicka" igen för att skicka resten, eller be den som sköter '
-                    "Kanalvakten att titta i loggen.")
+            text = (
+                "Utskicket kunde inte genomföras på grund av ett tekniskt fel. Det som hann skickas är "
+                'sparat; skriv "utskick skicka" igen för att skicka resten, eller be den som sköter '
+                "Kanalvakten att titta i loggen."
+            )
         return OutgoingMessage(text=text)
     text = (
         f"Utskicket {result.announcement_id} är klart: skickat till {result.sent}, "
@@ -191,6 +219,8 @@ def summary_message(result: Any) -> OutgoingMessage:
     if result.failed:
         text += ' Skriv "utskick skicka" igen för att försöka med de som misslyckades.'
     if result.resent_after_interruption:
-        text += (f" {len(result.resent_after_interruption)} konversationer kan ha fått det två gånger "
-                 "(ett tidigare utskick avbröts mitt i).")
+        text += (
+            f" {len(result.resent_after_interruption)} konversationer kan ha fått det två gånger "
+            "(ett tidigare utskick avbröts mitt i)."
+        )
     return OutgoingMessage(text=text)

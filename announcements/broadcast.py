@@ -233,18 +233,26 @@ class Broadcaster:
         self._ledger = Ledger(storage)
         self._registry = ConversationRegistry(storage)
         self._limiter = limiter or TeamsRateLimiter(
-            rate=self.policy.rate, per_conversation_rate=self.policy.per_conversation_rate,
-            windows=self.policy.per_conversation_windows, min_rate=self.policy.min_rate,
-            slowdown_factor=self.policy.slowdown_factor, recovery_factor=self.policy.recovery_factor,
-            clock=self._clock)
+            rate=self.policy.rate,
+            per_conversation_rate=self.policy.per_conversation_rate,
+            windows=self.policy.per_conversation_windows,
+            min_rate=self.policy.min_rate,
+            slowdown_factor=self.policy.slowdown_factor,
+            recovery_factor=self.policy.recovery_factor,
+            clock=self._clock,
+        )
         """Shared with the reply path when handed in, so both count against the same limits."""
         self._retry = RetryPolicy(
-            max_attempts=self.policy.max_attempts, backoff_base=self.policy.backoff_base,
-            backoff_cap=self.policy.backoff_cap, max_retry_after=self.policy.max_retry_after,
-            jitter=self._rng.random)
+            max_attempts=self.policy.max_attempts,
+            backoff_base=self.policy.backoff_base,
+            backoff_cap=self.policy.backoff_cap,
+            max_retry_after=self.policy.max_retry_after,
+            jitter=self._rng.random,
+        )
 
-    async def run(self, announcement_id: str, message: OutgoingMessage,
-                  recipients: list[ConversationRecord]) -> BroadcastSummary:
+    async def run(
+        self, announcement_id: str, message: OutgoingMessage, recipients: list[ConversationRecord]
+    ) -> BroadcastSummary:
         """Deliver `message` to each of `recipients` that the ledger does not show as done.
 
         Raises `BroadcastBusy` (before sending anything) when another process runs the same
@@ -252,8 +260,9 @@ class Broadcaster:
         """
         start = self._clock.monotonic()
         summary = BroadcastSummary(announcement_id=announcement_id, recipients=len(recipients))
-        lock = RunLock(self._storage, _LOCK_PREFIX + announcement_id, clock=self._clock,
-                       fresh_seconds=_LOCK_FRESH_SECONDS)
+        lock = RunLock(
+            self._storage, _LOCK_PREFIX + announcement_id, clock=self._clock, fresh_seconds=_LOCK_FRESH_SECONDS
+        )
         try:
             await lock.acquire()
         except LockHeld as exc:
@@ -267,12 +276,21 @@ class Broadcaster:
             summary.skipped_gone = len(plan.gone)
             summary.resent_after_interruption = plan.resent_after_interruption
             for conversation_id in plan.resent_after_interruption:
-                log.warning("%s: %s was in flight when a previous run stopped; sending again "
-                            "(it may get the announcement twice)", announcement_id, conversation_id)
+                log.warning(
+                    "%s: %s was in flight when a previous run stopped; sending again "
+                    "(it may get the announcement twice)",
+                    announcement_id,
+                    conversation_id,
+                )
             jobs = [_Job(by_id[entry.conversation_id], entry) for entry in plan.to_send]
             counts = _Counts(summary=summary, total=len(jobs))
-            log.info("%s: %d to send, %d already sent, %d gone", announcement_id, len(jobs),
-                     summary.skipped_already_sent, summary.skipped_gone)
+            log.info(
+                "%s: %d to send, %d already sent, %d gone",
+                announcement_id,
+                len(jobs),
+                summary.skipped_already_sent,
+                summary.skipped_gone,
+            )
             if jobs:
                 await self._deliver_all(jobs, message, counts, start, lock)
             summary.failures = counts.failures
@@ -282,14 +300,16 @@ class Broadcaster:
             log.error("%s: stopped after %d sent: %s", announcement_id, summary.sent, exc)
             raise BroadcastLockLost(
                 f"announcement {announcement_id}: this run stopped after {summary.sent} sent, because "
-                f"{exc}; that process sends the rest") from exc
+                f"{exc}; that process sends the rest"
+            ) from exc
         finally:
             await lock.release()
 
     # -- the work queue ---------------------------------------------------------------------
 
-    async def _deliver_all(self, jobs: list[_Job], message: OutgoingMessage, counts: _Counts,
-                           start: float, lock: RunLock) -> None:
+    async def _deliver_all(
+        self, jobs: list[_Job], message: OutgoingMessage, counts: _Counts, start: float, lock: RunLock
+    ) -> None:
         queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         for job in jobs:
             queue.put_nowait(job)
@@ -359,16 +379,23 @@ class Broadcaster:
         if self._on_progress is None:
             return
         s = counts.summary
-        self._on_progress(BroadcastProgress(
-            total=counts.total, done=counts.done, sent=s.sent, failed=s.failed, gone=s.gone,
-            retried=s.retried, waiting=counts.waiting, elapsed=self._clock.monotonic() - start,
-            rate=self._limiter.rate,
-        ))
+        self._on_progress(
+            BroadcastProgress(
+                total=counts.total,
+                done=counts.done,
+                sent=s.sent,
+                failed=s.failed,
+                gone=s.gone,
+                retried=s.retried,
+                waiting=counts.waiting,
+                elapsed=self._clock.monotonic() - start,
+                rate=self._limiter.rate,
+            )
+        )
 
     # -- one attempt ------------------------------------------------------------------------
 
-    async def _attempt(self, job: _Job, message: OutgoingMessage, counts: _Counts,
-                       lock: RunLock) -> float | None:
+    async def _attempt(self, job: _Job, message: OutgoingMessage, counts: _Counts, lock: RunLock) -> float | None:
         """Send once; returns the delay before a retry, or None when the job is finished."""
         summary = counts.summary
         await self._limiter.acquire(_target(job.record))
@@ -391,8 +418,12 @@ class Broadcaster:
         decision = self._retry.decide(outcome.status, outcome.retry_after, job.attempts, outcome.error)
         if outcome.status == 429:
             rate = self._limiter.slow_down()
-            log.info("429 for %s: %s; global rate now %.1f/s", job.record.id,
-                     f"retry in {decision.delay:.2f} s" if decision.delay is not None else decision.action, rate)
+            log.info(
+                "429 for %s: %s; global rate now %.1f/s",
+                job.record.id,
+                f"retry in {decision.delay:.2f} s" if decision.delay is not None else decision.action,
+                rate,
+            )
 
         if decision.action == "sent":
             entry.finish("sent", self._clock.utcnow(), activity_id=outcome.activity_id)

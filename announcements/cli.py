@@ -53,8 +53,10 @@ class _Progress:
             return
         self._last = p.elapsed
         rate = (p.sent + p.failed + p.gone) / p.elapsed if p.elapsed > 0 else 0.0
-        line = (f"{p.done}/{p.total} done: sent {p.sent}, failed {p.failed}, gone {p.gone}, "
-                f"retries {p.retried} ({p.waiting} waiting), {p.elapsed:.0f} s, {rate:.1f}/s (limit {p.rate:.0f}/s)")
+        line = (
+            f"{p.done}/{p.total} done: sent {p.sent}, failed {p.failed}, gone {p.gone}, "
+            f"retries {p.retried} ({p.waiting} waiting), {p.elapsed:.0f} s, {rate:.1f}/s (limit {p.rate:.0f}/s)"
+        )
         if self._tty:
             self._err.write("\r\x1b[K" + line)
         else:
@@ -68,8 +70,9 @@ class _Progress:
             self._err.flush()
 
 
-async def main(argv: list[str], service: AnnouncementService, *, out: TextIO | None = None,
-               err: TextIO | None = None) -> int:
+async def main(
+    argv: list[str], service: AnnouncementService, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Run one announce command on `service`; returns the exit code. The caller builds the service
     from its configuration (the bot's storage, the knowledge base it loaded, the sender) and
     closes it."""
@@ -100,15 +103,17 @@ async def _preview(service: AnnouncementService, out: TextIO) -> int:
     print(announcement_text(content), file=out)
     print("-" * 72, file=out)
     print("Buttons: Starta Facebook-guiden | Länkar för alla kanaler | Ställ en fråga", file=out)
-    print(f"Recipients: {len(recipients.installed)} (personal {counts['personal']}, "
-          f"groupChat {counts['groupChat']}, team {counts['team']}); already sent {recipients.already_sent}, "
-          f"remaining {recipients.remaining}", file=out)
+    print(
+        f"Recipients: {len(recipients.installed)} (personal {counts['personal']}, "
+        f"groupChat {counts['groupChat']}, team {counts['team']}); already sent {recipients.already_sent}, "
+        f"remaining {recipients.remaining}",
+        file=out,
+    )
     for record in recipients.installed:
         entry = recipients.ledger.get(record.id)
         where = f"new thread in {record.channel_id}" if record.scope == "team" else "message in chat"
         status = entry.status if entry else "pending"
-        print(f"  {record.scope:<9} {record.id}  ({where}; {status}; last seen "
-              f"{record.last_seen:%Y-%m-%d})", file=out)
+        print(f"  {record.scope:<9} {record.id}  ({where}; {status}; last seen {record.last_seen:%Y-%m-%d})", file=out)
     if recipients.not_installed:
         print(f"Not installed, skipped: {len(recipients.not_installed)}", file=out)
         for record in recipients.not_installed:
@@ -118,8 +123,10 @@ async def _preview(service: AnnouncementService, out: TextIO) -> int:
 
 async def _send(service: AnnouncementService, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.yes:
-        print("Refusing to send without --yes. Check it first with 'announce preview', then run "
-              "'announce send --yes'.", file=err)
+        print(
+            "Refusing to send without --yes. Check it first with 'announce preview', then run 'announce send --yes'.",
+            file=err,
+        )
         return 2
     progress = _Progress(err)
     try:
@@ -135,8 +142,11 @@ async def _send(service: AnnouncementService, args: argparse.Namespace, out: Tex
     for line in summary.lines():
         print(line, file=out)
     if summary.resent_after_interruption:
-        print("Note: those conversations were in flight when an earlier send stopped; Teams offers no "
-              "way to check whether that message arrived, so it was sent again.", file=out)
+        print(
+            "Note: those conversations were in flight when an earlier send stopped; Teams offers no "
+            "way to check whether that message arrived, so it was sent again.",
+            file=out,
+        )
     if not summary.ok:
         print("Some conversations failed; run 'announce send --yes' again to retry only those.", file=out)
     return 0 if summary.ok else 1
@@ -157,8 +167,12 @@ async def _status(service: AnnouncementService, out: TextIO) -> int:
     totals: dict[str, int] = {}
     for status, *_ in rows:
         totals[status] = totals.get(status, 0) + 1
-    print(f"Announcement {content.id}: " + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())) if rows
-          else f"Announcement {content.id}: no recipients and no ledger entries", file=out)
+    print(
+        f"Announcement {content.id}: " + ", ".join(f"{k} {v}" for k, v in sorted(totals.items()))
+        if rows
+        else f"Announcement {content.id}: no recipients and no ledger entries",
+        file=out,
+    )
     order = {"failed": 0, "in_flight": 1, "pending": 2, "gone": 3, "sent": 4}
     for status, scope, conversation_id, entry in sorted(rows, key=lambda r: (order[r[0]], r[2])):
         detail = ""
@@ -172,8 +186,11 @@ async def _status(service: AnnouncementService, out: TextIO) -> int:
                 detail += f", resent after interruption {entry.interrupted}x"
         print(f"  {status:<9} {scope:<9} {conversation_id}{detail}", file=out)
     for item in await Schedules(service.storage).all():
-        print(f"Scheduled: {item.announcement_id} at {item.send_at.isoformat(timespec='minutes')}: {item.state}"
-              + (f" ({item.result})" if item.result else ""), file=out)
+        print(
+            f"Scheduled: {item.announcement_id} at {item.send_at.isoformat(timespec='minutes')}: {item.state}"
+            + (f" ({item.result})" if item.result else ""),
+            file=out,
+        )
     return 0
 
 
@@ -204,11 +221,15 @@ async def _schedule(service: AnnouncementService, args: argparse.Namespace, out:
             raise ScheduleError(
                 f"{when.isoformat(timespec='minutes')} is after the election ({content.election.name} on "
                 f"{content.election.date.isoformat()}), when the announcement would contradict itself; "
-                "give a time before it, or set ELECTION_NAME and ELECTION_DATE to the coming election")
+                "give a time before it, or set ELECTION_NAME and ELECTION_DATE to the coming election"
+            )
         item = await schedules.schedule(content_id, when, now)
     except ScheduleError as exc:
         print(f"Not scheduled: {exc}.", file=err)
         return 2
-    print(f"Scheduled: {item.announcement_id} will be sent at {item.send_at.isoformat(timespec='minutes')} "
-          "by the running bot (it checks every 30 s).", file=out)
+    print(
+        f"Scheduled: {item.announcement_id} will be sent at {item.send_at.isoformat(timespec='minutes')} "
+        "by the running bot (it checks every 30 s).",
+        file=out,
+    )
     return 0

@@ -44,7 +44,7 @@ class SystemClock:
         return time.monotonic()
 
     def utcnow(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
@@ -55,7 +55,7 @@ class VirtualClock:
 
     def __init__(self, start: dt.datetime | None = None, *, spins: int = 40) -> None:
         self._now = 0.0
-        self._start = start or dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        self._start = start or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._spins = spins

@@ -43,8 +43,9 @@ class AnnouncementContent(BaseModel):
         return self.as_of > self.election.date
 
 
-def announcement_content(kb: KnowledgeBase, election: Election | None = None,
-                         today: dt.date | None = None) -> AnnouncementContent:
+def announcement_content(
+    kb: KnowledgeBase, election: Election | None = None, today: dt.date | None = None
+) -> AnnouncementContent:
     """Fill the knowledge base's announcement with `election` (default: the knowledge base's)."""
     election = election or kb.election
     today = today or dt.date.today()

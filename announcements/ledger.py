@@ -72,8 +72,14 @@ class LedgerEntry(BaseModel):
         """The request failed and a retry waits: back to `pending`, with the reason."""
         self.status, self.reason = "pending", reason
 
-    def finish(self, status: Literal["sent", "failed", "gone"], now: dt.datetime, *,
-               reason: str | None = None, activity_id: str | None = None) -> None:
+    def finish(
+        self,
+        status: Literal["sent", "failed", "gone"],
+        now: dt.datetime,
+        *,
+        reason: str | None = None,
+        activity_id: str | None = None,
+    ) -> None:
         """The delivery ended: `sent` (with Teams' message id), `failed` or `gone` (with the reason)."""
         self.status, self.reason, self.finished_at = status, reason, now
         if activity_id is not None:
@@ -103,7 +109,7 @@ class Ledger:
     async def announcements(self) -> list[str]:
         """Ids of the announcements the ledger holds entries for."""
         keys = await self._storage.keys(LEDGER_PREFIX)
-        return sorted({k[len(LEDGER_PREFIX):].split("/", 1)[0] for k in keys})
+        return sorted({k[len(LEDGER_PREFIX) :].split("/", 1)[0] for k in keys})
 
     async def save(self, entry: LedgerEntry) -> None:
         await write_models(self._storage, {self.key(entry.announcement_id, entry.conversation_id): entry})
@@ -123,8 +129,9 @@ class DeliveryPlan:
     """Conversation ids found `in_flight` (a run stopped mid-request): sent again, maybe twice."""
 
 
-def plan_delivery(announcement_id: str, conversation_ids: Iterable[str],
-                  entries: dict[str, LedgerEntry]) -> DeliveryPlan:
+def plan_delivery(
+    announcement_id: str, conversation_ids: Iterable[str], entries: dict[str, LedgerEntry]
+) -> DeliveryPlan:
     """Sort recipients by their ledger entries; a conversation listed twice is planned once.
 
     An `in_flight` entry has its `interrupted` count raised (saved with its next attempt).

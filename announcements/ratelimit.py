@@ -179,10 +179,12 @@ class TeamsRateLimiter:
     def _conversation(self, conversation_id: str) -> _Conversation:
         state = self._conversations.get(conversation_id)
         if state is None:
-            state = _Conversation(windows=[
-                SlidingWindow(count, seconds, self._clock)
-                for count, seconds in ((1, 1.0 / self.per_conversation_rate), *self.windows)
-            ])
+            state = _Conversation(
+                windows=[
+                    SlidingWindow(count, seconds, self._clock)
+                    for count, seconds in ((1, 1.0 / self.per_conversation_rate), *self.windows)
+                ]
+            )
             self._conversations[conversation_id] = state
         return state
 

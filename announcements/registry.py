@@ -99,9 +99,7 @@ def reduce_reference(reference: dict[str, Any], conversation_id: str) -> dict[st
     """Keep what a proactive send needs; drop the user, names and the activity id."""
     conversation = dict(reference.get("conversation") or {})
     kept_conversation = {
-        k: v
-        for k, v in conversation.items()
-        if k in ("conversationType", "isGroup", "tenantId") and v is not None
+        k: v for k, v in conversation.items() if k in ("conversationType", "isGroup", "tenantId") and v is not None
     }
     kept_conversation["id"] = conversation_id
     bot = reference.get("bot") or {}
@@ -161,14 +159,19 @@ class ConversationRegistry:
         key = REGISTRY_PREFIX + record_id
         cached = self._known.get(key)
         if cached is not None and cached.installed and now - cached.last_seen < _TOUCH_EVERY:
-            candidate = self._record(cached, record_id, reference, scope, team_id, channel_id, tenant_id,
-                                     service_url, now)
+            candidate = self._record(
+                cached, record_id, reference, scope, team_id, channel_id, tenant_id, service_url, now
+            )
             if _same(cached, candidate):
                 return cached
         existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
-        record = self._record(existing, record_id, reference, scope, team_id, channel_id, tenant_id,
-                              service_url, now)
-        if existing is not None and existing.installed and _same(existing, record) and now - existing.last_seen < _TOUCH_EVERY:
+        record = self._record(existing, record_id, reference, scope, team_id, channel_id, tenant_id, service_url, now)
+        if (
+            existing is not None
+            and existing.installed
+            and _same(existing, record)
+            and now - existing.last_seen < _TOUCH_EVERY
+        ):
             self._cache(key, existing)
             return existing
         if existing is None or not existing.installed:
@@ -182,9 +185,18 @@ class ConversationRegistry:
             self._known.clear()
         self._known[key] = record
 
-    def _record(self, existing: ConversationRecord | None, record_id: str, reference: dict[str, Any], scope: str,
-                team_id: str | None, channel_id: str | None, tenant_id: str | None, service_url: Any,
-                now: dt.datetime) -> ConversationRecord:
+    def _record(
+        self,
+        existing: ConversationRecord | None,
+        record_id: str,
+        reference: dict[str, Any],
+        scope: str,
+        team_id: str | None,
+        channel_id: str | None,
+        tenant_id: str | None,
+        service_url: Any,
+        now: dt.datetime,
+    ) -> ConversationRecord:
         """The record an activity describes, given what is stored (`existing`)."""
         target_channel: str | None = None
         if scope == "team":
@@ -207,12 +219,20 @@ class ConversationRegistry:
         )
         return record
 
-    async def forget(self, conversation_id: str, reason: str = "uninstalled", *,
-                     team_id: str | None = None, now: dt.datetime | None = None) -> ConversationRecord | None:
+    async def forget(
+        self,
+        conversation_id: str,
+        reason: str = "uninstalled",
+        *,
+        team_id: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> ConversationRecord | None:
         """The bot was removed (`membersRemoved` with the bot, `installationUpdate` remove)."""
         return await self._retire(team_id or _base_conversation_id(conversation_id), reason, now)
 
-    async def mark_gone(self, record_id: str, reason: str, *, now: dt.datetime | None = None) -> ConversationRecord | None:
+    async def mark_gone(
+        self, record_id: str, reason: str, *, now: dt.datetime | None = None
+    ) -> ConversationRecord | None:
         """A send answered 403/404: the bot can no longer post there; never try again."""
         return await self._retire(record_id, reason, now)
 
@@ -225,11 +245,13 @@ class ConversationRegistry:
             return None
         if not existing.installed:
             return existing
-        retired = existing.model_copy(update={
-            "installed": False,
-            "gone_reason": reason,
-            "gone_at": now or dt.datetime.now(dt.timezone.utc),
-        })
+        retired = existing.model_copy(
+            update={
+                "installed": False,
+                "gone_reason": reason,
+                "gone_at": now or dt.datetime.now(dt.UTC),
+            }
+        )
         await write_models(self._storage, {key: retired})
         log.info("conversation %s (%s) no longer reachable: %s", record_id, existing.scope, reason)
         return retired

@@ -85,12 +85,13 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number `attempt` (1-based)."""
         exponent = min(max(attempt, 1) - 1, 64)  # no float overflow after many attempts
-        ceiling = min(self.backoff_cap, self.backoff_base * (2.0 ** exponent))
+        ceiling = min(self.backoff_cap, self.backoff_base * (2.0**exponent))
         fraction = min(1.0, max(0.0, self.jitter()))
         return ceiling / 2 + fraction * ceiling / 2
 
-    def decide(self, status: int | None, retry_after: float | None, attempt: int,
-               error: str | None = None) -> RetryDecision:
+    def decide(
+        self, status: int | None, retry_after: float | None, attempt: int, error: str | None = None
+    ) -> RetryDecision:
         """The decision after attempt number `attempt` (1-based) answered `status`.
 
         `status` None means no answer (network error, timeout); `retry_after` is the parsed
@@ -105,9 +106,13 @@ class RetryPolicy:
         if status == 429 and retry_after is not None:
             delay = max(0.0, retry_after)
             if delay > self.max_retry_after:
-                return RetryDecision("failed", reason=(
-                    f"{reason}; Retry-After {delay:.0f} s is longer than {self.max_retry_after:.0f} s "
-                    f"(after {attempt} attempts)"))
+                return RetryDecision(
+                    "failed",
+                    reason=(
+                        f"{reason}; Retry-After {delay:.0f} s is longer than {self.max_retry_after:.0f} s "
+                        f"(after {attempt} attempts)"
+                    ),
+                )
         elif status is None or status in TRANSIENT_STATUSES or status >= 500:
             delay = self.backoff(attempt)
         else:

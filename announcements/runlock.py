@@ -32,7 +32,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from announcements.clock import Clock, SystemClock
 from storage import KeyedStorage
@@ -127,8 +127,7 @@ class RunLock:
                 raise LockHeld(why)
             log.warning("%s: taking over a stale lock (%s)", self.key, why)
         e_tag = found.get("e_tag") if isinstance(found, dict) else None
-        await self._write(e_tag or _MISSING, on_conflict=LockHeld(
-            "another process took the lock at the same moment"))
+        await self._write(e_tag or _MISSING, on_conflict=LockHeld("another process took the lock at the same moment"))
         self._lost = None
 
     async def renew(self) -> None:
@@ -170,16 +169,22 @@ class RunLock:
         except LockLost:
             log.warning("%s: not releasing a lock that another process took over", self.key)
         except Exception:  # a storage error: the lock goes stale after fresh_seconds
-            log.warning("%s: could not release the lock; it goes stale in %.0f s", self.key,
-                        self.fresh_seconds, exc_info=True)
+            log.warning(
+                "%s: could not release the lock; it goes stale in %.0f s", self.key, self.fresh_seconds, exc_info=True
+            )
         finally:
             self._e_tag = None
 
     # -- internals --------------------------------------------------------------------------
 
     async def _write(self, e_tag: str, *, on_conflict: Exception | None) -> None:
-        record: dict[str, Any] = {"owner": self._owner, "pid": self._pid, "host": self._host,
-                                  "heartbeat": self._clock.utcnow().isoformat(), "e_tag": e_tag}
+        record: dict[str, Any] = {
+            "owner": self._owner,
+            "pid": self._pid,
+            "host": self._host,
+            "heartbeat": self._clock.utcnow().isoformat(),
+            "e_tag": e_tag,
+        }
         started = self._clock.monotonic()
         try:
             await self._storage.write({self.key: record})
@@ -211,7 +216,7 @@ class RunLock:
         except ValueError:
             return math.inf
         if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=dt.timezone.utc)
+            stamp = stamp.replace(tzinfo=dt.UTC)
         return (self._clock.utcnow() - stamp).total_seconds()
 
     @staticmethod

@@ -12,6 +12,7 @@ failed with the reason, and logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from typing import Literal
@@ -86,8 +87,10 @@ class Schedules:
             raise ScheduleError(f"{send_at.isoformat(timespec='minutes')} is in the past; give a time in the future")
         existing = await self.get(announcement_id)
         if existing is not None and existing.state in ("sending", "done"):
-            raise ScheduleError(f"announcement {announcement_id} has already been sent by the scheduler "
-                                f"({existing.state}); give the announcement a new id to send another")
+            raise ScheduleError(
+                f"announcement {announcement_id} has already been sent by the scheduler "
+                f"({existing.state}); give the announcement a new id to send another"
+            )
         item = ScheduledSend(announcement_id=announcement_id, send_at=send_at, created_at=now)
         await self.save(item)
         log.info("announcement %s scheduled for %s", announcement_id, send_at.isoformat())
@@ -117,8 +120,9 @@ class Schedules:
         await write_models(self._storage, {SCHEDULE_PREFIX + item.announcement_id: item})
 
 
-async def run_scheduler(service: object, stop: asyncio.Event, *, clock: Clock | None = None,
-                        poll_seconds: float = 30.0) -> None:
+async def run_scheduler(
+    service: object, stop: asyncio.Event, *, clock: Clock | None = None, poll_seconds: float = 30.0
+) -> None:
     """Until `stop` is set: every `poll_seconds`, send what is due through `service`
     (an `AnnouncementService`), once. Errors are logged, never raised: the bot keeps serving."""
     clock = clock or SystemClock()
@@ -131,10 +135,8 @@ async def run_scheduler(service: object, stop: asyncio.Event, *, clock: Clock | 
             raise
         except Exception:
             log.exception("announcement scheduler: checking for due sends failed")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-        except asyncio.TimeoutError:
-            pass
 
 
 async def run_due(service: object, schedules: Schedules, clock: Clock) -> list[ScheduledSend]:
@@ -150,15 +152,19 @@ async def run_due(service: object, schedules: Schedules, clock: Clock) -> list[S
             log.warning("announcement %s: %s; trying again later", item.announcement_id, exc)
             continue
         except (ElectionPassed, ValueError) as exc:  # the election is over, or the announcement changed
-            item = item.model_copy(update={"state": "failed", "finished_at": clock.utcnow(),
-                                           "result": f"not sent: {exc}"})
+            item = item.model_copy(
+                update={"state": "failed", "finished_at": clock.utcnow(), "result": f"not sent: {exc}"}
+            )
             log.error("scheduled announcement %s not sent: %s", item.announcement_id, exc)
         else:
             result = " ".join(summary.lines()[1].split())
             item = item.model_copy(update={"state": "done", "finished_at": clock.utcnow(), "result": result})
             if not summary.ok:
-                log.warning("scheduled announcement %s: %d failed; run 'announce send --yes' to retry them",
-                            item.announcement_id, summary.failed)
+                log.warning(
+                    "scheduled announcement %s: %d failed; run 'announce send --yes' to retry them",
+                    item.announcement_id,
+                    summary.failed,
+                )
         await schedules.save(item)
         ended.append(item)
     return ended

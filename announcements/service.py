@@ -71,10 +71,12 @@ class AnnouncementChanged(ValueError):
 def election_passed_reason(content: AnnouncementContent) -> str:
     """Why a past election's announcement is refused, and what to do (English, like the CLI)."""
     election = content.election
-    return (f"the configured election has passed: {election.name} was on {election.date.isoformat()} "
-            f"(today is {content.as_of.isoformat()}); set ELECTION_NAME and ELECTION_DATE (YYYY-MM-DD) "
-            "to the coming election (or change it in knowledge/data/organisation.yaml), check it with "
-            "'announce preview', then send")
+    return (
+        f"the configured election has passed: {election.name} was on {election.date.isoformat()} "
+        f"(today is {content.as_of.isoformat()}); set ELECTION_NAME and ELECTION_DATE (YYYY-MM-DD) "
+        "to the coming election (or change it in knowledge/data/organisation.yaml), check it with "
+        "'announce preview', then send"
+    )
 
 
 class Recipients(BaseModel):
@@ -120,9 +122,17 @@ async def recipients_for(storage: KeyedStorage, announcement_id: str) -> Recipie
 class AnnouncementService:
     """One bot's announcements: content, recipients, sends, background sends."""
 
-    def __init__(self, storage: KeyedStorage, kb: KnowledgeBase, *, sender_factory: SenderFactory,
-                 election: Election | None = None, admin_ids: Iterable[str] = (),
-                 clock: Clock | None = None, policy: BroadcastPolicy | None = None) -> None:
+    def __init__(
+        self,
+        storage: KeyedStorage,
+        kb: KnowledgeBase,
+        *,
+        sender_factory: SenderFactory,
+        election: Election | None = None,
+        admin_ids: Iterable[str] = (),
+        clock: Clock | None = None,
+        policy: BroadcastPolicy | None = None,
+    ) -> None:
         self.storage = storage
         self.kb = kb
         """The knowledge base, loaded once by the caller (its announcement is what is sent)."""
@@ -156,8 +166,7 @@ class AnnouncementService:
         `expected_id` any more) or `ElectionPassed`."""
         content = self.content()
         if expected_id is not None and expected_id != content.id:
-            raise AnnouncementChanged(
-                f"the announcement is now {content.id!r}, not {expected_id!r}; preview it again")
+            raise AnnouncementChanged(f"the announcement is now {content.id!r}, not {expected_id!r}; preview it again")
         if content.election_passed:
             raise ElectionPassed(content)
         return content
@@ -167,8 +176,9 @@ class AnnouncementService:
             raise BroadcastBusy(f"announcement {announcement_id} is already being sent by this bot")
         self._active.add(announcement_id)
 
-    async def send(self, *, on_progress: Callable[[BroadcastProgress], None] | None = None,
-                   expected_id: str | None = None) -> BroadcastSummary:
+    async def send(
+        self, *, on_progress: Callable[[BroadcastProgress], None] | None = None, expected_id: str | None = None
+    ) -> BroadcastSummary:
         """Send the configured announcement now to every installed conversation missing it.
 
         Refuses, before sending anything: `AnnouncementChanged` when `expected_id` is given and the
@@ -183,27 +193,39 @@ class AnnouncementService:
         finally:
             self._active.discard(content.id)
 
-    async def _deliver(self, content: AnnouncementContent,
-                       on_progress: Callable[[BroadcastProgress], None] | None) -> BroadcastSummary:
+    async def _deliver(
+        self, content: AnnouncementContent, on_progress: Callable[[BroadcastProgress], None] | None
+    ) -> BroadcastSummary:
         message = render_announcement(content)
         recipients = await ConversationRegistry(self.storage).installed()
         sender = self._sender_factory()
         try:
-            broadcaster = Broadcaster(self.storage, sender, policy=self.policy, clock=self.clock,
-                                      on_progress=on_progress)
+            broadcaster = Broadcaster(
+                self.storage, sender, policy=self.policy, clock=self.clock, on_progress=on_progress
+            )
             summary = await broadcaster.run(content.id, message, recipients)
         finally:
             close = getattr(sender, "close", None)
             if close is not None:
                 await close()
-        log.info("announcement %s: sent %d, failed %d, gone %d, retried %d, skipped %d, %.1f s",
-                 summary.announcement_id, summary.sent, summary.failed, summary.gone, summary.retried,
-                 summary.skipped_already_sent, summary.seconds)
+        log.info(
+            "announcement %s: sent %d, failed %d, gone %d, retried %d, skipped %d, %.1f s",
+            summary.announcement_id,
+            summary.sent,
+            summary.failed,
+            summary.gone,
+            summary.retried,
+            summary.skipped_already_sent,
+            summary.seconds,
+        )
         return summary
 
-    def start_send(self, *, expected_id: str | None = None,
-                   on_done: Callable[[BroadcastSummary | BaseException], Awaitable[None]] | None = None,
-                   ) -> asyncio.Task[BroadcastSummary]:
+    def start_send(
+        self,
+        *,
+        expected_id: str | None = None,
+        on_done: Callable[[BroadcastSummary | BaseException], Awaitable[None]] | None = None,
+    ) -> asyncio.Task[BroadcastSummary]:
         """Send in the background (a chat turn must not wait a minute); `on_done` gets the result.
 
         The announcement is reserved before this returns, so a second call for the same one (a

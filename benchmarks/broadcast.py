@@ -32,8 +32,9 @@ from typing import Any
 __all__ = ["run"]
 
 
-async def run(n: int = 2000, rate: float = 30.0, *, concurrency: int = 16,
-              trace_memory: bool = False) -> dict[str, Any]:
+async def run(
+    n: int = 2000, rate: float = 30.0, *, concurrency: int = 16, trace_memory: bool = False
+) -> dict[str, Any]:
     """Broadcast to `n` fresh conversations at `rate`/s; returns the measurements."""
     from announcements.broadcast import BroadcastPolicy
     from announcements.registry import ConversationRegistry
@@ -49,16 +50,30 @@ async def run(n: int = 2000, rate: float = 30.0, *, concurrency: int = 16,
         storage = SqliteStorage(Path(tmp) / "bench.db")
         async with FakeConnector() as fake:
             registry = ConversationRegistry(storage)
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             for i in range(n):
                 await registry.remember(
-                    {"bot": {"id": "28:bench-bot"}, "conversation": {"id": f"a:1bench{i:05d}", "conversationType": "personal"},
-                     "channelId": "msteams", "serviceUrl": fake.url},
-                    "personal", None, None, "bench-tenant", now)
-            settings = load_settings(storage_url="memory://", announce_rate=rate, app_id="",
-                                     election_date=now.date() + dt.timedelta(days=61))  # a past one is refused
-            service = announcement_service(settings, storage, sender_factory=BotFrameworkSender,
-                                          policy=BroadcastPolicy(rate=rate, concurrency=concurrency))
+                    {
+                        "bot": {"id": "28:bench-bot"},
+                        "conversation": {"id": f"a:1bench{i:05d}", "conversationType": "personal"},
+                        "channelId": "msteams",
+                        "serviceUrl": fake.url,
+                    },
+                    "personal",
+                    None,
+                    None,
+                    "bench-tenant",
+                    now,
+                )
+            settings = load_settings(
+                storage_url="memory://", announce_rate=rate, app_id="", election_date=now.date() + dt.timedelta(days=61)
+            )  # a past one is refused
+            service = announcement_service(
+                settings,
+                storage,
+                sender_factory=BotFrameworkSender,
+                policy=BroadcastPolicy(rate=rate, concurrency=concurrency),
+            )
             rss_before = _current_rss_mb()
             if trace_memory:
                 tracemalloc.reset_peak()

@@ -89,8 +89,10 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
 def report(result: dict[str, dict[str, float]]) -> str:
     lines = [f"{'matcher':<18} {'dev acc':>8} {'held-out':>9} {'median µs':>10} {'p99 µs':>8}"]
     for name, row in result.items():
-        lines.append(f"{name:<18} {row['dev accuracy']:>8.3f} {row['held-out accuracy']:>9.3f} "
-                     f"{row['median us']:>10.1f} {row['p99 us']:>8.1f}")
+        lines.append(
+            f"{name:<18} {row['dev accuracy']:>8.3f} {row['held-out accuracy']:>9.3f} "
+            f"{row['median us']:>10.1f} {row['p99 us']:>8.1f}"
+        )
     ours, naive = result["kanalvakten"], result["naive extractOne"]
     lines.append(f"cost ratio (ours / naive, median): {ours['median us'] / naive['median us']:.2f}")
     return "\n".join(lines)

@@ -16,8 +16,18 @@ from tests.teams_activities import TeamsActivities
 
 __all__ = ["run"]
 
-_QUESTIONS = ["hur slår jag på tvåfaktor på instagram?", "vad är återställningskoder?", "starta guiden", "nästa",
-              "nästa", "tillbaka", "avbryt", "Hur bokar jag en tvättid?", "linkedin 2fa", "tack!"]
+_QUESTIONS = [
+    "hur slår jag på tvåfaktor på instagram?",
+    "vad är återställningskoder?",
+    "starta guiden",
+    "nästa",
+    "nästa",
+    "tillbaka",
+    "avbryt",
+    "Hur bokar jag en tvättid?",
+    "linkedin 2fa",
+    "tack!",
+]
 
 
 async def _measure(storage_url: str, turns: int) -> list[float]:
@@ -46,7 +56,8 @@ async def run(turns: int = 300) -> dict[str, str]:
     for name, samples in (("sqlite", sqlite), ("memory", memory)):
         ordered = sorted(samples)
         result[f"{name} ms/turn median, p99"] = (
-            f"{statistics.median(samples):.2f}, {ordered[int(len(ordered) * 0.99) - 1]:.2f}")
+            f"{statistics.median(samples):.2f}, {ordered[int(len(ordered) * 0.99) - 1]:.2f}"
+        )
     result["sqlite / memory (median)"] = f"{statistics.median(sqlite) / statistics.median(memory):.2f}"
     return result
 

@@ -120,6 +120,11 @@ async def purge(storage: KeyedStorage, now: dt.datetime, retention_days: int) ->
     result.gone_conversations = len(gone)
 
     if result.user_states or result.question_events or result.gone_conversations:
-        log.info("retention (%d days): deleted %d user states, %d question events, %d removed conversations",
-                 retention_days, result.user_states, result.question_events, result.gone_conversations)
+        log.info(
+            "retention (%d days): deleted %d user states, %d question events, %d removed conversations",
+            retention_days,
+            result.user_states,
+            result.question_events,
+            result.gone_conversations,
+        )
     return result

@@ -34,7 +34,9 @@ MAX_COMMANDS_PER_SCOPE = 10
 """Microsoft's bot documentation allows 10 commands per scope (the v1.30 schema itself allows 12)."""
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_HOST = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 _ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 """Fixed timestamps: the same inputs give a byte-identical package."""
 
@@ -55,18 +57,18 @@ def settings_problems(settings: Settings) -> list[Problem]:
     if not app_id:
         problems.append(Problem("MicrosoftAppId", "missing: set it to the Azure Bot's Microsoft App ID (a GUID)"))
     elif not _GUID.match(app_id):
-        problems.append(Problem(
-            "MicrosoftAppId", f"{app_id!r} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
-        ))
+        problems.append(Problem("MicrosoftAppId", f"{app_id!r} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"))
     domain = (settings.bot_domain or "").strip()
     if not domain:
-        problems.append(Problem(
-            "BOT_DOMAIN", "missing: set it to the host name of the messaging endpoint, e.g. kanalvakten.example.se"
-        ))
+        problems.append(
+            Problem(
+                "BOT_DOMAIN", "missing: set it to the host name of the messaging endpoint, e.g. kanalvakten.example.se"
+            )
+        )
     elif "://" in domain or "/" in domain:
-        problems.append(Problem(
-            "BOT_DOMAIN", f"{domain!r} is a URL; give the host name only, e.g. kanalvakten.example.se"
-        ))
+        problems.append(
+            Problem("BOT_DOMAIN", f"{domain!r} is a URL; give the host name only, e.g. kanalvakten.example.se")
+        )
     elif not _HOST.match(domain):
         problems.append(Problem("BOT_DOMAIN", f"{domain!r} is not a valid host name"))
     for env_name, url in (("PRIVACY_URL", settings.privacy_url), ("TERMS_URL", settings.terms_url)):
@@ -84,7 +86,9 @@ def _semantic_problems(manifest: dict[str, Any], icons_dir: Path) -> list[Proble
             where = f"manifest.json bots[{b}].commandLists[{c}]"
             count = len(command_list.get("commands", []))
             if count > MAX_COMMANDS_PER_SCOPE:
-                problems.append(Problem(where, f"{count} commands, Teams shows at most {MAX_COMMANDS_PER_SCOPE} per scope"))
+                problems.append(
+                    Problem(where, f"{count} commands, Teams shows at most {MAX_COMMANDS_PER_SCOPE} per scope")
+                )
             missing = set(command_list.get("scopes", [])) - bot_scopes
             if missing:
                 problems.append(Problem(where, f"scopes {sorted(missing)} are not among the bot's scopes"))
@@ -116,8 +120,9 @@ def _json_bytes(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def build_package(settings: Settings, out_dir: Path = DIST_DIR, icons_dir: Path = ICONS_DIR,
-                  template_dir: Path = TEMPLATE_DIR) -> Path:
+def build_package(
+    settings: Settings, out_dir: Path = DIST_DIR, icons_dir: Path = ICONS_DIR, template_dir: Path = TEMPLATE_DIR
+) -> Path:
     """Write `out_dir/kanalvakten.zip` and return its path, or raise PackageError writing nothing.
 
     The zip holds `manifest.json`, the localization files and both icons, all at its root, as

@@ -27,13 +27,14 @@ ICONS_DIR = Path(__file__).resolve().parent / "icons"
 _SCALE = 8
 
 
-def _bezier(p0: tuple[float, float], p1: tuple[float, float], p2: tuple[float, float],
-            steps: int = 48) -> list[tuple[float, float]]:
+def _bezier(
+    p0: tuple[float, float], p1: tuple[float, float], p2: tuple[float, float], steps: int = 48
+) -> list[tuple[float, float]]:
     pts = []
     for i in range(steps + 1):
         t = i / steps
-        x = (1 - t) ** 2 * p0[0] + 2 * (1 - t) * t * p1[0] + t ** 2 * p2[0]
-        y = (1 - t) ** 2 * p0[1] + 2 * (1 - t) * t * p1[1] + t ** 2 * p2[1]
+        x = (1 - t) ** 2 * p0[0] + 2 * (1 - t) * t * p1[0] + t**2 * p2[0]
+        y = (1 - t) ** 2 * p0[1] + 2 * (1 - t) * t * p1[1] + t**2 * p2[1]
         pts.append((x, y))
     return pts
 
@@ -53,15 +54,15 @@ def _shield(cx: float, top: float, width: float, height: float) -> list[tuple[fl
     return pts
 
 
-def _bubble(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], fill: object,
-            tail: bool = True) -> None:
+def _bubble(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], fill: object, tail: bool = True) -> None:
     """A rounded speech bubble with a tail at its lower left."""
-    x0, y0, x1, y1 = box
+    x0, y0, _x1, y1 = box
     h = y1 - y0
     draw.rounded_rectangle(box, radius=h * 0.32, fill=fill)
     if tail:
-        draw.polygon([(x0 + h * 0.30, y1 - h * 0.1), (x0 + h * 0.75, y1 - h * 0.1),
-                      (x0 + h * 0.12, y1 + h * 0.42)], fill=fill)
+        draw.polygon(
+            [(x0 + h * 0.30, y1 - h * 0.1), (x0 + h * 0.75, y1 - h * 0.1), (x0 + h * 0.12, y1 + h * 0.42)], fill=fill
+        )
 
 
 def draw_color_icon(size: int = 192) -> Image.Image:
@@ -91,7 +92,7 @@ def draw_outline_icon(size: int = 32) -> Image.Image:
     draw.polygon(inner, fill=0)
     _bubble(draw, (s * 0.31, s * 0.33, s * 0.69, s * 0.56), 255)
     alpha = mask.resize((size, size), Image.Resampling.LANCZOS)
-    img = Image.new("RGBA", (size, size), WHITE + (0,))
+    img = Image.new("RGBA", (size, size), (*WHITE, 0))
     img.putalpha(alpha)
     return img
 

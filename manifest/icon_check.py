@@ -33,9 +33,9 @@ def _open_png(path: Path, field: str, size: tuple[int, int]) -> tuple[Image.Imag
     if image.format != "PNG":
         problems.append(Problem(field, f"{path.name} is {image.format}, Teams needs PNG"))
     if image.size != size:
-        problems.append(Problem(
-            field, f"{path.name} is {image.size[0]}x{image.size[1]} pixels, Teams needs {size[0]}x{size[1]}"
-        ))
+        problems.append(
+            Problem(field, f"{path.name} is {image.size[0]}x{image.size[1]} pixels, Teams needs {size[0]}x{size[1]}")
+        )
     return image, problems
 
 
@@ -54,7 +54,7 @@ def check_outline_icon(path: Path, field: str = "icons.outline") -> list[Problem
         return [Problem(field, f"{path.name} has no transparency; Teams needs white on a transparent background")]
     rgba = image.convert("RGBA")
     raw = rgba.tobytes()
-    pixels = [tuple(raw[i:i + 4]) for i in range(0, len(raw), 4)]
+    pixels = [tuple(raw[i : i + 4]) for i in range(0, len(raw), 4)]
     drawn = [p for p in pixels if p[3] > 0]
     if len(drawn) == len(pixels):
         problems.append(Problem(field, f"{path.name} has no transparent pixels; the background must be transparent"))
@@ -62,7 +62,9 @@ def check_outline_icon(path: Path, field: str = "icons.outline") -> list[Problem
         problems.append(Problem(field, f"{path.name} is fully transparent; nothing would be shown"))
     coloured = sum(1 for r, g, b, _ in drawn if min(r, g, b) < _WHITE_MIN)
     if coloured:
-        problems.append(Problem(
-            field, f"{path.name} has {coloured} visible pixels that are not white; the outline must be white only"
-        ))
+        problems.append(
+            Problem(
+                field, f"{path.name} has {coloured} visible pixels that are not white; the outline must be white only"
+            )
+        )
     return problems

@@ -33,6 +33,7 @@ def fill_placeholders(node: Any, values: dict[str, str], problems: list[Problem]
     if isinstance(node, list):
         return [fill_placeholders(v, values, problems, f"{path}[{i}]") for i, v in enumerate(node)]
     if isinstance(node, str):
+
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in values:
@@ -62,8 +63,9 @@ def render_manifest(values: dict[str, str], template_dir: Path, problems: list[P
     return fill_placeholders(template, values, problems)
 
 
-def _expand_commands(manifest: dict[str, Any], descriptions: dict[str, str], file: str,
-                     problems: list[Problem]) -> dict[str, str]:
+def _expand_commands(
+    manifest: dict[str, Any], descriptions: dict[str, str], file: str, problems: list[Problem]
+) -> dict[str, str]:
     keys: dict[str, str] = {}
     for b, bot in enumerate(manifest.get("bots", [])):
         for c, command_list in enumerate(bot.get("commandLists", [])):
@@ -76,8 +78,9 @@ def _expand_commands(manifest: dict[str, Any], descriptions: dict[str, str], fil
     return keys
 
 
-def render_localizations(manifest: dict[str, Any], values: dict[str, str], template_dir: Path,
-                         problems: list[Problem]) -> dict[str, dict[str, Any]]:
+def render_localizations(
+    manifest: dict[str, Any], values: dict[str, str], template_dir: Path, problems: list[Problem]
+) -> dict[str, dict[str, Any]]:
     """Every file named in `localizationInfo.additionalLanguages`, filled and expanded, by file name."""
     files: dict[str, dict[str, Any]] = {}
     for language in manifest.get("localizationInfo", {}).get("additionalLanguages", []):

@@ -15,9 +15,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import regex
 from jsonschema import Draft7Validator, FormatChecker, ValidationError, validators
@@ -58,7 +59,9 @@ def _regex_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> 
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-def _regex_pattern_properties(validator: Any, properties: dict, instance: Any, schema: Any) -> Iterable[ValidationError]:
+def _regex_pattern_properties(
+    validator: Any, properties: dict, instance: Any, schema: Any
+) -> Iterable[ValidationError]:
     if not validator.is_type(instance, "object"):
         return
     for pattern, subschema in properties.items():
@@ -112,9 +115,7 @@ def _validator(name: str) -> Any:
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(
-            f"schema {path} not found; the shared folder must sit beside the repository"
-        ) from None
+        raise FileNotFoundError(f"schema {path} not found; the shared folder must sit beside the repository") from None
     log.debug("loaded schema %s", path)
     return _RegexDraft7Validator(_apply_ref_siblings(schema), format_checker=_FORMATS)
 

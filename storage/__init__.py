@@ -73,12 +73,12 @@ def create_storage(url: str, *, azure_connection_string: str | None = None) -> K
     if url == _MEMORY:
         return MemoryStorage()
     if url.startswith(_SQLITE):
-        path = url[len(_SQLITE):]
+        path = url[len(_SQLITE) :]
         if not path or path.endswith("/") or "?" in path or path == ":memory:":
             raise ValueError(f"STORAGE_URL {url!r} does not name a database file; use {_FORMS}")
         return SqliteStorage(Path(path))
     if url.startswith(_AZURE_BLOB):
-        container = url[len(_AZURE_BLOB):]
+        container = url[len(_AZURE_BLOB) :]
         if not valid_container_name(container):
             raise ValueError(
                 f"STORAGE_URL {url!r} does not name an Azure Blob container; use "
@@ -87,8 +87,7 @@ def create_storage(url: str, *, azure_connection_string: str | None = None) -> K
         connection_string = (azure_connection_string or os.environ.get(AZURE_CONNECTION_VARIABLE) or "").strip()
         if not connection_string:
             raise ValueError(
-                f"STORAGE_URL {url!r} needs the storage account's connection string in "
-                f"{AZURE_CONNECTION_VARIABLE}"
+                f"STORAGE_URL {url!r} needs the storage account's connection string in {AZURE_CONNECTION_VARIABLE}"
             )
         from .azure_blob import AzureBlobStorage
 

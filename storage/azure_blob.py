@@ -22,6 +22,7 @@ our write can leave part of a batch written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
@@ -59,8 +60,9 @@ def blob_name(key: str) -> str:
         raise ValueError(f"storage keys must be non-empty strings, not {key!r}")
     name = "".join(chr(b) if b in _SAFE else f"%{b:02X}" for b in key.encode("utf-8"))
     if len(name) > _MAX_NAME:
-        raise ValueError(f"the key {key[:80]!r}… is too long for a blob name "
-                         f"({len(name)} > {_MAX_NAME} characters once encoded)")
+        raise ValueError(
+            f"the key {key[:80]!r}… is too long for a blob name ({len(name)} > {_MAX_NAME} characters once encoded)"
+        )
     return name
 
 
@@ -130,9 +132,7 @@ class AzureBlobStorage(KeyedStorage):
             quiet = logging.getLogger("azure.core.pipeline.policies.http_logging_policy")
             if quiet.level == logging.NOTSET:  # it logs every request at INFO
                 quiet.setLevel(logging.WARNING)
-            self._client = ContainerClient.from_connection_string(
-                self._connection_string, self.container
-            )
+            self._client = ContainerClient.from_connection_string(self._connection_string, self.container)
             self._loop = loop
         if self._ready is None:
             self._ready = loop.create_task(self._create_container(self._client))
@@ -173,7 +173,7 @@ class AzureBlobStorage(KeyedStorage):
 
         results = await _bounded(read_one(name) for name in names)
         _raise_first(results)
-        return {key: item for key, item in zip(keys, results) if item is not None}
+        return {key: item for key, item in zip(keys, results, strict=False) if item is not None}
 
     async def write(self, changes: dict[str, Any]) -> None:
         if changes is None:
@@ -199,8 +199,7 @@ class AzureBlobStorage(KeyedStorage):
         _raise_first(results)
         log.debug("wrote %d item(s)", len(encoded))
 
-    async def _check_e_tags(self, client: ContainerClient,
-                            items: dict[str, tuple[str, str, str | None]]) -> None:
+    async def _check_e_tags(self, client: ContainerClient, items: dict[str, tuple[str, str, str | None]]) -> None:
         """Raise the first `ETagConflictError` of a batch before any of it is written."""
 
         async def current(name: str) -> str | None:
@@ -211,20 +210,26 @@ class AzureBlobStorage(KeyedStorage):
 
         stored = await _bounded(current(name) for name, _, _ in items.values())
         _raise_first(stored)
-        for (key, (_, _, e_tag)), tag in zip(items.items(), stored):
+        for (key, (_, _, e_tag)), tag in zip(items.items(), stored, strict=False):
             if tag is not None and tag != e_tag:
                 raise ETagConflictError(key, str(e_tag), str(tag))
 
-    async def _put(self, client: ContainerClient, key: str, name: str, text: str,
-                   e_tag: str | None) -> str:
+    async def _put(self, client: ContainerClient, key: str, name: str, text: str, e_tag: str | None) -> str:
         """Upload one item under the e_tag rules; returns its new e_tag (the blob's ETag)."""
         blob = client.get_blob_client(name)
         data = text.encode("utf-8")
         if e_tag is None or e_tag == ANY_E_TAG:
             return (await blob.upload_blob(data, overwrite=True, content_settings=_JSON))["etag"]
         try:
-            return (await blob.upload_blob(data, overwrite=True, content_settings=_JSON,
-                                           etag=e_tag, match_condition=MatchConditions.IfNotModified))["etag"]
+            return (
+                await blob.upload_blob(
+                    data,
+                    overwrite=True,
+                    content_settings=_JSON,
+                    etag=e_tag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            )["etag"]
         except (ResourceModifiedError, ResourceNotFoundError) as exc:
             if isinstance(exc, ResourceNotFoundError) and _error_code(exc) != "BlobNotFound":
                 raise
@@ -233,8 +238,11 @@ class AzureBlobStorage(KeyedStorage):
         if stored is not None:
             raise ETagConflictError(key, e_tag, stored)
         try:
-            return (await blob.upload_blob(data, overwrite=True, content_settings=_JSON,
-                                           match_condition=MatchConditions.IfMissing))["etag"]
+            return (
+                await blob.upload_blob(
+                    data, overwrite=True, content_settings=_JSON, match_condition=MatchConditions.IfMissing
+                )
+            )["etag"]
         except (ResourceExistsError, ResourceModifiedError):  # another writer created it first
             raise ETagConflictError(key, e_tag, await self._stored_e_tag(blob) or "") from None
 
@@ -253,10 +261,8 @@ class AzureBlobStorage(KeyedStorage):
         client = await self._container()
 
         async def delete_one(name: str) -> None:
-            try:
+            with contextlib.suppress(ResourceNotFoundError):
                 await client.delete_blob(name)
-            except ResourceNotFoundError:
-                pass
 
         _raise_first(await _bounded(delete_one(name) for name in names))
 

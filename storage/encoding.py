@@ -54,8 +54,7 @@ def encode_item(key: str, value: object) -> tuple[str, str | None]:
         raise TypeError(f"cannot store None under {key!r}; use delete()")
     data = value if isinstance(value, Mapping) else _to_jsonable(value)
     if not isinstance(data, Mapping):
-        raise TypeError(f"the value stored under {key!r} must be a dict or an object, "
-                        f"not {type(value).__name__}")
+        raise TypeError(f"the value stored under {key!r} must be a dict or an object, not {type(value).__name__}")
     data = dict(data)
     e_tag = data.pop("e_tag", None)
     if e_tag == "":
@@ -78,7 +77,7 @@ def new_e_tag() -> str:
 
 def check_e_tag(key: str, written: str | None, stored: str | None) -> None:
     """Raise `ETagConflictError` unless a write with `written` may replace `stored`."""
-    if stored is None or written is None or written == ANY_E_TAG or written == stored:
+    if stored is None or written is None or written in (ANY_E_TAG, stored):
         return
     raise ETagConflictError(key, written, stored)
 
@@ -89,6 +88,6 @@ def set_e_tag(value: object, e_tag: str) -> None:
         value["e_tag"] = e_tag
         return
     try:
-        setattr(value, "e_tag", e_tag)
+        value.e_tag = e_tag
     except (AttributeError, TypeError, ValueError):  # frozen models, slots, read-only mappings
         pass

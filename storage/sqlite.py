@@ -20,9 +20,10 @@ import asyncio
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from .base import KeyedStorage, StorageClosedError
 from .encoding import check_e_tag, decode_item, encode_item, new_e_tag, set_e_tag
@@ -112,9 +113,7 @@ class SqliteStorage(KeyedStorage):
             for start in range(0, len(keys), _READ_CHUNK):
                 chunk = keys[start : start + _READ_CHUNK]
                 marks = ",".join("?" * len(chunk))
-                rows += conn.execute(
-                    f"SELECT key, value, e_tag FROM items WHERE key IN ({marks})", chunk
-                ).fetchall()
+                rows += conn.execute(f"SELECT key, value, e_tag FROM items WHERE key IN ({marks})", chunk).fetchall()
             return rows
 
         return {key: decode_item(value, e_tag) for key, value, e_tag in await self._run(read_rows)}
@@ -179,9 +178,7 @@ class SqliteStorage(KeyedStorage):
             if upper is None:
                 rows = conn.execute("SELECT key FROM items WHERE key >= ? ORDER BY key", (prefix,))
             else:
-                rows = conn.execute(
-                    "SELECT key FROM items WHERE key >= ? AND key < ? ORDER BY key", (prefix, upper)
-                )
+                rows = conn.execute("SELECT key FROM items WHERE key >= ? AND key < ? ORDER BY key", (prefix, upper))
             return [key for (key,) in rows if key.startswith(prefix)]
 
         return await self._run(select_keys)

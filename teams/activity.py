@@ -30,8 +30,9 @@ def to_activity(message: OutgoingMessage) -> Activity:
     """An outgoing message as a message Activity: the card attachment plus the text fallback,
     a notification summary, and quick replies. The caller adds the addressing (a reply in a turn
     gets it from the turn; a proactive send sets conversation, bot and service URL)."""
-    activity = Activity(type=ActivityTypes.message, text=message.text, input_hint=InputHints.accepting_input,
-                        text_format="markdown")
+    activity = Activity(
+        type=ActivityTypes.message, text=message.text, input_hint=InputHints.accepting_input, text_format="markdown"
+    )
     if message.card is not None:
         activity.attachments = [Attachment(content_type=CARD_CONTENT_TYPE, content=message.card)]
         activity.summary = message.text.splitlines()[0].strip("* ")[:200]
@@ -42,8 +43,9 @@ def to_activity(message: OutgoingMessage) -> Activity:
     return activity
 
 
-async def start_channel_thread(client: Any, channel_id: str, activity: Activity, *,
-                               bot: ChannelAccount | None, tenant_id: str | None) -> Any:
+async def start_channel_thread(
+    client: Any, channel_id: str, activity: Activity, *, bot: ChannelAccount | None, tenant_id: str | None
+) -> Any:
     """Post `activity` as a new thread in the Teams channel `channel_id` through `client` (a
     `ConnectorClient`): `POST /v3/conversations` with `isGroup` and `channelData.channel.id`, how
     Teams starts a channel thread proactively. Returns the connector's answer (its `activity_id`

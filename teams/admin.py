@@ -54,7 +54,7 @@ class AnnouncementAdmin:
 
                 try:
                     await adapter.continue_conversation(reference, post, self.app_id)
-                except Exception:  # noqa: BLE001 - the send itself is done; the ledger has it
+                except Exception:
                     log.exception("could not tell the admin that the announcement finished")
 
             reply = await handle_admin_submit(value, aad_id, self.service, on_done, conversation_type=scope)

@@ -13,7 +13,8 @@ import asyncio
 import datetime as dt
 import json
 import logging
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -65,8 +66,11 @@ def _activity_problem(body: Any) -> str | None:
     if not isinstance(body.get("channelId"), str) or not body["channelId"]:
         return "activity lacks channelId"
     service_url = body.get("serviceUrl")
-    if not isinstance(service_url, str) or urlsplit(service_url).scheme not in ("http", "https") \
-            or not urlsplit(service_url).hostname:
+    if (
+        not isinstance(service_url, str)
+        or urlsplit(service_url).scheme not in ("http", "https")
+        or not urlsplit(service_url).hostname
+    ):
         return "activity lacks a valid serviceUrl"
     if body["channelId"] == "msteams" and not isinstance(body.get("channelData"), dict):
         return "activity from Teams lacks channelData"
@@ -117,12 +121,14 @@ async def messages(request: web.Request) -> web.StreamResponse:
 async def healthz(request: web.Request) -> web.Response:
     kb = request.app[KNOWLEDGE]
     settings = request.app[SETTINGS]
-    return web.json_response({
-        "status": "ok",
-        "storage": settings.storage_url.split(":", 1)[0],
-        "topics": len(kb.topics),
-        "auth": settings.auth_enabled,
-    })
+    return web.json_response(
+        {
+            "status": "ok",
+            "storage": settings.storage_url.split(":", 1)[0],
+            "topics": len(kb.topics),
+            "auth": settings.auth_enabled,
+        }
+    )
 
 
 @web.middleware
@@ -132,7 +138,7 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return await handler(request)
     except web.HTTPException:
         raise
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _problem(500, "internal error")
 
@@ -141,15 +147,23 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
     """What users would notice if it stayed at the shipped defaults: said once, at start."""
     election = election_of(kb, settings)
     if election.date < dt.date.today():
-        log.warning("the configured election (%s, %s) has passed: set ELECTION_NAME and ELECTION_DATE",
-                    election.name, election.date)
+        log.warning(
+            "the configured election (%s, %s) has passed: set ELECTION_NAME and ELECTION_DATE",
+            election.name,
+            election.date,
+        )
     if not settings.support_contact:
         log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer tells users it is not configured")
 
 
-def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
-               knowledge: KnowledgeBase | None = None,
-               clock: Any = None, credentials: Any = None) -> web.Application:
+def create_app(
+    settings: Settings,
+    *,
+    storage: KeyedStorage | None = None,
+    knowledge: KnowledgeBase | None = None,
+    clock: Any = None,
+    credentials: Any = None,
+) -> web.Application:
     """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base.
 
     `credentials` replaces botbuilder's outgoing credentials factory (tests)."""
@@ -162,8 +176,14 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
 
     registry = ConversationRegistry(storage, announce_channel_id=settings.announce_channel_id)
     admin = AnnouncementAdmin(announcement_service(settings, storage, kb), app_id=settings.app_id)
-    bot = KanalvaktenBot(conversation, storage, allowed_tenants=settings.allowed_tenants,
-                         registry=registry, admin_hook=admin.handle, clock=clock)
+    bot = KanalvaktenBot(
+        conversation,
+        storage,
+        allowed_tenants=settings.allowed_tenants,
+        registry=registry,
+        admin_hook=admin.handle,
+        clock=clock,
+    )
     authentication = create_bot_authentication(settings, credentials_factory=credentials)
     adapter = CloudAdapter(authentication)
     adapter.on_turn_error = on_turn_error
@@ -183,7 +203,7 @@ def create_app(settings: Settings, *, storage: KeyedStorage | None = None,
         while True:
             try:
                 await purge(storage, now(), settings.retention_days)
-            except Exception:  # noqa: BLE001 - retry tomorrow; the bot keeps serving
+            except Exception:
                 log.exception("retention purge failed")
             await asyncio.sleep(24 * 3600)
 

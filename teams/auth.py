@@ -150,8 +150,9 @@ def _parse_jwks(document: Any) -> dict[str, SigningKey]:
 class OpenIdKeys:
     """The signing keys behind one OpenID configuration URL, fetched without blocking and cached."""
 
-    def __init__(self, metadata_url: str, *, timeout: float | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, metadata_url: str, *, timeout: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.metadata_url = metadata_url
         self._timeout = timeout if timeout is not None else FETCH_TIMEOUT
         self._clock = clock
@@ -174,8 +175,11 @@ class OpenIdKeys:
         if not self._keys:
             raise IdentityServiceUnavailable(f"no signing keys from {self.metadata_url}")
         found = self._keys.get(kid)
-        if found is None and self._attempted_at is not None \
-                and self._clock() - self._attempted_at >= UNKNOWN_KID_REFRESH_INTERVAL:
+        if (
+            found is None
+            and self._attempted_at is not None
+            and self._clock() - self._attempted_at >= UNKNOWN_KID_REFRESH_INTERVAL
+        ):
             await self._refresh()
             found = self._keys.get(kid)
         return found
@@ -203,8 +207,9 @@ class OpenIdKeys:
         except _FetchFailed as exc:
             self._attempted_at = self._clock()
             if self._keys:
-                log.warning("could not refresh signing keys from %s (%s); keeping the keys held",
-                            self.metadata_url, exc)
+                log.warning(
+                    "could not refresh signing keys from %s (%s); keeping the keys held", self.metadata_url, exc
+                )
             else:
                 log.warning("could not fetch signing keys from %s: %s", self.metadata_url, exc)
         else:
@@ -258,8 +263,9 @@ def _bearer_token(authorization: str | None) -> str:
 class BotTokenValidator:
     """Checks one request's token against the bot's app id; returns the verified claims."""
 
-    def __init__(self, app_id: str, *, channel_keys: OpenIdKeys, aad_keys: OpenIdKeys,
-                 aad_issuers: Collection[str] = AAD_ISSUERS) -> None:
+    def __init__(
+        self, app_id: str, *, channel_keys: OpenIdKeys, aad_keys: OpenIdKeys, aad_issuers: Collection[str] = AAD_ISSUERS
+    ) -> None:
         if not app_id:
             raise ValueError("a token validator needs the bot's app id")
         self.app_id = app_id
@@ -267,8 +273,9 @@ class BotTokenValidator:
         self.aad_keys = aad_keys
         self._aad_issuers = frozenset(aad_issuers)
 
-    async def validate(self, authorization: str | None, *, channel_id: str | None,
-                       service_url: str | None) -> dict[str, Any]:
+    async def validate(
+        self, authorization: str | None, *, channel_id: str | None, service_url: str | None
+    ) -> dict[str, Any]:
         """The token's claims, verified; raises TokenRejected or IdentityServiceUnavailable."""
         token = _bearer_token(authorization)
         try:
@@ -293,8 +300,13 @@ class BotTokenValidator:
         if signing_key is None:
             raise TokenRejected("signing key id not in the issuer's keys")
         try:
-            claims = jwt.decode(token, signing_key.key, algorithms=[ALGORITHM], leeway=CLOCK_SKEW_SECONDS,
-                                options={"verify_aud": False, "require": ["exp"]})
+            claims = jwt.decode(
+                token,
+                signing_key.key,
+                algorithms=[ALGORITHM],
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"verify_aud": False, "require": ["exp"]},
+            )
         except jwt.ExpiredSignatureError:
             raise TokenRejected("token expired") from None
         except jwt.ImmatureSignatureError:
@@ -307,8 +319,14 @@ class BotTokenValidator:
             raise TokenRejected("invalid token") from None
         return self._check_claims(claims, signing_key, from_channel, channel_id, service_url)
 
-    def _check_claims(self, claims: Mapping[str, Any], signing_key: SigningKey, from_channel: bool,
-                      channel_id: str | None, service_url: str | None) -> dict[str, Any]:
+    def _check_claims(
+        self,
+        claims: Mapping[str, Any],
+        signing_key: SigningKey,
+        from_channel: bool,
+        channel_id: str | None,
+        service_url: str | None,
+    ) -> dict[str, Any]:
         if claims.get("aud") != self.app_id:
             raise TokenRejected("token is for another audience")
         if from_channel:
@@ -320,8 +338,9 @@ class BotTokenValidator:
                 raise TokenRejected("serviceUrl not vouched for by the token")
         else:
             version = claims.get("ver")
-            issued_to = claims.get("appid") if version in (None, "1.0") else \
-                claims.get("azp") if version == "2.0" else None
+            issued_to = (
+                claims.get("appid") if version in (None, "1.0") else claims.get("azp") if version == "2.0" else None
+            )
             if issued_to != self.app_id:
                 raise TokenRejected("token not issued to this bot")
             if signing_key.endorsements and channel_id not in signing_key.endorsements:

@@ -51,8 +51,12 @@ log = logging.getLogger(__name__)
 class ValidatingBotFrameworkAuthentication(BotFrameworkAuthentication):
     """botbuilder's authentication with the inbound token check replaced (see module doc)."""
 
-    def __init__(self, inner: BotFrameworkAuthentication, credentials: ServiceClientCredentialsFactory,
-                 validator: BotTokenValidator | None) -> None:
+    def __init__(
+        self,
+        inner: BotFrameworkAuthentication,
+        credentials: ServiceClientCredentialsFactory,
+        validator: BotTokenValidator | None,
+    ) -> None:
         self._inner = inner
         self._credentials = credentials
         self.validator = validator
@@ -62,8 +66,9 @@ class ValidatingBotFrameworkAuthentication(BotFrameworkAuthentication):
         if self.validator is None:
             return await self._inner.authenticate_request(activity, "")
         try:
-            claims = await self.validator.validate(auth_header, channel_id=activity.channel_id,
-                                                   service_url=activity.service_url)
+            claims = await self.validator.validate(
+                auth_header, channel_id=activity.channel_id, service_url=activity.service_url
+            )
         except TokenRejected as exc:
             log.warning("refused a request with status 401: %s", exc.reason)
             raise
@@ -75,13 +80,16 @@ class ValidatingBotFrameworkAuthentication(BotFrameworkAuthentication):
         result.claims_identity = identity
         result.audience = self._inner.get_originating_audience()
         result.caller_id = await self.generate_caller_id(
-            credential_factory=self._credentials, claims_identity=identity,
-            caller_id=CallerIdConstants.public_azure_channel)
+            credential_factory=self._credentials,
+            claims_identity=identity,
+            caller_id=CallerIdConstants.public_azure_channel,
+        )
         result.connector_factory = self._inner.create_connector_factory(identity)
         return result
 
-    async def authenticate_streaming_request(self, auth_header: str,
-                                             channel_id_header: str) -> AuthenticateRequestResult:
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
         raise PermissionError("streaming requests are not served")
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
@@ -106,9 +114,11 @@ class ValidatingBotFrameworkAuthentication(BotFrameworkAuthentication):
             await self.validator.aad_keys.close()
 
 
-def create_bot_authentication(settings: Settings, *,
-                              credentials_factory: ServiceClientCredentialsFactory | None = None,
-                              ) -> ValidatingBotFrameworkAuthentication:
+def create_bot_authentication(
+    settings: Settings,
+    *,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+) -> ValidatingBotFrameworkAuthentication:
     """The authentication for CloudAdapter. `credentials_factory` replaces the SDK's (tests)."""
     config: Any = to_botbuilder_config(settings)
     credentials = CachingCredentialsFactory(credentials_factory or ConfigurationServiceClientCredentialFactory(config))

@@ -39,22 +39,31 @@ def election_of(kb: KnowledgeBase, settings: Settings) -> Election:
 
 def open_storage(settings: Settings) -> KeyedStorage:
     """The storage STORAGE_URL names (nothing is opened until first use)."""
-    return create_storage(settings.storage_url,
-                          azure_connection_string=settings.azure_storage_connection_string.get_secret_value())
+    return create_storage(
+        settings.storage_url, azure_connection_string=settings.azure_storage_connection_string.get_secret_value()
+    )
 
 
 def conversation_for(kb: KnowledgeBase, settings: Settings, matcher: Matcher | None = None) -> Conversation:
     """The turn logic with the configured election, support contact, guide expiry and hand-off."""
     return Conversation(
-        kb, matcher or Matcher(kb), composer_for(kb, election_of(kb, settings), settings.support_contact),
+        kb,
+        matcher or Matcher(kb),
+        composer_for(kb, election_of(kb, settings), settings.support_contact),
         guide_expiry=dt.timedelta(days=settings.guide_expiry_days),
         handoff=HandoffTarget(channel_id=settings.experts_channel_id, expert_ids=settings.expert_aad_ids),
     )
 
 
-def announcement_service(settings: Settings, storage: KeyedStorage, kb: KnowledgeBase | None = None, *,
-                         sender_factory: SenderFactory | None = None, clock: Clock | None = None,
-                         policy: BroadcastPolicy | None = None) -> AnnouncementService:
+def announcement_service(
+    settings: Settings,
+    storage: KeyedStorage,
+    kb: KnowledgeBase | None = None,
+    *,
+    sender_factory: SenderFactory | None = None,
+    clock: Clock | None = None,
+    policy: BroadcastPolicy | None = None,
+) -> AnnouncementService:
     """The announcement service on `storage`; by default it sends through the Bot Connector."""
     kb = kb if kb is not None else load_kb(settings)
     if sender_factory is None:
@@ -62,7 +71,8 @@ def announcement_service(settings: Settings, storage: KeyedStorage, kb: Knowledg
 
         sender_factory = functools.partial(sender_from_settings, settings)
     return AnnouncementService(
-        storage, kb,
+        storage,
+        kb,
         election=election_of(kb, settings),
         admin_ids=settings.admin_aad_ids,
         sender_factory=sender_factory,

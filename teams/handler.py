@@ -18,7 +18,8 @@ import html
 import logging
 import re
 import weakref
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from botbuilder.core import TurnContext
@@ -57,13 +58,17 @@ def message_link(activity: Activity, tenant_id: str | None) -> str | None:
     base, _, root = conversation.partition(";messageid=")
     if conversation_scope(activity) == "channel":
         team = _channel_data(activity).get("team") or {}
-        params = {"tenantId": tenant_id, "parentMessageId": root or activity.id,
-                  "groupId": team.get("aadGroupId") if isinstance(team, dict) else None}
+        params = {
+            "tenantId": tenant_id,
+            "parentMessageId": root or activity.id,
+            "groupId": team.get("aadGroupId") if isinstance(team, dict) else None,
+        }
         query = urlencode({k: v for k, v in params.items() if v})
         return f"https://teams.microsoft.com/l/message/{quote(base, safe='')}/{activity.id}?{query}"
     if conversation_scope(activity) == "groupChat":
-        return (f"https://teams.microsoft.com/l/message/{quote(base, safe='')}/{activity.id}?"
-                + urlencode({"context": '{"contextType":"chat"}'}))
+        return f"https://teams.microsoft.com/l/message/{quote(base, safe='')}/{activity.id}?" + urlencode(
+            {"context": '{"contextType":"chat"}'}
+        )
     return None
 
 
@@ -111,9 +116,16 @@ def strip_bot_mention(activity: Activity) -> str:
 class KanalvaktenBot(TeamsActivityHandler):
     """Kanalvakten's Teams activity handler."""
 
-    def __init__(self, conversation: Conversation, storage: KeyedStorage, *,
-                 allowed_tenants: list[str] | None = None, registry: ConversationRegistry | None = None,
-                 admin_hook: AdminHook | None = None, clock: Callable[[], dt.datetime] | None = None):
+    def __init__(
+        self,
+        conversation: Conversation,
+        storage: KeyedStorage,
+        *,
+        allowed_tenants: list[str] | None = None,
+        registry: ConversationRegistry | None = None,
+        admin_hook: AdminHook | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ):
         self.conversation = conversation
         self.storage = storage
         self.handoff = conversation.handoff
@@ -170,8 +182,9 @@ class KanalvaktenBot(TeamsActivityHandler):
         # Saved once per turn, after the answer was sent: a turn that failed leaves the state as it was.
         event = None
         if result.outcome != "other":
-            event = QuestionEvent(at=turn.now, topic=result.topic, scope=scope, outcome=result.outcome,
-                                  platform=result.platform)
+            event = QuestionEvent(
+                at=turn.now, topic=result.topic, scope=scope, outcome=result.outcome, platform=result.platform
+            )
         await self._save(key, result.state, e_tag, event)
         if result.handoff is not None:
             await self._hand_off(turn_context, result.handoff)
@@ -205,7 +218,7 @@ class KanalvaktenBot(TeamsActivityHandler):
         """The question event alone, after its state lost a race; statistics never cost an answer."""
         try:
             await self.storage.write(logged)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not log the question event")
 
     # ------------------------------------------------------------------ hand-off to people
@@ -213,27 +226,35 @@ class KanalvaktenBot(TeamsActivityHandler):
         """A new thread in the experts' channel, or @mentions of the experts in this thread."""
         activity = turn_context.activity
         if request.scope == "personal":  # the user pressed the button: their name goes along
-            request = request.model_copy(update={"asker": activity.from_property.name if activity.from_property else None})
+            request = request.model_copy(
+                update={"asker": activity.from_property.name if activity.from_property else None}
+            )
         else:
             request = request.model_copy(update={"link": message_link(activity, self._tenant(activity))})
         message = to_activity(expert_message(request))
         try:
             if self.handoff.channel_id:
                 connector = turn_context.turn_state.get(CloudAdapterBase.BOT_CONNECTOR_CLIENT_KEY)
-                await start_channel_thread(connector, self.handoff.channel_id, message,
-                                           bot=activity.recipient, tenant_id=self._tenant(activity))
+                await start_channel_thread(
+                    connector,
+                    self.handoff.channel_id,
+                    message,
+                    bot=activity.recipient,
+                    tenant_id=self._tenant(activity),
+                )
             elif self.handoff.expert_ids:
                 tags = []
                 message.entities = []
                 for number, aad_id in enumerate(self.handoff.expert_ids, start=1):
                     tag = f"<at>expert {number}</at>"
                     tags.append(tag)
-                    message.entities.append(Mention(
-                        mentioned=ChannelAccount(id=aad_id, name=f"expert {number}"), text=tag, type="mention"))
+                    message.entities.append(
+                        Mention(mentioned=ChannelAccount(id=aad_id, name=f"expert {number}"), text=tag, type="mention")
+                    )
                 message.text = " ".join(tags) + " " + message.text
                 await turn_context.send_activity(message)
             log.info("question handed to people (%s)", request.reason)
-        except Exception:  # noqa: BLE001 - the user already has an answer; log and go on
+        except Exception:
             log.exception("could not hand the question to people")
 
     # ------------------------------------------------------------------ install / uninstall
@@ -300,7 +321,7 @@ class KanalvaktenBot(TeamsActivityHandler):
             )
         except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             log.warning("conversation not registered: %s", str(exc).splitlines()[0])
-        except Exception:  # noqa: BLE001 - remembering must never cost the user an answer
+        except Exception:
             log.exception("could not remember the conversation")
 
     async def _forget(self, turn_context: TurnContext, reason: str) -> None:
@@ -309,7 +330,7 @@ class KanalvaktenBot(TeamsActivityHandler):
         activity = turn_context.activity
         try:
             await self.registry.forget(activity.conversation.id, reason, team_id=_team_id(activity), now=self.clock())
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not forget the conversation")
 
 
@@ -319,8 +340,7 @@ async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
     if turn_context.activity.type == ActivityTypes.message:
         try:
             await turn_context.send_activity(
-                "Oj, något gick fel hos mig. Försök igen om en stund, eller skriv \"hjälp\"."
+                'Oj, något gick fel hos mig. Försök igen om en stund, eller skriv "hjälp".'
             )
         except Exception:  # noqa: BLE001 - the connector itself may be what failed
             log.warning("could not send the apology either")
-

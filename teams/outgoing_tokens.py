@@ -24,6 +24,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+
 import jwt
 from botframework.connector.auth import (
     AppCredentials,
@@ -97,8 +98,13 @@ class CachedTokenCredentials(AppCredentials):
 class CachingCredentialsFactory(ServiceClientCredentialsFactory):
     """botbuilder's credentials factory with tokens cached per app id and scope (see module doc)."""
 
-    def __init__(self, inner: ServiceClientCredentialsFactory, *, timeout: float | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        inner: ServiceClientCredentialsFactory,
+        *,
+        timeout: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._inner = inner
         self._timeout = timeout if timeout is not None else TOKEN_TIMEOUT
         self._clock = clock
@@ -111,8 +117,9 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):
     async def is_authentication_disabled(self) -> bool:
         return await self._inner.is_authentication_disabled()
 
-    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str,
-                                 validate_authority: bool) -> Authentication:
+    async def create_credentials(
+        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
+    ) -> Authentication:
         if await self._inner.is_authentication_disabled():
             # local development: the SDK's empty credentials send no Authorization header
             return await self._inner.create_credentials(app_id, oauth_scope, login_endpoint, validate_authority)
@@ -122,8 +129,9 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):
             async with self._lock:
                 slot = self._slots.get(key)
                 if slot is None:
-                    source = await self._inner.create_credentials(app_id, oauth_scope, login_endpoint,
-                                                                  validate_authority)
+                    source = await self._inner.create_credentials(
+                        app_id, oauth_scope, login_endpoint, validate_authority
+                    )
                     slot = self._slots[key] = _TokenSlot(source)
         await self._fresh_token(slot)
         return CachedTokenCredentials(app_id, oauth_scope, slot)

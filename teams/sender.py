@@ -18,7 +18,6 @@ An empty app id means no authentication (local use, tests against the fake conne
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import email.utils
 import logging
@@ -56,19 +55,21 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    now = now or dt.datetime.now(dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     return max(0.0, (when - now).total_seconds())
 
 
 class BotFrameworkSender:
     """Sends through `ConnectorClient`s, one per service URL; `await close()` when done."""
 
-    def __init__(self, app_id: str = "", app_password: str = "", *, tenant_id: str = "",
-                 single_tenant: bool = False) -> None:
+    def __init__(
+        self, app_id: str = "", app_password: str = "", *, tenant_id: str = "", single_tenant: bool = False
+    ) -> None:
         if app_id:
             self._credentials = MicrosoftAppCredentials(
-                app_id, app_password, channel_auth_tenant=tenant_id if single_tenant and tenant_id else None)
+                app_id, app_password, channel_auth_tenant=tenant_id if single_tenant and tenant_id else None
+            )
         else:
             self._credentials = MicrosoftAppCredentials("", "")  # anonymous: no Authorization header
         self._clients: dict[str, ConnectorClient] = {}
@@ -87,15 +88,21 @@ class BotFrameworkSender:
         activity = self._activity(record, message)
         try:
             if record.scope == "team":
-                response = await start_channel_thread(client, record.channel_id or record.id, activity,
-                                                      bot=activity.from_property, tenant_id=record.tenant_id)
-                return SendOutcome(status=201, activity_id=getattr(response, "activity_id", None)
-                                   or getattr(response, "id", None))
+                response = await start_channel_thread(
+                    client,
+                    record.channel_id or record.id,
+                    activity,
+                    bot=activity.from_property,
+                    tenant_id=record.tenant_id,
+                )
+                return SendOutcome(
+                    status=201, activity_id=getattr(response, "activity_id", None) or getattr(response, "id", None)
+                )
             response = await client.conversations.send_to_conversation(record.id, activity)
             return SendOutcome(status=200, activity_id=getattr(response, "id", None))
         except HttpOperationError as exc:
             return _outcome_from_http_error(exc)
-        except (ClientException, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, ClientException, OSError) as exc:
             return SendOutcome(status=None, error=f"{type(exc).__name__}: {exc}"[:300])
 
     @staticmethod

@@ -32,14 +32,17 @@ _LISTENING = re.compile(r"listens on (https?://[\w.\[\]:-]+?):(\d+)")
 
 
 def azurite_connection_string(port: int) -> str:
-    return (f"DefaultEndpointsProtocol=http;AccountName={_ACCOUNT};AccountKey={_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{port}/{_ACCOUNT};")
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={_ACCOUNT};AccountKey={_KEY};"
+        f"BlobEndpoint=http://127.0.0.1:{port}/{_ACCOUNT};"
+    )
 
 
 def _install() -> None:
     try:
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=TOOLS, check=True, timeout=600,
-                       capture_output=True, text=True)
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=TOOLS, check=True, timeout=600, capture_output=True, text=True
+        )
     except subprocess.CalledProcessError as exc:
         pytest.fail(f"npm ci in {TOOLS} failed:\n{exc.stdout}\n{exc.stderr}")
 
@@ -62,9 +65,23 @@ def azurite() -> Iterator[str]:
     if not PROGRAM.exists():
         _install()
     process = subprocess.Popen(
-        [str(PROGRAM), "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence", "--loose",
-         "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
-        cwd=TOOLS, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            str(PROGRAM),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            "0",
+            "--inMemoryPersistence",
+            "--loose",
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+            "--silent",
+        ],
+        cwd=TOOLS,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: queue.Queue[str | None] = queue.Queue()
 
@@ -84,8 +101,7 @@ def azurite() -> Iterator[str]:
             try:
                 line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                pytest.fail(f"Azurite did not say where it listens within {START_TIMEOUT:.0f} s:\n"
-                            + "".join(seen))
+                pytest.fail(f"Azurite did not say where it listens within {START_TIMEOUT:.0f} s:\n" + "".join(seen))
             if line is None:
                 pytest.fail(f"Azurite exited with {process.wait()} before listening:\n" + "".join(seen))
             seen.append(line)

@@ -20,8 +20,8 @@ import pytest
 from aiohttp import web
 
 from config import Settings, load_settings
-from teams.app import create_app
 from storage import KeyedStorage
+from teams.app import create_app
 from tests.cardschema import validate_card
 from tests.fake_connector import FakeConnector
 
@@ -42,8 +42,14 @@ test_settings.__test__ = False  # type: ignore[attr-defined]  # not a test
 class RunningBot:
     """The bot's aiohttp app served on 127.0.0.1:<free port>, with a client to talk to it."""
 
-    def __init__(self, connector: FakeConnector, settings: Settings, storage: KeyedStorage | None = None,
-                 clock: Callable[[], dt.datetime] | None = None, **app_options: Any):
+    def __init__(
+        self,
+        connector: FakeConnector,
+        settings: Settings,
+        storage: KeyedStorage | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        **app_options: Any,
+    ):
         self.connector = connector
         self.settings = settings
         self.storage = storage
@@ -55,7 +61,7 @@ class RunningBot:
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
 
-    async def start(self) -> "RunningBot":
+    async def start(self) -> RunningBot:
         app = create_app(self.settings, storage=self.storage, clock=self.clock, **self.app_options)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -73,14 +79,21 @@ class RunningBot:
             await self._runner.cleanup()
         self._client = self._runner = None
 
-    async def post(self, body: Any, *, content_type: str = "application/json", raw: bytes | None = None,
-                   headers: dict[str, str] | None = None) -> tuple[int, str]:
+    async def post(
+        self,
+        body: Any,
+        *,
+        content_type: str = "application/json",
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
         assert self._client is not None
         import json
 
         data = raw if raw is not None else json.dumps(body).encode()
-        async with self._client.post(f"{self.url}/api/messages", data=data,
-                                     headers={"Content-Type": content_type, **(headers or {})}) as response:
+        async with self._client.post(
+            f"{self.url}/api/messages", data=data, headers={"Content-Type": content_type, **(headers or {})}
+        ) as response:
             return response.status, await response.text()
 
     async def send(self, activity: dict[str, Any]) -> list[dict[str, Any]]:

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from jsonschema import Draft6Validator, ValidationError
 
@@ -77,7 +78,7 @@ def _explain(error: ValidationError) -> Iterable[str]:
     if not matching:
         kind = error.instance.get("type") if isinstance(error.instance, dict) else None
         if kind is None:
-            yield f"{_path(error)}: has no \"type\" (or is not an object)"
+            yield f'{_path(error)}: has no "type" (or is not an object)'
         else:
             yield f"{_path(error)}: unknown type {kind!r} in Adaptive Cards 1.5"
         return
@@ -101,11 +102,11 @@ def card_errors(card: dict[str, Any]) -> list[str]:
             if unknown:
                 errors.append(f"$.msteams: unknown keys {sorted(unknown)}")
             if "width" in msteams and msteams["width"] != "Full":
-                errors.append(f"$.msteams.width: {msteams['width']!r}, Teams knows only \"Full\"")
+                errors.append(f'$.msteams.width: {msteams["width"]!r}, Teams knows only "Full"')
     if card.get("type") != "AdaptiveCard":
-        errors.append(f"$.type: {card.get('type')!r}, a top-level card must be \"AdaptiveCard\"")
+        errors.append(f'$.type: {card.get("type")!r}, a top-level card must be "AdaptiveCard"')
     if "version" not in card:
-        errors.append("$.version: missing; a top-level card needs it (\"1.5\")")
+        errors.append('$.version: missing; a top-level card needs it ("1.5")')
     for error in sorted(_validator().iter_errors(card), key=lambda e: list(map(str, e.absolute_path))):
         errors.extend(_explain(error))
     return list(dict.fromkeys(errors))

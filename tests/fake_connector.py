@@ -339,17 +339,13 @@ class FakeConnector:
         """The activities the bot sent (send, reply, create with activity), in order."""
         return [r.activity for r in self.sent(conversation_id)]  # type: ignore[misc]
 
-    def attempts(self, conversation_id: str | None = None, *,
-                 kind: RequestKind | None = None) -> int:
+    def attempts(self, conversation_id: str | None = None, *, kind: RequestKind | None = None) -> int:
         """How many requests (failed ones too) were about `conversation_id`."""
-        return sum(
-            1
-            for r in self.requests
-            if self._about(r, conversation_id) and (kind is None or r.kind == kind)
-        )
+        return sum(1 for r in self.requests if self._about(r, conversation_id) and (kind is None or r.kind == kind))
 
-    async def wait_for(self, n: int, *, timeout: float = 5.0,
-                       conversation_id: str | None = None) -> list[dict[str, Any]]:
+    async def wait_for(
+        self, n: int, *, timeout: float = 5.0, conversation_id: str | None = None
+    ) -> list[dict[str, Any]]:
         """Wait until at least `n` activities were sent (in a conversation); return them all."""
 
         def enough() -> list[dict[str, Any]] | None:
@@ -398,9 +394,7 @@ class FakeConnector:
         lines = []
         for r in self.requests:
             activity = r.activity or {}
-            text = activity.get("text") or (
-                "[card]" if activity.get("attachments") else ""
-            )
+            text = activity.get("text") or ("[card]" if activity.get("attachments") else "")
             lines.append(f"  #{r.seq} {r.method} {r.path} -> {r.status} {text!r:.80}")
         return "\n".join(lines) or "  (nothing)"
 
@@ -498,14 +492,10 @@ class FakeConnector:
         return 200, {"id": new_id}, new_id, None
 
     async def _send(self, request: web.Request) -> web.Response:
-        return await self._handle(
-            request, "send", conversation_id=request.match_info["cid"], answer=self._sent
-        )
+        return await self._handle(request, "send", conversation_id=request.match_info["cid"], answer=self._sent)
 
     async def _reply(self, request: web.Request) -> web.Response:
-        return await self._handle(
-            request, "reply", conversation_id=request.match_info["cid"], answer=self._sent
-        )
+        return await self._handle(request, "reply", conversation_id=request.match_info["cid"], answer=self._sent)
 
     async def _update(self, request: web.Request) -> web.Response:
         aid = request.match_info["aid"]
@@ -534,8 +524,7 @@ class FakeConnector:
 
         def created(_: Any) -> tuple[int, Any, str | None, str | None]:
             if not isinstance(body, dict):
-                return 400, {"error": {"code": "BadArgument", "message": "parameters expected"}}, \
-                    None, None
+                return 400, {"error": {"code": "BadArgument", "message": "parameters expected"}}, None, None
             activity_id = self._new_id()
             if channel_id:
                 new_cid = f"{channel_id};messageid={activity_id}"
@@ -545,9 +534,7 @@ class FakeConnector:
             has_activity = isinstance(params.get("activity"), dict)
             return 201, payload, activity_id if has_activity else None, new_cid
 
-        return await self._handle(
-            request, "create_conversation", conversation_id=key, answer=created
-        )
+        return await self._handle(request, "create_conversation", conversation_id=key, answer=created)
 
     def _members_of(self, cid: str) -> list[dict[str, Any]]:
         return self.members.get(cid) or self.members.get(thread_root(cid)) or [_default_member()]
@@ -555,16 +542,19 @@ class FakeConnector:
     async def _members(self, request: web.Request) -> web.Response:
         cid = request.match_info["cid"]
         return await self._handle(
-            request, "members", conversation_id=cid,
+            request,
+            "members",
+            conversation_id=cid,
             answer=lambda _: (200, self._members_of(cid), None, None),
         )
 
     async def _paged_members(self, request: web.Request) -> web.Response:
         cid = request.match_info["cid"]
         return await self._handle(
-            request, "paged_members", conversation_id=cid,
-            answer=lambda _: (200, {"members": self._members_of(cid), "continuationToken": None},
-                              None, None),
+            request,
+            "paged_members",
+            conversation_id=cid,
+            answer=lambda _: (200, {"members": self._members_of(cid), "continuationToken": None}, None, None),
         )
 
     async def _member(self, request: web.Request) -> web.Response:
@@ -576,8 +566,12 @@ class FakeConnector:
                 return 200, _default_member(uid), None, None
             found = next((m for m in configured if m.get("id") == uid), None)
             if found is None:
-                return 404, {"error": {"code": "MemberNotFoundInConversation",
-                                       "message": "The member was not found."}}, None, None
+                return (
+                    404,
+                    {"error": {"code": "MemberNotFoundInConversation", "message": "The member was not found."}},
+                    None,
+                    None,
+                )
             return 200, found, None, None
 
         return await self._handle(request, "member", conversation_id=cid, answer=member)
@@ -585,26 +579,42 @@ class FakeConnector:
     async def _team(self, request: web.Request) -> web.Response:
         tid = request.match_info["tid"]
         return await self._handle(
-            request, "team", conversation_id=tid,
-            answer=lambda _: (200, {"id": tid, "name": "Valkansliet",
-                                    "aadGroupId": "8d3c1e2f-0000-4000-8000-00000000a11e"},
-                              None, None),
+            request,
+            "team",
+            conversation_id=tid,
+            answer=lambda _: (
+                200,
+                {"id": tid, "name": "Valkansliet", "aadGroupId": "8d3c1e2f-0000-4000-8000-00000000a11e"},
+                None,
+                None,
+            ),
         )
 
     async def _team_channels(self, request: web.Request) -> web.Response:
         tid = request.match_info["tid"]
         return await self._handle(
-            request, "team_channels", conversation_id=tid,
+            request,
+            "team_channels",
+            conversation_id=tid,
             answer=lambda _: (200, {"conversations": [{"id": tid, "name": None}]}, None, None),
         )
 
     async def _unknown(self, request: web.Request) -> web.Response:
         return await self._handle(
-            request, "unknown", conversation_id=None,
-            answer=lambda _: (404, {"error": {"code": "NotFound",
-                                              "message": f"fake connector: no route for "
-                                                         f"{request.method} {request.path}"}},
-                              None, None),
+            request,
+            "unknown",
+            conversation_id=None,
+            answer=lambda _: (
+                404,
+                {
+                    "error": {
+                        "code": "NotFound",
+                        "message": f"fake connector: no route for {request.method} {request.path}",
+                    }
+                },
+                None,
+                None,
+            ),
         )
 
     # -- control API for a standalone fake -----------------------------------------------------
@@ -645,22 +655,22 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--record", metavar="FILE.jsonl",
-                        help="append each request as a JSON line (flushed) to FILE")
-    parser.add_argument("--delay", type=float, default=0.0,
-                        help="seconds to wait before answering each request")
-    parser.add_argument("--fail", nargs=3, action="append", default=[],
-                        metavar=("CONVERSATION", "STATUS", "TIMES"),
-                        help="fail requests about CONVERSATION ('*': all) with STATUS, "
-                             "TIMES times ('always' for ever); repeatable")
-    parser.add_argument("--retry-after", default=None,
-                        help="Retry-After header value for the --fail rules")
+    parser.add_argument("--record", metavar="FILE.jsonl", help="append each request as a JSON line (flushed) to FILE")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before answering each request")
+    parser.add_argument(
+        "--fail",
+        nargs=3,
+        action="append",
+        default=[],
+        metavar=("CONVERSATION", "STATUS", "TIMES"),
+        help="fail requests about CONVERSATION ('*': all) with STATUS, TIMES times ('always' for ever); repeatable",
+    )
+    parser.add_argument("--retry-after", default=None, help="Retry-After header value for the --fail rules")
     return parser.parse_args(argv)
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    fake = FakeConnector(host=args.host, port=args.port, record_file=args.record,
-                         delay=args.delay)
+    fake = FakeConnector(host=args.host, port=args.port, record_file=args.record, delay=args.delay)
     for conversation, status, times in args.fail:
         count = None if times == "always" else int(times)
         if conversation == "*":

@@ -46,8 +46,10 @@ class TestKeys:
     __test__ = False
 
     def __init__(self) -> None:
-        self.private = {kid: rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                        for kid in (BF_KID, WEBCHAT_KID, AAD_KID)}
+        self.private = {
+            kid: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            for kid in (BF_KID, WEBCHAT_KID, AAD_KID)
+        }
         self.stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         """Not in any JWKS: a forger's key."""
 
@@ -68,8 +70,15 @@ def test_keys() -> TestKeys:
 test_keys.__test__ = False  # type: ignore[attr-defined]
 
 
-def mint(service_url: str, *, key: Any = None, kid: str | None = BF_KID, algorithm: str = "RS256",
-         lifetime: float = 3600, **claims: Any) -> str:
+def mint(
+    service_url: str,
+    *,
+    key: Any = None,
+    kid: str | None = BF_KID,
+    algorithm: str = "RS256",
+    lifetime: float = 3600,
+    **claims: Any,
+) -> str:
     """A token as the Bot Connector sends it to the bot; claims given as None are left out."""
     now = int(time.time())
     payload: dict[str, Any] = {
@@ -110,12 +119,13 @@ class FakeIdentityService:
     def aad_metadata_url(self) -> str:
         return f"{self.url}/aad/openid-configuration"
 
-    async def __aenter__(self) -> "FakeIdentityService":
+    async def __aenter__(self) -> FakeIdentityService:
         app = web.Application()
         app.router.add_get("/botframework/openidconfiguration", self._metadata("botframework", BOT_FRAMEWORK_ISSUER))
         app.router.add_get("/botframework/keys", self._keys(lambda: self.channel_keys))
-        app.router.add_get("/aad/openid-configuration",
-                           self._metadata("aad", "https://login.microsoftonline.com/{tenantid}/v2.0"))
+        app.router.add_get(
+            "/aad/openid-configuration", self._metadata("aad", "https://login.microsoftonline.com/{tenantid}/v2.0")
+        )
         app.router.add_get("/aad/keys", self._keys(lambda: self.aad_keys))
         self._runner = web.AppRunner(app, shutdown_timeout=1)
         await self._runner.setup()
@@ -140,9 +150,11 @@ class FakeIdentityService:
     def _metadata(self, prefix: str, issuer: str) -> Any:
         async def handler(request: web.Request) -> web.Response:
             return await self._answer(request, {"issuer": issuer, "jwks_uri": f"{self.url}/{prefix}/keys"})
+
         return handler
 
     def _keys(self, keys: Any) -> Any:
         async def handler(request: web.Request) -> web.Response:
             return await self._answer(request, {"keys": keys()})
+
         return handler

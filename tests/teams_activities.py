@@ -82,7 +82,7 @@ def mention_text(name: str = BOT_NAME) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _account(member: str | dict[str, Any]) -> dict[str, Any]:
@@ -191,15 +191,12 @@ def message(
     )
     activity["textFormat"] = "plain"
     entities: list[dict[str, Any]] = [
-        {"type": "clientInfo", "locale": "sv-SE", "country": "SE", "platform": "Web",
-         "timezone": "Europe/Stockholm"}
+        {"type": "clientInfo", "locale": "sv-SE", "country": "SE", "platform": "Web", "timezone": "Europe/Stockholm"}
     ]
     if mention_bot:
         tag = mention_text()
         text = f"{tag} {text}" if text else tag
-        entities.append(
-            {"type": "mention", "mentioned": {"id": BOT_ID, "name": BOT_NAME}, "text": tag}
-        )
+        entities.append({"type": "mention", "mentioned": {"id": BOT_ID, "name": BOT_NAME}, "text": tag})
     if text is not None:
         activity["text"] = text
     activity["entities"] = entities
@@ -210,15 +207,13 @@ def message(
     return activity
 
 
-def card_submit(value: Any, *, service_url: str, reply_to_id: str | None = None,
-                **kwargs: Any) -> dict[str, Any]:
+def card_submit(value: Any, *, service_url: str, reply_to_id: str | None = None, **kwargs: Any) -> dict[str, Any]:
     """What Teams posts when a user presses an `Action.Submit` button: `value`, no text.
 
     `reply_to_id` is the id of the card's message (Teams sets it; in a channel that also keeps
     the submit in the card's thread). Other keyword arguments as for `message`.
     """
-    activity = message(None, service_url=service_url, value=value, reply_to_id=reply_to_id,
-                       **kwargs)
+    activity = message(None, service_url=service_url, value=value, reply_to_id=reply_to_id, **kwargs)
     activity["channelData"]["source"] = {"name": "message"}
     if reply_to_id is not None:
         activity["channelData"]["legacy"] = {"replyToId": reply_to_id}
@@ -248,8 +243,7 @@ def conversation_update(
     """
     if conversation_type == "channel" and conversation_id is None:
         conversation_id = team_id
-    cid = _conversation_id(conversation_type, conversation_id, user_id=user_id,
-                           channel_id=channel_id, thread_root=None)
+    cid = _conversation_id(conversation_type, conversation_id, user_id=user_id, channel_id=channel_id, thread_root=None)
     activity = _base(
         "conversationUpdate",
         conversation_type=conversation_type,
@@ -290,8 +284,7 @@ def installation_update(
     """The app was installed in (`add`) or removed from (`remove`) a chat or team."""
     if conversation_type == "channel" and conversation_id is None:
         conversation_id = team_id
-    cid = _conversation_id(conversation_type, conversation_id, user_id=user_id,
-                           channel_id=channel_id, thread_root=None)
+    cid = _conversation_id(conversation_type, conversation_id, user_id=user_id, channel_id=channel_id, thread_root=None)
     activity = _base(
         "installationUpdate",
         conversation_type=conversation_type,
@@ -333,6 +326,5 @@ class TeamsActivities:
     ) -> dict[str, Any]:
         return conversation_update(members_added, members_removed, **self._kw(kwargs))
 
-    def installation_update(self, action: Literal["add", "remove"] = "add",
-                            **kwargs: Any) -> dict[str, Any]:
+    def installation_update(self, action: Literal["add", "remove"] = "add", **kwargs: Any) -> dict[str, Any]:
         return installation_update(action, **self._kw(kwargs))

@@ -30,21 +30,36 @@ N = 40
 
 def start_fake(record: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_connector", "--port", "0", "--record", str(record),
-         "--delay", "0.15"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [sys.executable, "-m", "tests.fake_connector", "--port", "0", "--record", str(record), "--delay", "0.15"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()
     assert line.startswith("listening on "), line + proc.stderr.read()
     return proc, line.split()[-1].rstrip("/") + "/"
 
 
 def cli(db: Path, rate: int) -> subprocess.Popen:
-    env = {**os.environ, "STORAGE_URL": f"sqlite:///{db}", "ANNOUNCE_RATE": str(rate),
-           "MicrosoftAppId": "", "MicrosoftAppPassword": "", "LOG_LEVEL": "WARNING",
-           "ELECTION_NAME": "Riksdagsvalet",  # a coming election: a past one is refused
-           "ELECTION_DATE": (dt.date.today() + dt.timedelta(days=61)).isoformat()}
-    return subprocess.Popen([sys.executable, "bot.py", "announce", "send", "--yes"], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "STORAGE_URL": f"sqlite:///{db}",
+        "ANNOUNCE_RATE": str(rate),
+        "MicrosoftAppId": "",
+        "MicrosoftAppPassword": "",
+        "LOG_LEVEL": "WARNING",
+        "ELECTION_NAME": "Riksdagsvalet",  # a coming election: a past one is refused
+        "ELECTION_DATE": (dt.date.today() + dt.timedelta(days=61)).isoformat(),
+    }
+    return subprocess.Popen(
+        [sys.executable, "bot.py", "announce", "send", "--yes"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def delivered(record: Path) -> list[str]:
@@ -56,11 +71,21 @@ async def seed(db: Path, service_url: str) -> list[str]:
     storage = SqliteStorage(db)
     registry = ConversationRegistry(storage)
     ids = [f"a:1crash{i:03d}" for i in range(N)]
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for cid in ids:
-        await registry.remember({"bot": {"id": "28:bot"}, "conversation": {"id": cid, "conversationType": "personal"},
-                                 "channelId": "msteams", "serviceUrl": service_url},
-                                "personal", None, None, "tenant", now)
+        await registry.remember(
+            {
+                "bot": {"id": "28:bot"},
+                "conversation": {"id": cid, "conversationType": "personal"},
+                "channelId": "msteams",
+                "serviceUrl": service_url,
+            },
+            "personal",
+            None,
+            None,
+            "tenant",
+            now,
+        )
     await storage.close()
     return ids
 

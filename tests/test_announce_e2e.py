@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 
 import pytest
 from botbuilder.core import TurnContext
@@ -15,13 +16,13 @@ from announcements.registry import ConversationRegistry, scope_of
 from announcements.schedule import Schedules
 from cards.message import CARD_CONTENT_TYPE
 from config import load_settings
-from teams.compose import announcement_service
 from storage import MemoryStorage
+from teams.compose import announcement_service
 from tests import teams_activities as ta
 from tests.cardschema import validate_card
 from tests.fake_connector import FakeConnector
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 ELECTION_DATE = NOW.date() + dt.timedelta(days=61)
 """A coming election, so the announcement may be sent (one whose date has passed is refused)."""
 USERS = ["29:user-anna", "29:user-bertil", "29:user-cecilia"]
@@ -51,8 +52,13 @@ async def fake():
 
 @pytest.fixture
 def settings():
-    return load_settings(storage_url="memory://", announce_rate=50, admin_aad_ids=[],
-                         election_name="Riksdagsvalet", election_date=ELECTION_DATE)
+    return load_settings(
+        storage_url="memory://",
+        announce_rate=50,
+        admin_aad_ids=[],
+        election_name="Riksdagsvalet",
+        election_date=ELECTION_DATE,
+    )
 
 
 @pytest.fixture
@@ -60,7 +66,7 @@ async def installed(fake):
     """Several personal chats, a group chat and a team; one more personal chat later uninstalled."""
     storage = MemoryStorage()
     registry = ConversationRegistry(storage)
-    for user in USERS + [GONE_USER]:
+    for user in [*USERS, GONE_USER]:
         await remember(registry, ta.installation_update("add", service_url=fake.url, user_id=user))
         await remember(registry, ta.message("hej", service_url=fake.url, user_id=user))
     await remember(registry, ta.message("vad kan du?", service_url=fake.url, conversation_type="groupChat"))
@@ -85,7 +91,8 @@ async def run_cli(argv, settings, storage):
 
 
 async def test_send_delivers_one_message_to_each_installed_conversation_and_a_thread_to_the_team(
-        fake, settings, installed):
+    fake, settings, installed
+):
     code, out, err = await run_cli(["send", "--yes"], settings, installed)
     assert code == 0, out + err
     for user in USERS:
@@ -127,21 +134,20 @@ async def test_throttled_conversations_wait_retry_after_and_get_exactly_one(fake
     assert len(fake.sent(personal(USERS[0]))) == 1 and fake.attempts(personal(USERS[0])) == 3
     assert len(fake.sent(ta.GROUP_CHAT_ID)) == 1 and fake.attempts(ta.GROUP_CHAT_ID) == 2
     times = [r.received_at for r in fake.requests if r.conversation_id == personal(USERS[0])]
-    assert all(b - a >= 0.99 for a, b in zip(times, times[1:])), times
+    assert all(b - a >= 0.99 for a, b in itertools.pairwise(times)), times
     assert "retried 3" in out
 
 
 async def test_a_5xx_is_retried_by_the_engine_only(fake, settings, installed):
     fake.fail(personal(USERS[1]), 500, times=1)
-    code, out, _ = await run_cli(["send", "--yes"], settings, installed)
+    code, _out, _ = await run_cli(["send", "--yes"], settings, installed)
     assert code == 0
     # msrest's own retry is off: exactly one failed request, then the engine's retry
     assert fake.attempts(personal(USERS[1])) == 2 and len(fake.sent(personal(USERS[1]))) == 1
 
 
 @pytest.mark.parametrize("status", [pytest.param(403, id="403"), pytest.param(404, id="404")])
-async def test_403_or_404_marks_the_conversation_gone_and_it_is_not_tried_again(
-        fake, settings, installed, status):
+async def test_403_or_404_marks_the_conversation_gone_and_it_is_not_tried_again(fake, settings, installed, status):
     fake.fail(personal(USERS[2]), status, times=None)
     code, out, _ = await run_cli(["send", "--yes"], settings, installed)
     assert code == 0 and "gone 1" in out
@@ -190,11 +196,17 @@ async def test_the_ledger_records_teams_message_ids(fake, settings, installed):
 
 # -- an election whose date has passed ----------------------------------------------------------
 
+
 @pytest.fixture
 def past_settings():
     """The knowledge base's own election before anyone configured the coming one: long past."""
-    return load_settings(storage_url="memory://", announce_rate=50, admin_aad_ids=[],
-                         election_name="EU-valet", election_date=dt.date(2019, 5, 26))
+    return load_settings(
+        storage_url="memory://",
+        announce_rate=50,
+        admin_aad_ids=[],
+        election_name="EU-valet",
+        election_date=dt.date(2019, 5, 26),
+    )
 
 
 async def test_send_refuses_an_election_whose_date_has_passed_and_sends_nothing(fake, past_settings, installed):

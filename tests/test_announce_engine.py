@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import random
 import socket
@@ -11,8 +12,8 @@ import pytest
 
 from announcements.broadcast import (
     BroadcastBusy,
-    BroadcastPolicy,
     Broadcaster,
+    BroadcastPolicy,
     SendOutcome,
     broadcast,
 )
@@ -24,7 +25,7 @@ from storage import MemoryStorage
 
 ANN = "test-ann"
 MESSAGE = OutgoingMessage(text="Viktig information")
-NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
 class FakeSender:
@@ -57,8 +58,12 @@ def reference(conversation_id: str, conversation_type: str = "personal") -> dict
         "activityId": "1",
         "user": {"id": "29:user", "name": "Åsa Öberg", "aadObjectId": "aad-user"},
         "bot": {"id": "28:bot", "name": "Kanalvakten"},
-        "conversation": {"id": conversation_id, "conversationType": conversation_type,
-                         "tenantId": "tenant", "name": "Kommunikatörerna"},
+        "conversation": {
+            "id": conversation_id,
+            "conversationType": conversation_type,
+            "tenantId": "tenant",
+            "name": "Kommunikatörerna",
+        },
         "channelId": "msteams",
         "serviceUrl": "https://smba.example/emea/",
     }
@@ -79,8 +84,9 @@ def fast_policy(**overrides) -> BroadcastPolicy:
 async def run(storage, sender, clock, policy=None, recipients=None, **kwargs):
     registry = ConversationRegistry(storage)
     recipients = recipients if recipients is not None else await registry.installed()
-    broadcaster = Broadcaster(storage, sender, policy=policy or fast_policy(), clock=clock,
-                              rng=random.Random(7), **kwargs)
+    broadcaster = Broadcaster(
+        storage, sender, policy=policy or fast_policy(), clock=clock, rng=random.Random(7), **kwargs
+    )
     return await clock.run(broadcaster.run(ANN, MESSAGE, recipients))
 
 
@@ -128,8 +134,10 @@ async def test_a_new_conversation_after_a_run_gets_only_its_own_message(storage,
 async def test_429_waits_exactly_retry_after_and_still_delivers_once(storage, clock):
     ids = await register(storage, 12)
     throttled = {ids[1]: [2.5, 4.0], ids[5]: [7.0], ids[9]: [1.0, 1.0, 3.0]}
-    script = {cid: [SendOutcome(status=429, retry_after=s, error="Too Many Requests") for s in waits]
-              for cid, waits in throttled.items()}
+    script = {
+        cid: [SendOutcome(status=429, retry_after=s, error="Too Many Requests") for s in waits]
+        for cid, waits in throttled.items()
+    }
     sender = FakeSender(clock, script)
     summary = await run(storage, sender, clock)
 
@@ -140,8 +148,8 @@ async def test_429_waits_exactly_retry_after_and_still_delivers_once(storage, cl
     for cid, waits in throttled.items():
         times = sender.times(cid)
         assert len(times) == len(waits) + 1  # exactly one successful send after the 429s
-        gaps = [b - a for a, b in zip(times, times[1:])]
-        for gap, wait in zip(gaps, waits):
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        for gap, wait in zip(gaps, waits, strict=False):
             # the retry waits Retry-After, plus at most a few global rate slots
             assert wait - 1e-9 <= gap <= wait + 1.0, (cid, gaps, waits)
     recorded = [seconds for _, seconds in clock.sleeps]
@@ -154,8 +162,13 @@ async def test_429_slows_the_global_rate_down(storage, clock):
     ids = await register(storage, 6)
     script = {ids[0]: [SendOutcome(status=429, retry_after=1.0)]}
     seen = []
-    await run(storage, FakeSender(clock, script), clock, policy=fast_policy(concurrency=1),
-              on_progress=lambda p: seen.append(p.rate))
+    await run(
+        storage,
+        FakeSender(clock, script),
+        clock,
+        policy=fast_policy(concurrency=1),
+        on_progress=lambda p: seen.append(p.rate),
+    )
     assert min(seen) < 30
     assert seen[0] == 15  # halved on the first 429
 
@@ -169,10 +182,16 @@ async def test_429_without_retry_after_backs_off(storage, clock):
     assert 1.0 <= t[1] - t[0] <= 2.2 and 2.0 <= t[2] - t[1] <= 4.2
 
 
-@pytest.mark.parametrize("status", [
-    pytest.param(500, id="500"), pytest.param(502, id="502"), pytest.param(503, id="503"),
-    pytest.param(412, id="412"), pytest.param(None, id="network-error"),
-])
+@pytest.mark.parametrize(
+    "status",
+    [
+        pytest.param(500, id="500"),
+        pytest.param(502, id="502"),
+        pytest.param(503, id="503"),
+        pytest.param(412, id="412"),
+        pytest.param(None, id="network-error"),
+    ],
+)
 async def test_transient_errors_are_retried_with_backoff_then_succeed(storage, clock, status):
     ids = await register(storage, 3)
     sender = FakeSender(clock, {ids[0]: [SendOutcome(status=status, error="boom")] * 3})
@@ -190,7 +209,7 @@ async def test_5xx_forever_fails_after_bounded_attempts_with_bounded_waits(stora
     assert summary.failed == 1 and summary.sent == 2 and not summary.ok
     assert "503" in summary.failures[ids[0]] and "5 attempts" in summary.failures[ids[0]]
     t = sender.times(ids[0])
-    gaps = [b - a for a, b in zip(t, t[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(t)]
     assert all(0.5 <= g <= 4.2 for g in gaps), gaps  # base 1, doubling, capped at 4, jittered
     assert gaps[0] < gaps[-1]
     entry = (await Ledger(storage).entries(ANN))[ids[0]]
@@ -240,19 +259,20 @@ async def test_at_most_seven_messages_a_second_into_one_conversation(storage, cl
     assert summary.sent == 1
     t = sender.times(ids[0])
     assert len(t) == 10
-    assert min(b - a for a, b in zip(t, t[1:])) >= 1 / 7 - 1e-9
+    assert min(b - a for a, b in itertools.pairwise(t)) >= 1 / 7 - 1e-9
     assert max(sum(1 for x in t if s <= x < s + 1 - 1e-9) for s in t) <= 7
 
 
-@pytest.mark.parametrize("rate", [pytest.param(5.0, id="5/s"), pytest.param(30.0, id="30/s"),
-                                  pytest.param(50.0, id="50/s")])
+@pytest.mark.parametrize(
+    "rate", [pytest.param(5.0, id="5/s"), pytest.param(30.0, id="30/s"), pytest.param(50.0, id="50/s")]
+)
 async def test_the_global_rate_is_respected(storage, clock, rate):
     await register(storage, 120)
     sender = FakeSender(clock)
     summary = await run(storage, sender, clock, policy=fast_policy(rate=rate, concurrency=32))
     times = sorted(t for _, t in sender.calls)
     assert len(times) == 120
-    assert min(b - a for a, b in zip(times, times[1:])) >= 1 / rate - 1e-9
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 1 / rate - 1e-9
     assert max(sum(1 for x in times if s <= x < s + 1 - 1e-9) for s in times) <= rate
     assert summary.seconds == pytest.approx(119 / rate, rel=0.02)
 
@@ -305,16 +325,32 @@ async def test_progress_is_reported_until_done(storage, clock):
 
 async def test_a_live_broadcast_of_the_same_announcement_refuses_a_second(storage, clock):
     await register(storage, 1)
-    await storage.write({f"broadcast-lock/{ANN}": {
-        "owner": "x", "pid": os.getpid(), "host": socket.gethostname(), "heartbeat": NOW.isoformat()}})
+    await storage.write(
+        {
+            f"broadcast-lock/{ANN}": {
+                "owner": "x",
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "heartbeat": NOW.isoformat(),
+            }
+        }
+    )
     with pytest.raises(BroadcastBusy):
         await run(storage, FakeSender(clock), clock)
 
 
 async def test_a_lock_left_by_a_dead_process_is_taken_over(storage, clock):
     await register(storage, 1)
-    await storage.write({f"broadcast-lock/{ANN}": {
-        "owner": "x", "pid": 2**22 + 12345, "host": socket.gethostname(), "heartbeat": NOW.isoformat()}})
+    await storage.write(
+        {
+            f"broadcast-lock/{ANN}": {
+                "owner": "x",
+                "pid": 2**22 + 12345,
+                "host": socket.gethostname(),
+                "heartbeat": NOW.isoformat(),
+            }
+        }
+    )
     summary = await run(storage, FakeSender(clock), clock)
     assert summary.sent == 1
     assert await storage.read([f"broadcast-lock/{ANN}"]) == {}

@@ -7,7 +7,7 @@ import datetime as dt
 from announcements.ledger import LedgerEntry, plan_delivery
 
 ANN = "ann"
-T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
 def entry(conversation_id: str, status: str, **kwargs) -> LedgerEntry:
@@ -15,8 +15,16 @@ def entry(conversation_id: str, status: str, **kwargs) -> LedgerEntry:
 
 
 def test_the_plan_skips_sent_and_gone_resends_in_flight_and_retries_the_rest_in_recipient_order():
-    entries = {c: entry(c, s, attempts=1) for c, s in
-               [("sent", "sent"), ("gone", "gone"), ("flight", "in_flight"), ("failed", "failed"), ("pending", "pending")]}
+    entries = {
+        c: entry(c, s, attempts=1)
+        for c, s in [
+            ("sent", "sent"),
+            ("gone", "gone"),
+            ("flight", "in_flight"),
+            ("failed", "failed"),
+            ("pending", "pending"),
+        ]
+    }
     plan = plan_delivery(ANN, ["new", "sent", "flight", "gone", "failed", "pending", "new"], entries)
     assert [e.conversation_id for e in plan.to_send] == ["new", "flight", "failed", "pending"]
     assert plan.already_sent == ["sent"] and plan.gone == ["gone"]

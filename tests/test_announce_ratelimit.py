@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -15,8 +16,9 @@ def most_in_any_window(times: list[float], seconds: float) -> int:
     return max(sum(1 for x in times if start <= x < start + seconds - 1e-9) for start in times)
 
 
-async def release_times(clock: VirtualClock, limiter: TeamsRateLimiter,
-                        conversations: list[str]) -> dict[str, list[float]]:
+async def release_times(
+    clock: VirtualClock, limiter: TeamsRateLimiter, conversations: list[str]
+) -> dict[str, list[float]]:
     """Acquire once per item of `conversations` (all queued at once); release times per conversation."""
     times: dict[str, list[float]] = {}
 
@@ -39,7 +41,7 @@ async def test_one_conversation_gets_at_most_60_messages_in_any_30_seconds_and_7
     assert len(times) == 200
     assert most_in_any_window(times, 30.0) == 60
     assert most_in_any_window(times, 1.0) <= 7
-    assert min(b - a for a, b in zip(times, times[1:])) >= 1 / 7 - 1e-9
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 1 / 7 - 1e-9
     # the window, not the spacing, is what slows it: 200 messages need a bit over three windows
     assert 90.0 <= times[-1] < 100.0
 
@@ -56,10 +58,10 @@ async def test_conversations_have_their_own_limits_but_share_the_global_rate(clo
     times = await release_times(clock, limiter, ["a", "b", "c", "d"] * 30)
     everything = sorted(t for ts in times.values() for t in ts)
     assert len(everything) == 120
-    assert min(b - a for a, b in zip(everything, everything[1:])) >= 1 / 20 - 1e-9
+    assert min(b - a for a, b in itertools.pairwise(everything)) >= 1 / 20 - 1e-9
     assert most_in_any_window(everything, 1.0) <= 20
     for ts in times.values():
-        assert min(b - a for a, b in zip(ts, ts[1:])) >= 1 / 7 - 1e-9
+        assert min(b - a for a, b in itertools.pairwise(ts)) >= 1 / 7 - 1e-9
 
 
 async def test_the_spacing_holds_between_real_releases_even_when_the_global_queue_is_long(clock):
@@ -67,7 +69,7 @@ async def test_the_spacing_holds_between_real_releases_even_when_the_global_queu
     limiter = TeamsRateLimiter(rate=5, clock=clock)
     times = await release_times(clock, limiter, ["a", *[f"x{i}" for i in range(10)], "a", "a"])
     a = times["a"]
-    assert min(y - x for x, y in zip(a, a[1:])) >= 1 / 7 - 1e-9
+    assert min(y - x for x, y in itertools.pairwise(a)) >= 1 / 7 - 1e-9
 
 
 async def test_custom_windows_are_honoured(clock):
@@ -99,7 +101,7 @@ async def test_a_slowed_down_rate_spaces_the_next_releases_further(clock):
     first = await release_times(clock, limiter, [f"c{i}" for i in range(5)])
     limiter.slow_down()
     second = await release_times(clock, limiter, [f"d{i}" for i in range(5)])
-    gaps = lambda ts: [b - a for a, b in zip(ts, ts[1:])]  # noqa: E731
+    gaps = lambda ts: [b - a for a, b in itertools.pairwise(ts)]  # noqa: E731
     assert min(gaps(sorted(t for ts in first.values() for t in ts))) == pytest.approx(0.1)
     assert min(gaps(sorted(t for ts in second.values() for t in ts))) == pytest.approx(0.2)
 
@@ -134,13 +136,16 @@ def test_a_sliding_window_says_how_long_to_wait(clock):
     assert window.wait() == 0
 
 
-@pytest.mark.parametrize("kwargs", [
-    pytest.param({"rate": 0}, id="zero-rate"),
-    pytest.param({"per_conversation_rate": 0}, id="zero-per-conversation"),
-    pytest.param({"windows": [(0, 30.0)]}, id="empty-window"),
-    pytest.param({"slowdown_factor": 0}, id="zero-slowdown"),
-    pytest.param({"recovery_factor": 0.9}, id="recovery-below-one"),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        pytest.param({"rate": 0}, id="zero-rate"),
+        pytest.param({"per_conversation_rate": 0}, id="zero-per-conversation"),
+        pytest.param({"windows": [(0, 30.0)]}, id="empty-window"),
+        pytest.param({"slowdown_factor": 0}, id="zero-slowdown"),
+        pytest.param({"recovery_factor": 0.9}, id="recovery-below-one"),
+    ],
+)
 def test_nonsense_settings_are_refused(kwargs, clock):
     with pytest.raises(ValueError):
         TeamsRateLimiter(clock=clock, **kwargs)

@@ -9,7 +9,7 @@ import pytest
 from announcements.registry import ConversationRegistry, registry_id
 from storage import MemoryStorage
 
-NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 TEAM = "19:team-general@thread.tacv2"
 OTHER_CHANNEL = "19:sociala-medier@thread.tacv2"
 
@@ -19,8 +19,13 @@ def reference(conversation_id: str, conversation_type: str) -> dict:
         "activityId": "1700000000000",
         "user": {"id": "29:user", "name": "Åsa Öberg", "aadObjectId": "aad-user", "role": "user"},
         "bot": {"id": "28:bot", "name": "Kanalvakten"},
-        "conversation": {"id": conversation_id, "conversationType": conversation_type,
-                         "tenantId": "tenant", "name": "Åsas chatt", "isGroup": conversation_type != "personal"},
+        "conversation": {
+            "id": conversation_id,
+            "conversationType": conversation_type,
+            "tenantId": "tenant",
+            "name": "Åsas chatt",
+            "isGroup": conversation_type != "personal",
+        },
         "channelId": "msteams",
         "locale": "sv-SE",
         "serviceUrl": "https://smba.trafficmanager.net/emea/",
@@ -37,8 +42,12 @@ async def test_a_personal_chat_is_remembered_without_the_users_name_or_ids(regis
     assert record.id == "a:1abc" and record.scope == "personal" and record.installed
     assert "user" not in record.reference
     assert "Åsa" not in str(record.model_dump()) and "aad-user" not in str(record.model_dump())
-    assert record.reference["conversation"] == {"id": "a:1abc", "conversationType": "personal",
-                                                "tenantId": "tenant", "isGroup": False}
+    assert record.reference["conversation"] == {
+        "id": "a:1abc",
+        "conversationType": "personal",
+        "tenantId": "tenant",
+        "isGroup": False,
+    }
     assert record.reference["serviceUrl"] == record.service_url
     assert [r.id for r in await registry.installed()] == ["a:1abc"]
 
@@ -92,19 +101,24 @@ async def test_last_seen_is_refreshed_at_most_hourly():
     storage = MemoryStorage()
     registry = ConversationRegistry(storage)
     await registry.remember(reference("a:1x", "personal"), "personal", None, None, "tenant", NOW)
-    soon = await registry.remember(reference("a:1x", "personal"), "personal", None, None, "tenant",
-                                   NOW + dt.timedelta(minutes=5))
+    soon = await registry.remember(
+        reference("a:1x", "personal"), "personal", None, None, "tenant", NOW + dt.timedelta(minutes=5)
+    )
     assert soon.last_seen == NOW
-    later = await registry.remember(reference("a:1x", "personal"), "personal", None, None, "tenant",
-                                    NOW + dt.timedelta(hours=2))
+    later = await registry.remember(
+        reference("a:1x", "personal"), "personal", None, None, "tenant", NOW + dt.timedelta(hours=2)
+    )
     assert later.last_seen == NOW + dt.timedelta(hours=2) and later.first_seen == NOW
 
 
-@pytest.mark.parametrize("conversation_id, scope, team_id, expected", [
-    pytest.param("a:1x", "personal", None, "a:1x", id="personal"),
-    pytest.param("19:gc@thread.v2", "groupChat", None, "19:gc@thread.v2", id="group-chat"),
-    pytest.param("19:c@thread.tacv2;messageid=9", "team", TEAM, TEAM, id="channel-thread"),
-])
+@pytest.mark.parametrize(
+    "conversation_id, scope, team_id, expected",
+    [
+        pytest.param("a:1x", "personal", None, "a:1x", id="personal"),
+        pytest.param("19:gc@thread.v2", "groupChat", None, "19:gc@thread.v2", id="group-chat"),
+        pytest.param("19:c@thread.tacv2;messageid=9", "team", TEAM, TEAM, id="channel-thread"),
+    ],
+)
 def test_registry_ids(conversation_id, scope, team_id, expected):
     assert registry_id(conversation_id, scope, team_id) == expected
 

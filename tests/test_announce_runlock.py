@@ -27,7 +27,7 @@ from cards.message import OutgoingMessage
 from storage import MemoryStorage, SqliteStorage
 
 KEY = "broadcast-lock/ann"
-NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
 class ReadTogether:
@@ -59,7 +59,7 @@ async def winners(*locks: RunLock) -> list[RunLock]:
     """Race `locks` to acquire; the ones that got it (every other must have been refused)."""
     results = await asyncio.gather(*(one.acquire() for one in locks), return_exceptions=True)
     assert all(r is None or isinstance(r, LockHeld) for r in results), results
-    return [one for one, r in zip(locks, results) if r is None]
+    return [one for one, r in zip(locks, results, strict=False) if r is None]
 
 
 @pytest.fixture
@@ -76,8 +76,9 @@ async def two_stores(tmp_path: Path):
     await second.close()
 
 
-@pytest.mark.parametrize("lockstep", [pytest.param(True, id="both-read-then-both-write"),
-                                      pytest.param(False, id="free-interleaving")])
+@pytest.mark.parametrize(
+    "lockstep", [pytest.param(True, id="both-read-then-both-write"), pytest.param(False, id="free-interleaving")]
+)
 async def test_two_processes_racing_for_a_free_lock_have_exactly_one_winner(two_stores, clock, lockstep):
     first, second = two_stores
     for round_ in range(20):
@@ -92,13 +93,22 @@ async def test_two_processes_racing_for_a_free_lock_have_exactly_one_winner(two_
         assert await first.read([KEY]) == {}
 
 
-@pytest.mark.parametrize("lockstep", [pytest.param(True, id="both-read-then-both-write"),
-                                      pytest.param(False, id="free-interleaving")])
+@pytest.mark.parametrize(
+    "lockstep", [pytest.param(True, id="both-read-then-both-write"), pytest.param(False, id="free-interleaving")]
+)
 async def test_two_processes_taking_over_one_stale_lock_have_exactly_one_winner(two_stores, clock, lockstep):
     first, second = two_stores
     for round_ in range(20):
-        await first.write({KEY: {"owner": "dead", "pid": 7, "host": "host-c",
-                                 "heartbeat": (clock.utcnow() - dt.timedelta(minutes=5)).isoformat()}})
+        await first.write(
+            {
+                KEY: {
+                    "owner": "dead",
+                    "pid": 7,
+                    "host": "host-c",
+                    "heartbeat": (clock.utcnow() - dt.timedelta(minutes=5)).isoformat(),
+                }
+            }
+        )
         barrier = asyncio.Barrier(2)
         stores = (ReadTogether(first, barrier), ReadTogether(second, barrier)) if lockstep else (first, second)
         a, b = lock(stores[0], "host-a", clock), lock(stores[1], "host-b", clock)
@@ -152,16 +162,27 @@ async def test_a_holder_that_could_not_renew_in_time_stops_before_sending_more(c
     a.check()
 
 
-@pytest.mark.parametrize("alive, heartbeat_age, taken", [
-    pytest.param(False, 0, True, id="process-ended-fresh-heartbeat"),
-    pytest.param(True, 0, False, id="process-alive-fresh-heartbeat"),
-    pytest.param(True, 59, False, id="process-alive-heartbeat-59s"),
-    pytest.param(True, 60, True, id="pid-reused-after-a-crash-heartbeat-60s"),
-])
+@pytest.mark.parametrize(
+    "alive, heartbeat_age, taken",
+    [
+        pytest.param(False, 0, True, id="process-ended-fresh-heartbeat"),
+        pytest.param(True, 0, False, id="process-alive-fresh-heartbeat"),
+        pytest.param(True, 59, False, id="process-alive-heartbeat-59s"),
+        pytest.param(True, 60, True, id="pid-reused-after-a-crash-heartbeat-60s"),
+    ],
+)
 async def test_on_the_same_host_the_process_and_its_heartbeat_decide(clock, alive, heartbeat_age, taken):
     storage = MemoryStorage()
-    await storage.write({KEY: {"owner": "x", "pid": 4242, "host": "here",
-                               "heartbeat": (clock.utcnow() - dt.timedelta(seconds=heartbeat_age)).isoformat()}})
+    await storage.write(
+        {
+            KEY: {
+                "owner": "x",
+                "pid": 4242,
+                "host": "here",
+                "heartbeat": (clock.utcnow() - dt.timedelta(seconds=heartbeat_age)).isoformat(),
+            }
+        }
+    )
     mine = RunLock(storage, KEY, clock=clock, host="here", pid=1, is_alive=lambda pid: alive)
     if taken:
         await mine.acquire()
@@ -171,11 +192,14 @@ async def test_on_the_same_host_the_process_and_its_heartbeat_decide(clock, aliv
             await mine.acquire()
 
 
-@pytest.mark.parametrize("record", [
-    pytest.param({"owner": "x", "pid": 1, "host": "elsewhere", "heartbeat": "not a time"}, id="bad-heartbeat"),
-    pytest.param({"owner": "x", "pid": 1, "host": "elsewhere"}, id="no-heartbeat"),
-    pytest.param({"note": "not a lock"}, id="no-owner"),
-])
+@pytest.mark.parametrize(
+    "record",
+    [
+        pytest.param({"owner": "x", "pid": 1, "host": "elsewhere", "heartbeat": "not a time"}, id="bad-heartbeat"),
+        pytest.param({"owner": "x", "pid": 1, "host": "elsewhere"}, id="no-heartbeat"),
+        pytest.param({"note": "not a lock"}, id="no-owner"),
+    ],
+)
 async def test_an_unreadable_lock_counts_as_stale(clock, record):
     storage = MemoryStorage()
     await storage.write({KEY: record})
@@ -217,9 +241,19 @@ async def register(storage, n: int) -> list[str]:
     registry = ConversationRegistry(storage)
     ids = [f"a:conv{i:04d}" for i in range(n)]
     for cid in ids:
-        await registry.remember({"bot": {"id": "28:bot"}, "conversation": {"id": cid, "conversationType": "personal"},
-                                 "channelId": "msteams", "serviceUrl": "https://smba.example/"},
-                                "personal", None, None, "tenant", NOW)
+        await registry.remember(
+            {
+                "bot": {"id": "28:bot"},
+                "conversation": {"id": cid, "conversationType": "personal"},
+                "channelId": "msteams",
+                "serviceUrl": "https://smba.example/",
+            },
+            "personal",
+            None,
+            None,
+            "tenant",
+            NOW,
+        )
     return ids
 
 
@@ -259,8 +293,9 @@ async def test_a_broadcast_whose_lock_is_taken_over_stops_and_the_new_holder_sen
     # the other process finishes and releases; a run after it sends only the rest, once each
     await storage.delete([f"broadcast-lock/{ANN}"])
     rest = Sender()
-    summary = await clock.run(Broadcaster(storage, rest, policy=BroadcastPolicy(rate=50), clock=clock)
-                              .run(ANN, MESSAGE, records))
+    summary = await clock.run(
+        Broadcaster(storage, rest, policy=BroadcastPolicy(rate=50), clock=clock).run(ANN, MESSAGE, records)
+    )
     assert sorted(sender.calls + rest.calls) == ids
     assert summary.skipped_already_sent == len(sender.calls)
 
@@ -287,8 +322,9 @@ async def test_a_broadcast_that_cannot_renew_its_lock_for_a_minute_stops_sending
     sender = Sender(break_lock_writes)
     records = await ConversationRegistry(storage).installed()
     with pytest.raises(BroadcastLockLost, match="could not be renewed"):
-        await clock.run(Broadcaster(storage, sender, policy=BroadcastPolicy(rate=1), clock=clock)
-                        .run(ANN, MESSAGE, records))
+        await clock.run(
+            Broadcaster(storage, sender, policy=BroadcastPolicy(rate=1), clock=clock).run(ANN, MESSAGE, records)
+        )
     assert len(sender.calls) <= 61  # the last renewal was at most at 20 s: nothing sent past 60 s after it
 
 
@@ -301,8 +337,12 @@ async def test_two_processes_starting_the_same_broadcast_send_each_message_once(
         for round_ in range(5):
             announcement = f"{ANN}-{round_}"
             senders = [Sender(), Sender()]
-            runs = [Broadcaster(store, sender, policy=BroadcastPolicy(rate=50), clock=clock)
-                    .run(announcement, MESSAGE, records) for store, sender in zip((first, second), senders)]
+            runs = [
+                Broadcaster(store, sender, policy=BroadcastPolicy(rate=50), clock=clock).run(
+                    announcement, MESSAGE, records
+                )
+                for store, sender in zip((first, second), senders, strict=False)
+            ]
             results = await clock.run(asyncio.gather(*runs, return_exceptions=True))
             assert sum(isinstance(r, BroadcastBusy) for r in results) == 1, results
             assert sorted(senders[0].calls + senders[1].calls) == ids

@@ -23,12 +23,12 @@ from announcements.registry import ConversationRegistry
 from announcements.schedule import ScheduledSend, ScheduleError, Schedules, parse_send_time, run_due, run_scheduler
 from announcements.service import AnnouncementChanged, ElectionPassed
 from config import load_settings
-from teams.compose import announcement_service
 from storage import MemoryStorage
+from teams.compose import announcement_service
 from tests.cardschema import validate_card
 
 ADMIN = "0b5e7f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
-NOW = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
 ANN = "infor-valet-2fa-1"
 ELECTION = {"election_name": "Riksdagsvalet", "election_date": NOW.date() + dt.timedelta(days=61)}
 """A coming election, two months after the test clock's today (a past one is refused)."""
@@ -63,8 +63,14 @@ async def service(storage, sender, clock):
     settings = load_settings(storage_url="memory://", admin_aad_ids=ADMIN.upper(), announce_rate=50, **ELECTION)
     registry = ConversationRegistry(storage)
     for i in range(3):
-        await registry.remember({"bot": {"id": "28:b"}, "conversation": {"id": f"a:1u{i}"}, "serviceUrl": "http://x/"},
-                                "personal", None, None, "t", NOW)
+        await registry.remember(
+            {"bot": {"id": "28:b"}, "conversation": {"id": f"a:1u{i}"}, "serviceUrl": "http://x/"},
+            "personal",
+            None,
+            None,
+            "t",
+            NOW,
+        )
     svc = announcement_service(settings, storage, sender_factory=lambda: sender, clock=clock)
     yield svc
     await svc.close()
@@ -72,12 +78,13 @@ async def service(storage, sender, clock):
 
 # -- scheduling ---------------------------------------------------------------------------------
 
+
 def test_a_time_in_the_past_is_refused_with_a_clear_message():
     with pytest.raises(ScheduleError, match="in the past"):
         parse_send_time("2026-08-31T10:00+02:00", NOW)
     with pytest.raises(ScheduleError, match="ISO format"):
         parse_send_time("nästa fredag", NOW)
-    assert parse_send_time("2026-09-08T09:00+02:00", NOW) == dt.datetime(2026, 9, 8, 7, 0, tzinfo=dt.timezone.utc)
+    assert parse_send_time("2026-09-08T09:00+02:00", NOW) == dt.datetime(2026, 9, 8, 7, 0, tzinfo=dt.UTC)
 
 
 async def test_a_scheduled_announcement_is_sent_once_when_due(service, storage, sender, clock):
@@ -99,13 +106,15 @@ async def test_a_send_interrupted_by_a_restart_is_resumed_not_repeated(service, 
     await schedules.save(ScheduledSend(announcement_id=ANN, send_at=NOW, created_at=NOW, state="sending"))
     ledger = Ledger(storage)
     from announcements.ledger import LedgerEntry
+
     await ledger.save(LedgerEntry(announcement_id=ANN, conversation_id="a:1u0", status="sent"))
     (ended,) = await clock.run(run_due(service, schedules, clock))
     assert ended.state == "done" and sorted(sender.calls) == ["a:1u1", "a:1u2"]
 
 
 async def test_a_schedule_for_an_announcement_no_longer_in_the_knowledge_base_fails_visibly(
-        service, storage, sender, clock, caplog):
+    service, storage, sender, clock, caplog
+):
     schedules = Schedules(storage)
     await schedules.save(ScheduledSend(announcement_id="old-id", send_at=NOW, created_at=NOW))
     with caplog.at_level(logging.ERROR):
@@ -122,11 +131,13 @@ async def test_cancelled_schedules_are_not_sent(service, storage, sender, clock)
 
 
 async def test_the_scheduler_task_sends_when_due_and_stops_on_request(storage, sender):
-    now = dt.datetime.now(dt.timezone.utc)
-    settings = load_settings(storage_url="memory://", announce_rate=50,
-                             election_date=now.date() + dt.timedelta(days=61))
+    now = dt.datetime.now(dt.UTC)
+    settings = load_settings(
+        storage_url="memory://", announce_rate=50, election_date=now.date() + dt.timedelta(days=61)
+    )
     await ConversationRegistry(storage).remember(
-        {"conversation": {"id": "a:1z"}, "serviceUrl": "http://x/"}, "personal", None, None, "t", now)
+        {"conversation": {"id": "a:1z"}, "serviceUrl": "http://x/"}, "personal", None, None, "t", now
+    )
     service = announcement_service(settings, storage, sender_factory=lambda: sender)
     await Schedules(storage).schedule(ANN, now + dt.timedelta(seconds=0.2), now)
     stop = asyncio.Event()
@@ -143,14 +154,18 @@ async def test_the_scheduler_task_sends_when_due_and_stops_on_request(storage, s
 
 # -- admin chat commands --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    pytest.param("utskick förhandsvisa", "preview", id="preview"),
-    pytest.param("Utskick Förhandsvisa!", "preview", id="preview-case"),
-    pytest.param("utskick forhandsvisa", "preview", id="preview-no-accents"),
-    pytest.param("<at>Kanalvakten</at> utskick skicka", "send", id="send-mention"),
-    pytest.param("utskick skicka nu till alla tack", None, id="not-a-command"),
-    pytest.param("hur slår jag på tvåfaktor", None, id="question"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        pytest.param("utskick förhandsvisa", "preview", id="preview"),
+        pytest.param("Utskick Förhandsvisa!", "preview", id="preview-case"),
+        pytest.param("utskick forhandsvisa", "preview", id="preview-no-accents"),
+        pytest.param("<at>Kanalvakten</at> utskick skicka", "send", id="send-mention"),
+        pytest.param("utskick skicka nu till alla tack", None, id="not-a-command"),
+        pytest.param("hur slår jag på tvåfaktor", None, id="question"),
+    ],
+)
 def test_admin_commands_are_recognised(text, expected):
     assert parse_admin_command(text) == expected
 
@@ -216,14 +231,20 @@ async def past_service(storage, sender, clock):
     settings = load_settings(storage_url="memory://", admin_aad_ids=ADMIN, announce_rate=50, **PAST_ELECTION)
     await ConversationRegistry(storage).remember(
         {"bot": {"id": "28:b"}, "conversation": {"id": "a:1u0"}, "serviceUrl": "http://x/"},
-        "personal", None, None, "t", NOW)
+        "personal",
+        None,
+        None,
+        "t",
+        NOW,
+    )
     svc = announcement_service(settings, storage, sender_factory=lambda: sender, clock=clock)
     yield svc
     await svc.close()
 
 
 async def test_a_scheduled_send_whose_election_has_passed_by_then_is_failed_not_sent(
-        service, storage, sender, clock, caplog):
+    service, storage, sender, clock, caplog
+):
     schedules = Schedules(storage)
     await schedules.schedule(ANN, NOW + dt.timedelta(hours=1), NOW)
     clock.advance(62 * 24 * 3600)  # the bot was down until after the election
@@ -239,7 +260,8 @@ async def test_a_scheduled_send_whose_election_has_passed_by_then_is_failed_not_
 async def test_the_election_day_itself_may_still_be_sent(storage, sender, clock):
     settings = load_settings(storage_url="memory://", announce_rate=50, election_date=NOW.date())
     await ConversationRegistry(storage).remember(
-        {"conversation": {"id": "a:1z"}, "serviceUrl": "http://x/"}, "personal", None, None, "t", NOW)
+        {"conversation": {"id": "a:1z"}, "serviceUrl": "http://x/"}, "personal", None, None, "t", NOW
+    )
     service = announcement_service(settings, storage, sender_factory=lambda: sender, clock=clock)
     summary = await clock.run(service.send())
     assert summary.sent == 1 and sender.calls == ["a:1z"]
@@ -249,8 +271,13 @@ async def test_an_admin_is_told_in_swedish_that_the_election_must_be_configured_
     with caplog.at_level(logging.WARNING):
         reply = await handle_admin_command("send", ADMIN, past_service)
     assert reply.message.card is None and not reply.started  # no confirm button
-    for words in ("Valdatumet har passerat", f"Riksdagsvalet var {PAST_ELECTION['election_date']}",
-                  "ELECTION_NAME", "ELECTION_DATE", "Inget har skickats"):
+    for words in (
+        "Valdatumet har passerat",
+        f"Riksdagsvalet var {PAST_ELECTION['election_date']}",
+        "ELECTION_NAME",
+        "ELECTION_DATE",
+        "Inget har skickats",
+    ):
         assert words in reply.message.text
     assert "refused" in caplog.text and sender.calls == []
 
@@ -283,6 +310,7 @@ async def test_the_admin_preview_of_a_past_election_carries_a_warning(past_servi
 
 # -- a second press of "Skicka nu" ----------------------------------------------------------------
 
+
 class HeldSender(CountingSender):
     """Sends only when released, so a send stays running while the test presses again."""
 
@@ -300,7 +328,8 @@ async def test_a_second_press_while_the_send_runs_is_answered_in_swedish_and_sen
     settings = load_settings(storage_url="memory://", admin_aad_ids=ADMIN, announce_rate=50, **ELECTION)
     for i in range(3):
         await ConversationRegistry(storage).remember(
-            {"conversation": {"id": f"a:1u{i}"}, "serviceUrl": "http://x/"}, "personal", None, None, "t", NOW)
+            {"conversation": {"id": f"a:1u{i}"}, "serviceUrl": "http://x/"}, "personal", None, None, "t", NOW
+        )
     service = announcement_service(settings, storage, sender_factory=lambda: sender, clock=clock)
     results = []
 
@@ -335,8 +364,16 @@ async def test_a_press_while_another_process_sends_reports_in_swedish(service, s
     import os
     import socket
 
-    await storage.write({f"broadcast-lock/{ANN}": {"owner": "cli", "pid": os.getpid(), "host": socket.gethostname(),
-                                                   "heartbeat": NOW.isoformat()}})
+    await storage.write(
+        {
+            f"broadcast-lock/{ANN}": {
+                "owner": "cli",
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "heartbeat": NOW.isoformat(),
+            }
+        }
+    )
     results = []
 
     async def on_done(result):
@@ -353,14 +390,23 @@ async def test_a_press_while_another_process_sends_reports_in_swedish(service, s
     assert sender.calls == []
 
 
-@pytest.mark.parametrize("error, expected", [
-    pytest.param(BroadcastBusy("announcement x is being sent by another process (pid 7 on host, heartbeat 3 s ago)"),
-                 "Utskicket pågår redan", id="busy"),
-    pytest.param(AnnouncementChanged("the announcement is now 'y', not 'x'; preview it again"),
-                 "Utskicket har ändrats", id="changed"),
-    pytest.param(RuntimeError("Connection reset by peer"), "tekniskt fel", id="unexpected"),
-    pytest.param(KeyError("conversation"), "tekniskt fel", id="key-error"),
-])
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        pytest.param(
+            BroadcastBusy("announcement x is being sent by another process (pid 7 on host, heartbeat 3 s ago)"),
+            "Utskicket pågår redan",
+            id="busy",
+        ),
+        pytest.param(
+            AnnouncementChanged("the announcement is now 'y', not 'x'; preview it again"),
+            "Utskicket har ändrats",
+            id="changed",
+        ),
+        pytest.param(RuntimeError("Connection reset by peer"), "tekniskt fel", id="unexpected"),
+        pytest.param(KeyError("conversation"), "tekniskt fel", id="key-error"),
+    ],
+)
 def test_the_summary_never_shows_an_exception_text_to_the_admin(error, expected, caplog):
     with caplog.at_level(logging.WARNING):
         text = summary_message(error).text

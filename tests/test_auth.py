@@ -32,6 +32,7 @@ AAD_ISSUER_V2 = "https://login.microsoftonline.com/d6d49420-f39b-4df7-a1dc-d59a9
 
 # --- fakes for the outgoing side ----------------------------------------------------------------
 
+
 class FakeTokenEndpoint:
     """Counts token fetches; `blocked` makes them wait (a token endpoint that does not answer)."""
 
@@ -45,8 +46,16 @@ class FakeTokenEndpoint:
     def fetch(self) -> str:
         self.fetches += 1
         self.open.wait(30)
-        token = jwt.encode({"aud": "https://api.botframework.com", "appid": APP_ID,
-                            "exp": int(time.time() + self.lifetime), "n": self.fetches}, "k" * 32, algorithm="HS256")
+        token = jwt.encode(
+            {
+                "aud": "https://api.botframework.com",
+                "appid": APP_ID,
+                "exp": int(time.time() + self.lifetime),
+                "n": self.fetches,
+            },
+            "k" * 32,
+            algorithm="HS256",
+        )
         self.tokens.append(token)
         return token
 
@@ -73,13 +82,15 @@ class FakeCredentialsFactory(ServiceClientCredentialsFactory):
     async def is_authentication_disabled(self) -> bool:
         return False
 
-    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str,
-                                 validate_authority: bool) -> Any:
+    async def create_credentials(
+        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
+    ) -> Any:
         self.created += 1
         return _FakeCredentials(self.endpoint, app_id, oauth_scope)
 
 
 # --- fixtures -----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def idp() -> AsyncIterator[FakeIdentityService]:
@@ -94,11 +105,16 @@ def token_endpoint() -> FakeTokenEndpoint:
     endpoint.open.set()
 
 
-async def _start(fake_connector: FakeConnector, idp: FakeIdentityService, endpoint: FakeTokenEndpoint,
-                 **settings: Any) -> RunningBot:
-    configured = test_settings(MicrosoftAppId=APP_ID, MicrosoftAppPassword="not-used",
-                               TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=idp.channel_metadata_url,
-                               TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=idp.aad_metadata_url, **settings)
+async def _start(
+    fake_connector: FakeConnector, idp: FakeIdentityService, endpoint: FakeTokenEndpoint, **settings: Any
+) -> RunningBot:
+    configured = test_settings(
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword="not-used",
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=idp.channel_metadata_url,
+        TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=idp.aad_metadata_url,
+        **settings,
+    )
     return await RunningBot(fake_connector, configured, credentials=FakeCredentialsFactory(endpoint)).start()
 
 
@@ -121,14 +137,20 @@ async def _healthz(url: str) -> int:
 
 # --- the SDK's constants ------------------------------------------------------------------------
 
+
 def test_issuers_endpoints_and_skew_are_the_sdks():
     from botframework.connector.auth import AuthenticationConstants, ChannelValidation, EmulatorValidation
 
     assert auth_module.BOT_FRAMEWORK_ISSUER == AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
-    assert auth_module.BOT_FRAMEWORK_OPENID_METADATA_URL == AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+    assert (
+        auth_module.BOT_FRAMEWORK_OPENID_METADATA_URL == AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+    )
     assert auth_module.AAD_OPENID_METADATA_URL == AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
     assert list(auth_module.AAD_ISSUERS) == EmulatorValidation.TO_BOT_FROM_EMULATOR_TOKEN_VALIDATION_PARAMETERS.issuer
-    assert auth_module.CLOCK_SKEW_SECONDS == ChannelValidation.TO_BOT_FROM_CHANNEL_TOKEN_VALIDATION_PARAMETERS.clock_tolerance
+    assert (
+        ChannelValidation.TO_BOT_FROM_CHANNEL_TOKEN_VALIDATION_PARAMETERS.clock_tolerance
+        == auth_module.CLOCK_SKEW_SECONDS
+    )
     defaults = test_settings()
     assert defaults.channel_openid_metadata_url == AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
     assert defaults.aad_openid_metadata_url == AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
@@ -144,8 +166,10 @@ def test_an_openid_metadata_url_must_be_https_or_loopback(url):
 
 # --- accepted tokens ----------------------------------------------------------------------------
 
+
 async def test_a_valid_teams_token_is_accepted_and_the_reply_goes_to_the_vouched_service_url(
-        authed_bot, teams, fake_connector, token_endpoint, caplog):
+    authed_bot, teams, fake_connector, token_endpoint, caplog
+):
     activity = teams.message("hej")
     status, text = await authed_bot.post(activity, headers=bearer(mint(activity["serviceUrl"])))
     assert status in (200, 201), text
@@ -165,6 +189,7 @@ async def test_an_azure_ad_token_issued_to_and_for_the_bot_is_accepted(authed_bo
 
 # --- refused tokens -----------------------------------------------------------------------------
 
+
 def _unsigned(header: str, payload: str) -> str:
     import base64
 
@@ -180,43 +205,72 @@ BAD_TOKENS = [
     pytest.param(lambda url: "Bearer garbage", "malformed token", id="garbage"),
     pytest.param(lambda url: "Bearer a.b.c", "malformed token", id="a.b.c"),
     pytest.param(lambda url: "Bearer " + mint(url, iss=None), "no issuer", id="no-iss"),
-    pytest.param(lambda url: "Bearer " + mint(url, iss="https://evil.example.org"), "issuer not trusted",
-                 id="foreign-iss"),
+    pytest.param(
+        lambda url: "Bearer " + mint(url, iss="https://evil.example.org"), "issuer not trusted", id="foreign-iss"
+    ),
     pytest.param(lambda url: "Bearer " + mint(url, algorithm="none"), "algorithm not allowed", id="alg-none"),
-    pytest.param(lambda url: "Bearer " + _unsigned('{"alg":"none","kid":"bf-key-1"}',
-                                                   '{"iss":"https://api.botframework.com"}'),
-                 "algorithm not allowed", id="alg-none-handmade"),
-    pytest.param(lambda url: "Bearer " + mint(url, algorithm="HS256", key="k" * 32), "algorithm not allowed",
-                 id="alg-hs256"),
-    pytest.param(lambda url: "Bearer " + mint(url, key=test_keys().stranger), "signature does not verify",
-                 id="unknown-signing-key"),
+    pytest.param(
+        lambda url: "Bearer " + _unsigned('{"alg":"none","kid":"bf-key-1"}', '{"iss":"https://api.botframework.com"}'),
+        "algorithm not allowed",
+        id="alg-none-handmade",
+    ),
+    pytest.param(
+        lambda url: "Bearer " + mint(url, algorithm="HS256", key="k" * 32), "algorithm not allowed", id="alg-hs256"
+    ),
+    pytest.param(
+        lambda url: "Bearer " + mint(url, key=test_keys().stranger),
+        "signature does not verify",
+        id="unknown-signing-key",
+    ),
     pytest.param(lambda url: "Bearer " + mint(url, lifetime=-3600), "token expired", id="expired"),
     pytest.param(lambda url: "Bearer " + mint(url, nbf=int(time.time()) + 3600), "not yet valid", id="not-yet-valid"),
     pytest.param(lambda url: "Bearer " + mint(url, exp=None), "no expiry", id="no-exp"),
-    pytest.param(lambda url: "Bearer " + mint(url, aud="99999999-1111-2222-3333-444444444444"),
-                 "another audience", id="wrong-audience"),
+    pytest.param(
+        lambda url: "Bearer " + mint(url, aud="99999999-1111-2222-3333-444444444444"),
+        "another audience",
+        id="wrong-audience",
+    ),
     pytest.param(lambda url: "Bearer " + mint(url, aud=None), "another audience", id="no-audience"),
-    pytest.param(lambda url: "Bearer " + mint(url, kid="kid-nobody-published", key=test_keys().stranger),
-                 "signing key id not in the issuer's keys", id="unknown-kid"),
+    pytest.param(
+        lambda url: "Bearer " + mint(url, kid="kid-nobody-published", key=test_keys().stranger),
+        "signing key id not in the issuer's keys",
+        id="unknown-kid",
+    ),
     pytest.param(lambda url: "Bearer " + mint(url, kid=None), "names no signing key", id="no-kid"),
     pytest.param(lambda url: "Bearer " + mint(url, kid=WEBCHAT_KID), "not endorsed", id="endorsement-mismatch"),
-    pytest.param(lambda url: "Bearer " + mint("https://attacker.example.org/"), "serviceUrl not vouched",
-                 id="service-url-mismatch"),
+    pytest.param(
+        lambda url: "Bearer " + mint("https://attacker.example.org/"),
+        "serviceUrl not vouched",
+        id="service-url-mismatch",
+    ),
     pytest.param(lambda url: "Bearer " + mint(url, serviceurl=None), "serviceUrl not vouched", id="no-service-url"),
-    pytest.param(lambda url: "Bearer " + mint(url, kid=AAD_KID, iss=AAD_ISSUER_V2, ver="2.0",
-                                               azp="99999999-1111-2222-3333-444444444444"),
-                 "not issued to this bot", id="aad-token-of-another-app"),
-    pytest.param(lambda url: "Bearer " + mint(url, kid=AAD_KID, iss=AAD_ISSUER_V2, ver="2.0", azp=APP_ID,
-                                               aud="https://api.botframework.com"),
-                 "another audience", id="aad-replay-of-the-bots-outgoing-token"),
-    pytest.param(lambda url: "Bearer " + mint(url, kid=AAD_KID), "signing key id not in the issuer's keys",
-                 id="aad-key-for-bot-framework-issuer"),
+    pytest.param(
+        lambda url: (
+            "Bearer " + mint(url, kid=AAD_KID, iss=AAD_ISSUER_V2, ver="2.0", azp="99999999-1111-2222-3333-444444444444")
+        ),
+        "not issued to this bot",
+        id="aad-token-of-another-app",
+    ),
+    pytest.param(
+        lambda url: (
+            "Bearer "
+            + mint(url, kid=AAD_KID, iss=AAD_ISSUER_V2, ver="2.0", azp=APP_ID, aud="https://api.botframework.com")
+        ),
+        "another audience",
+        id="aad-replay-of-the-bots-outgoing-token",
+    ),
+    pytest.param(
+        lambda url: "Bearer " + mint(url, kid=AAD_KID),
+        "signing key id not in the issuer's keys",
+        id="aad-key-for-bot-framework-issuer",
+    ),
 ]
 
 
 @pytest.mark.parametrize("authorization, reason", BAD_TOKENS)
 async def test_a_bad_token_gets_401_and_one_log_line_without_traceback_or_token(
-        authed_bot, teams, fake_connector, caplog, authorization, reason):
+    authed_bot, teams, fake_connector, caplog, authorization, reason
+):
     caplog.set_level(logging.INFO)
     activity = teams.message("hej")
     header = authorization(activity["serviceUrl"])
@@ -225,8 +279,9 @@ async def test_a_bad_token_gets_401_and_one_log_line_without_traceback_or_token(
     assert "Traceback" not in text and len(text) < 200
     assert fake_connector.sent() == []
     ours = [r for r in caplog.records if r.name.startswith("teams")]
-    assert [(r.levelno, reason in r.getMessage()) for r in ours] == [(logging.WARNING, True)], \
-        [r.getMessage() for r in ours]
+    assert [(r.levelno, reason in r.getMessage()) for r in ours] == [(logging.WARNING, True)], [
+        r.getMessage() for r in ours
+    ]
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     if header and " " in header:
         token = header.split(" ", 1)[1]
@@ -253,6 +308,7 @@ async def test_with_authentication_off_an_authorization_header_is_ignored_not_va
 
 # --- key fetching -------------------------------------------------------------------------------
 
+
 async def test_keys_are_fetched_once_for_many_requests(authed_bot, teams, idp):
     for n in range(6):
         activity = teams.message(f"hej {n}")
@@ -265,14 +321,14 @@ async def test_keys_are_fetched_once_for_many_requests(authed_bot, teams, idp):
 
 async def test_concurrent_first_requests_share_one_key_fetch(authed_bot, teams, idp):
     activities = [teams.message(f"hej {n}") for n in range(5)]
-    results = await asyncio.gather(*(authed_bot.post(a, headers=bearer(mint(a["serviceUrl"])))
-                                     for a in activities))
+    results = await asyncio.gather(*(authed_bot.post(a, headers=bearer(mint(a["serviceUrl"]))) for a in activities))
     assert all(status in (200, 201) for status, _ in results)
     assert idp.hits["/botframework/keys"] == 1
 
 
 async def test_a_hanging_identity_service_gets_503_within_the_bound_while_healthz_answers_at_once(
-        fake_connector, idp, token_endpoint, teams, monkeypatch, caplog):
+    fake_connector, idp, token_endpoint, teams, monkeypatch, caplog
+):
     monkeypatch.setattr(auth_module, "FETCH_TIMEOUT", 2.0)
     idp.hang = True
     running = await _start(fake_connector, idp, token_endpoint)
@@ -312,7 +368,7 @@ async def test_keys_are_refreshed_when_a_day_old_and_on_an_unknown_kid_at_most_h
     assert await keys.key("rotated-in") is None
     assert idp.hits["/botframework/keys"] == 1  # an unknown kid refreshes at most once an hour
 
-    idp.channel_keys = idp.channel_keys + [dict(test_keys().jwk(AAD_KID, ["msteams"]), kid="rotated-in")]
+    idp.channel_keys = [*idp.channel_keys, dict(test_keys().jwk(AAD_KID, ["msteams"]), kid="rotated-in")]
     clock.now += 31 * 60
     assert await keys.key("rotated-in") is not None
     assert idp.hits["/botframework/keys"] == 2
@@ -344,6 +400,7 @@ async def test_a_failed_refresh_keeps_the_keys_held(idp, caplog, monkeypatch):
 
 
 # --- outgoing tokens ----------------------------------------------------------------------------
+
 
 async def test_the_outgoing_token_is_fetched_once_for_several_turns(authed_bot, teams, fake_connector, token_endpoint):
     for text in ("hej", "tvåfaktor instagram", "tack"):
@@ -393,7 +450,8 @@ async def test_a_turn_waits_for_a_new_outgoing_token_only_when_the_held_one_is_a
 
 
 async def test_a_hanging_token_endpoint_gets_503_while_healthz_answers_and_fetches_are_not_piled_up(
-        fake_connector, idp, token_endpoint, teams, monkeypatch, caplog):
+    fake_connector, idp, token_endpoint, teams, monkeypatch, caplog
+):
     monkeypatch.setattr(outgoing_tokens_module, "TOKEN_TIMEOUT", 1.0)
     token_endpoint.open.clear()
     running = await _start(fake_connector, idp, token_endpoint)

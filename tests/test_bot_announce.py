@@ -24,8 +24,9 @@ async def _install_everywhere(bot: RunningBot, teams) -> None:
 
 
 async def test_send_delivers_exactly_one_announcement_to_every_installed_conversation(fake_connector, teams, tmp_path):
-    settings = test_settings(STORAGE_URL=sqlite_url(tmp_path / "bot.db"), ANNOUNCE_RATE="50",
-                             ELECTION_DATE=COMING_ELECTION)
+    settings = test_settings(
+        STORAGE_URL=sqlite_url(tmp_path / "bot.db"), ANNOUNCE_RATE="50", ELECTION_DATE=COMING_ELECTION
+    )
     bot = await RunningBot(fake_connector, settings).start()
     try:
         await _install_everywhere(bot, teams)
@@ -54,13 +55,16 @@ async def test_send_delivers_exactly_one_announcement_to_every_installed_convers
 
 
 async def test_only_admins_may_send_from_chat_and_only_after_confirming(fake_connector, teams):
-    bot = await RunningBot(fake_connector, test_settings(ADMIN_AAD_IDS=ADMIN, ANNOUNCE_RATE="50",
-                                                         ELECTION_DATE=COMING_ELECTION)).start()
+    bot = await RunningBot(
+        fake_connector, test_settings(ADMIN_AAD_IDS=ADMIN, ANNOUNCE_RATE="50", ELECTION_DATE=COMING_ELECTION)
+    ).start()
     try:
         await bot.send(teams.installation_update("add", user_id="29:anna"))
         anna = personal_conversation_id("29:anna")
         welcomed = len(fake_connector.messages(anna))
-        refused = await bot.send(teams.message("utskick skicka", user_id="29:mallory", aad_object_id="ffffffff-0000-0000-0000-000000000000"))
+        refused = await bot.send(
+            teams.message("utskick skicka", user_id="29:mallory", aad_object_id="ffffffff-0000-0000-0000-000000000000")
+        )
         assert "inte behörighet" in refused[0]["text"]
 
         preview = await bot.send(teams.message("utskick förhandsvisa", aad_object_id=ADMIN))

@@ -7,32 +7,50 @@ import json
 import pytest
 
 
-
-
-@pytest.mark.parametrize("content_type, raw, status", [
-    pytest.param("application/json", b"{not json", 400, id="not-json"),
-    pytest.param("application/json", b"\xff\xfe\x00garbage", 400, id="not-utf8"),
-    pytest.param("application/json", b"[1, 2, 3]", 400, id="json-array"),
-    pytest.param("application/json", b'{"hello": "world"}', 400, id="json-not-activity"),
-    pytest.param("application/json", b'{"type": "message", "text": "hej"}', 400, id="activity-without-conversation"),
-    pytest.param("application/json", b'{"type": 42}', 400, id="type-not-string"),
-    pytest.param("application/json", b'{"type": "message", "channelId": "msteams", "serviceUrl": "http://127.0.0.1:9/", '
-                 b'"conversation": {"id": "a:1"}, "recipient": {"id": "28:b"}, "channelData": {}}', 400, id="no-from"),
-    pytest.param("application/json", b'{"type": "message", "channelId": "msteams", "serviceUrl": "file:///etc/passwd", '
-                 b'"conversation": {"id": "a:1"}, "from": {"id": "29:u"}, "recipient": {"id": "28:b"}, "channelData": {}}',
-                 400, id="service-url-not-http"),
-    pytest.param("application/json", b'{"type": "conversationUpdate", "channelId": "msteams", "serviceUrl": "http://127.0.0.1:9/", '
-                 b'"conversation": {"id": "a:1"}, "from": {"id": "29:u"}, "recipient": {"id": "28:b"}}', 400,
-                 id="teams-without-channelData"),
-    pytest.param("application/json", b'[' * 100000 + b']' * 100000, 400, id="deeply-nested"),
-    pytest.param("text/plain", b'{"type": "message"}', 415, id="wrong-content-type"),
-    pytest.param("", b'{"type": "message"}', 415, id="no-content-type"),
-    pytest.param("application/json", b'{"type": "message", "text": "' + b"a" * 1_000_000 + b'"}', 413, id="1MB-body"),
-])
+@pytest.mark.parametrize(
+    "content_type, raw, status",
+    [
+        pytest.param("application/json", b"{not json", 400, id="not-json"),
+        pytest.param("application/json", b"\xff\xfe\x00garbage", 400, id="not-utf8"),
+        pytest.param("application/json", b"[1, 2, 3]", 400, id="json-array"),
+        pytest.param("application/json", b'{"hello": "world"}', 400, id="json-not-activity"),
+        pytest.param(
+            "application/json", b'{"type": "message", "text": "hej"}', 400, id="activity-without-conversation"
+        ),
+        pytest.param("application/json", b'{"type": 42}', 400, id="type-not-string"),
+        pytest.param(
+            "application/json",
+            b'{"type": "message", "channelId": "msteams", "serviceUrl": "http://127.0.0.1:9/", '
+            b'"conversation": {"id": "a:1"}, "recipient": {"id": "28:b"}, "channelData": {}}',
+            400,
+            id="no-from",
+        ),
+        pytest.param(
+            "application/json",
+            b'{"type": "message", "channelId": "msteams", "serviceUrl": "file:///etc/passwd", '
+            b'"conversation": {"id": "a:1"}, "from": {"id": "29:u"}, "recipient": {"id": "28:b"}, "channelData": {}}',
+            400,
+            id="service-url-not-http",
+        ),
+        pytest.param(
+            "application/json",
+            b'{"type": "conversationUpdate", "channelId": "msteams", "serviceUrl": "http://127.0.0.1:9/", '
+            b'"conversation": {"id": "a:1"}, "from": {"id": "29:u"}, "recipient": {"id": "28:b"}}',
+            400,
+            id="teams-without-channelData",
+        ),
+        pytest.param("application/json", b"[" * 100000 + b"]" * 100000, 400, id="deeply-nested"),
+        pytest.param("text/plain", b'{"type": "message"}', 415, id="wrong-content-type"),
+        pytest.param("", b'{"type": "message"}', 415, id="no-content-type"),
+        pytest.param(
+            "application/json", b'{"type": "message", "text": "' + b"a" * 1_000_000 + b'"}', 413, id="1MB-body"
+        ),
+    ],
+)
 async def test_malformed_requests_get_a_4xx_and_the_server_keeps_serving(bot, teams, content_type, raw, status):
     got, text = await bot.post(None, content_type=content_type, raw=raw)
     assert got == status
-    assert "Traceback" not in text and "File \"" not in text
+    assert "Traceback" not in text and 'File "' not in text
     assert json.loads(text)["error"]
     replies = await bot.send(teams.message("tvåfaktor insta"))
     assert replies, "the server stopped answering"
@@ -46,8 +64,12 @@ async def test_a_huge_message_text_is_answered_not_crashed(bot, teams):
 async def test_with_an_app_id_a_request_without_a_valid_token_is_refused(fake_connector, teams):
     from tests.bot_harness import RunningBot, test_settings
 
-    settings = test_settings(MicrosoftAppId="00000000-1111-2222-3333-444444444444", MicrosoftAppPassword="x",
-                             MicrosoftAppType="SingleTenant", MicrosoftAppTenantId="5f0c3a2e-8b7d-4c1a-9e6f-2d4b8a7c1e90")
+    settings = test_settings(
+        MicrosoftAppId="00000000-1111-2222-3333-444444444444",
+        MicrosoftAppPassword="x",
+        MicrosoftAppType="SingleTenant",
+        MicrosoftAppTenantId="5f0c3a2e-8b7d-4c1a-9e6f-2d4b8a7c1e90",
+    )
     running = await RunningBot(fake_connector, settings).start()
     try:
         status, text = await running.post(teams.message("hej"))
@@ -99,8 +121,12 @@ async def test_mangled_teams_activities_never_get_a_5xx(bot, teams, kind):
 
     base = {
         "message": lambda: teams.message("tvåfaktor insta", conversation_type="channel", mention_bot=True),
-        "card_submit": lambda: teams.card_submit({"cmd": "guide", "action": "next", "guide": "facebook_2fa", "step": 1}),
-        "conversation_update": lambda: teams.conversation_update(members_added=["28:bot-id"], conversation_type="channel"),
+        "card_submit": lambda: teams.card_submit(
+            {"cmd": "guide", "action": "next", "guide": "facebook_2fa", "step": 1}
+        ),
+        "conversation_update": lambda: teams.conversation_update(
+            members_added=["28:bot-id"], conversation_type="channel"
+        ),
         "installation_update": lambda: teams.installation_update("add"),
     }[kind]()
     statuses = set()

@@ -23,8 +23,12 @@ def test_defaults_need_no_configuration():
 
 def test_microsofts_names_and_lists_are_read():
     settings = load_settings(
-        _env_file=None, MicrosoftAppId="00000000-1111-2222-3333-444444444444", MicrosoftAppPassword="s3cret",
-        MicrosoftAppType="singletenant", ADMIN_AAD_IDS=" a , b,,c ", ELECTION_DATE="2029-06-10",
+        _env_file=None,
+        MicrosoftAppId="00000000-1111-2222-3333-444444444444",
+        MicrosoftAppPassword="s3cret",
+        MicrosoftAppType="singletenant",
+        ADMIN_AAD_IDS=" a , b,,c ",
+        ELECTION_DATE="2029-06-10",
     )
     assert settings.auth_enabled
     assert settings.app_type == "SingleTenant"
@@ -34,13 +38,16 @@ def test_microsofts_names_and_lists_are_read():
     assert to_botbuilder_config(settings).APP_PASSWORD == "s3cret"
 
 
-@pytest.mark.parametrize("overrides, name", [
-    pytest.param({"MicrosoftAppId": "not-a-guid"}, "MicrosoftAppId", id="app-id"),
-    pytest.param({"PORT": "eighty"}, "PORT", id="port"),
-    pytest.param({"STORAGE_URL": "postgres://x"}, "STORAGE_URL", id="storage-url"),
-    pytest.param({"ELECTION_DATE": "26 maj"}, "ELECTION_DATE", id="election-date"),
-    pytest.param({"MicrosoftAppType": "Sometimes"}, "MicrosoftAppType", id="app-type"),
-])
+@pytest.mark.parametrize(
+    "overrides, name",
+    [
+        pytest.param({"MicrosoftAppId": "not-a-guid"}, "MicrosoftAppId", id="app-id"),
+        pytest.param({"PORT": "eighty"}, "PORT", id="port"),
+        pytest.param({"STORAGE_URL": "postgres://x"}, "STORAGE_URL", id="storage-url"),
+        pytest.param({"ELECTION_DATE": "26 maj"}, "ELECTION_DATE", id="election-date"),
+        pytest.param({"MicrosoftAppType": "Sometimes"}, "MicrosoftAppType", id="app-type"),
+    ],
+)
 def test_bad_values_fail_with_the_variable_named(overrides, name):
     with pytest.raises(ConfigurationError) as excinfo:
         load_settings(_env_file=None, **overrides)
@@ -61,7 +68,13 @@ def test_an_azure_blob_storage_url_needs_its_connection_string(monkeypatch):
 
 
 def test_the_bot_refuses_to_start_on_bad_configuration():
-    result = subprocess.run([sys.executable, "bot.py"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env={"PATH": "/usr/bin:/bin", "PORT": "-1"})
+    result = subprocess.run(
+        [sys.executable, "bot.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PORT": "-1"},
+    )
     assert result.returncode == 2
     assert "PORT" in result.stderr and "Traceback" not in result.stderr

@@ -52,9 +52,7 @@ THREAD = f"{CHANNEL_ID};messageid=1700000000000"
 @pytest.fixture
 async def client(fake_connector: FakeConnector) -> AsyncIterator[ConnectorClient]:
     """botbuilder's own async ConnectorClient, anonymous (as with an empty MicrosoftAppId)."""
-    async with ConnectorClient(
-        MicrosoftAppCredentials("", ""), base_url=fake_connector.url
-    ) as connector:
+    async with ConnectorClient(MicrosoftAppCredentials("", ""), base_url=fake_connector.url) as connector:
         yield connector
 
 
@@ -135,9 +133,7 @@ async def test_update_and_delete_succeed_and_are_not_messages(
     assert fake_connector.messages() == []
 
 
-async def test_members_are_plausible_and_configurable(
-    fake_connector: FakeConnector, client: ConnectorClient
-) -> None:
+async def test_members_are_plausible_and_configurable(fake_connector: FakeConnector, client: ConnectorClient) -> None:
     [member] = await client.conversations.get_conversation_members(PERSONAL)
     assert member.id == USER_ID
     assert member.aad_object_id == USER_AAD_ID
@@ -180,9 +176,7 @@ async def test_a_429_with_retry_after_reaches_the_caller_as_error_response_excep
     assert len(fake_connector.messages(PERSONAL)) == 1
 
 
-@pytest.mark.parametrize(
-    "status", [pytest.param(s, id=str(s)) for s in (403, 404, 500, 503)]
-)
+@pytest.mark.parametrize("status", [pytest.param(s, id=str(s)) for s in (403, 404, 500, 503)])
 async def test_a_failed_send_is_tried_once_and_surfaces_its_status(
     fake_connector: FakeConnector, client: ConnectorClient, status: int
 ) -> None:
@@ -236,8 +230,10 @@ async def test_a_channel_failure_also_fails_new_threads_in_it(
 ) -> None:
     fake_connector.fail(CHANNEL_ID, 403, times=1)
     parameters = ConversationParameters(
-        is_group=True, bot=ChannelAccount(id=BOT_ID),
-        channel_data={"channel": {"id": CHANNEL_ID}}, activity=_message("x"),
+        is_group=True,
+        bot=ChannelAccount(id=BOT_ID),
+        channel_data={"channel": {"id": CHANNEL_ID}},
+        activity=_message("x"),
     )
     with pytest.raises(ErrorResponseException):
         await client.conversations.create_conversation(parameters)
@@ -316,9 +312,7 @@ async def test_wait_for_times_out_with_what_was_received(
         await fake_connector.wait_for(2, timeout=0.1)
 
 
-async def test_clear_forgets_requests_and_failures(
-    fake_connector: FakeConnector, client: ConnectorClient
-) -> None:
+async def test_clear_forgets_requests_and_failures(fake_connector: FakeConnector, client: ConnectorClient) -> None:
     fake_connector.fail(PERSONAL, 500, times=None)
     with pytest.raises(ErrorResponseException):
         await client.conversations.send_to_conversation(PERSONAL, _message("x"))
@@ -334,7 +328,10 @@ async def test_the_standalone_recording_survives_sigkill(tmp_path: Path) -> None
     record = tmp_path / "sub" / "requests.jsonl"
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fake_connector", "--port", "0", "--record", str(record)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         assert process.stdout is not None

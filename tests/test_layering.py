@@ -24,8 +24,11 @@ def _python_files() -> list[Path]:
     found = []
     for directory, dirs, files in os.walk(ROOT):
         here = Path(directory)
-        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".")
-                   and not (here == ROOT and d in SDK_ALLOWED_IN)]
+        dirs[:] = [
+            d
+            for d in dirs
+            if d not in SKIPPED_DIRS and not d.startswith(".") and not (here == ROOT and d in SDK_ALLOWED_IN)
+        ]
         found += [here / name for name in files if name.endswith(".py")]
     return sorted(found)
 
@@ -38,21 +41,37 @@ def _imported_modules(path: Path) -> list[tuple[int, str]]:
             modules += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             modules.append((node.lineno, node.module))
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in (
-                "import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant):
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
             modules.append((node.lineno, str(node.args[0].value)))
     return modules
 
 
 def _sdk_imports(path: Path) -> list[str]:
-    return [f"{path.relative_to(ROOT)}:{line}: imports {name}" for line, name in _imported_modules(path)
-            if name.split(".")[0] in SDK]
+    return [
+        f"{path.relative_to(ROOT)}:{line}: imports {name}"
+        for line, name in _imported_modules(path)
+        if name.split(".")[0] in SDK
+    ]
 
 
 def test_the_scan_sees_the_domain_packages():
     seen = {p.relative_to(ROOT).parts[0] for p in _python_files()}
-    assert {"bot.py", "config.py", "assistant", "announcements", "cards", "dialogs", "helpdesk", "knowledge",
-            "storage"} <= seen
+    assert {
+        "bot.py",
+        "config.py",
+        "assistant",
+        "announcements",
+        "cards",
+        "dialogs",
+        "helpdesk",
+        "knowledge",
+        "storage",
+    } <= seen
     assert not seen & SDK_ALLOWED_IN
 
 
@@ -61,12 +80,15 @@ def test_nothing_outside_teams_imports_the_bot_framework_sdk():
     assert problems == [], "the SDK belongs in teams/:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("source, caught", [
-    pytest.param("from botbuilder.core import TurnContext\n", True, id="from-import"),
-    pytest.param("def f():\n    import msrest.exceptions\n", True, id="lazy-import"),
-    pytest.param("import importlib\nimportlib.import_module('botframework.connector')\n", True, id="import-module"),
-    pytest.param("from teams.activity import to_activity\nimport botbuilder_like\n", False, id="lookalike"),
-])
+@pytest.mark.parametrize(
+    "source, caught",
+    [
+        pytest.param("from botbuilder.core import TurnContext\n", True, id="from-import"),
+        pytest.param("def f():\n    import msrest.exceptions\n", True, id="lazy-import"),
+        pytest.param("import importlib\nimportlib.import_module('botframework.connector')\n", True, id="import-module"),
+        pytest.param("from teams.activity import to_activity\nimport botbuilder_like\n", False, id="lookalike"),
+    ],
+)
 def test_the_scan_catches_every_form_of_import(tmp_path, source, caught):
     path = tmp_path / "module.py"
     path.write_text(source)

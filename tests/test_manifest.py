@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.cardschema import card_errors, validate_card
 from config import Settings, load_settings
 from manifest import __version__
 from manifest.__main__ import main
@@ -24,18 +23,30 @@ from manifest.builder import ICONS_DIR, PackageError, build_package
 from manifest.icon_check import check_color_icon, check_outline_icon
 from manifest.render import TEMPLATE_DIR
 from manifest.validation import localization_validator, manifest_validator, schema_problems
+from tests.cardschema import card_errors, validate_card
 
 APP_ID = "0b0c2b6e-1f51-4bd4-9d0a-2d4c8a1f7e42"
 DOMAIN = "kanalvakten.example.se"
 COMMANDS = [
-    "hjälp", "starta guiden", "tvåfaktor instagram", "tvåfaktor facebook", "tvåfaktor linkedin",
-    "tvåfaktor twitter", "återställningskoder", "kapat konto", "när är valet",
+    "hjälp",
+    "starta guiden",
+    "tvåfaktor instagram",
+    "tvåfaktor facebook",
+    "tvåfaktor linkedin",
+    "tvåfaktor twitter",
+    "återställningskoder",
+    "kapat konto",
+    "när är valet",
 ]
 
 
 def make_settings(**overrides: str) -> Settings:
-    values = {"MicrosoftAppId": APP_ID, "BOT_DOMAIN": DOMAIN,
-              "PRIVACY_URL": "https://example.se/privacy", "TERMS_URL": "https://example.se/terms"}
+    values = {
+        "MicrosoftAppId": APP_ID,
+        "BOT_DOMAIN": DOMAIN,
+        "PRIVACY_URL": "https://example.se/privacy",
+        "TERMS_URL": "https://example.se/terms",
+    }
     values.update(overrides)
     return load_settings(_env_file=None, **values)
 
@@ -61,6 +72,7 @@ def assert_refused(exc: pytest.ExceptionInfo[PackageError], field: str, reason: 
 
 # --- the package -------------------------------------------------------------------------------
 
+
 def test_built_manifest_is_valid_against_the_v1_30_schema(package: zipfile.ZipFile) -> None:
     manifest = read_json(package, "manifest.json")
     assert schema_problems(manifest, manifest_validator()) == []
@@ -72,7 +84,8 @@ def test_english_localization_is_valid_against_its_schema(package: zipfile.ZipFi
     english = read_json(package, "en-us.json")
     assert schema_problems(english, localization_validator()) == []
     assert manifest["localizationInfo"] == {
-        "defaultLanguageTag": "sv-se", "additionalLanguages": [{"languageTag": "en-us", "file": "en-us.json"}],
+        "defaultLanguageTag": "sv-se",
+        "additionalLanguages": [{"languageTag": "en-us", "file": "en-us.json"}],
     }
     described = [k for k in english if k.endswith(".description") and k.startswith("bots[0].commandLists")]
     assert len(described) == sum(len(cl["commands"]) for cl in manifest["bots"][0]["commandLists"])
@@ -126,18 +139,35 @@ def test_same_configuration_gives_a_byte_identical_package(tmp_path: Path) -> No
 
 # --- refusals ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("settings", "field", "reason"), [
-    pytest.param(make_settings(MicrosoftAppId=""), "MicrosoftAppId", "missing", id="missing-app-id"),
-    pytest.param(make_settings(MicrosoftAppId="   "), "MicrosoftAppId", "missing", id="blank-app-id"),
-    pytest.param(Settings.model_construct(app_id="kanalvakten-bot", bot_domain=DOMAIN,
-                                          privacy_url="https://x.se/p", terms_url="https://x.se/t"),
-                 "MicrosoftAppId", "is not a GUID", id="non-guid-app-id"),
-    pytest.param(make_settings(BOT_DOMAIN=""), "BOT_DOMAIN", "missing", id="missing-domain"),
-    pytest.param(make_settings(BOT_DOMAIN="https://kanalvakten.example.se/api/messages"), "BOT_DOMAIN",
-                 "host name only", id="domain-given-as-url"),
-    pytest.param(make_settings(PRIVACY_URL="http://example.se/privacy"), "PRIVACY_URL", "https://",
-                 id="privacy-url-not-https"),
-])
+
+@pytest.mark.parametrize(
+    ("settings", "field", "reason"),
+    [
+        pytest.param(make_settings(MicrosoftAppId=""), "MicrosoftAppId", "missing", id="missing-app-id"),
+        pytest.param(make_settings(MicrosoftAppId="   "), "MicrosoftAppId", "missing", id="blank-app-id"),
+        pytest.param(
+            Settings.model_construct(
+                app_id="kanalvakten-bot", bot_domain=DOMAIN, privacy_url="https://x.se/p", terms_url="https://x.se/t"
+            ),
+            "MicrosoftAppId",
+            "is not a GUID",
+            id="non-guid-app-id",
+        ),
+        pytest.param(make_settings(BOT_DOMAIN=""), "BOT_DOMAIN", "missing", id="missing-domain"),
+        pytest.param(
+            make_settings(BOT_DOMAIN="https://kanalvakten.example.se/api/messages"),
+            "BOT_DOMAIN",
+            "host name only",
+            id="domain-given-as-url",
+        ),
+        pytest.param(
+            make_settings(PRIVACY_URL="http://example.se/privacy"),
+            "PRIVACY_URL",
+            "https://",
+            id="privacy-url-not-https",
+        ),
+    ],
+)
 def test_refuses_bad_configuration(settings: Settings, field: str, reason: str, tmp_path: Path) -> None:
     with pytest.raises(PackageError) as exc:
         build_package(settings, tmp_path / "dist")
@@ -159,23 +189,53 @@ def edited_template(tmp_path: Path, file: str, edit) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("file", "edit", "field", "reason"), [
-    pytest.param("manifest.json", lambda m: m["description"].update(short="x" * 81),
-                 "manifest.json description.short", "81 characters, the schema allows at most 80",
-                 id="short-description-too-long"),
-    pytest.param("manifest.json", lambda m: m["description"].update(full="x" * 4001),
-                 "manifest.json description.full", "4001 characters, the schema allows at most 4000",
-                 id="full-description-too-long"),
-    pytest.param("en-us.json", lambda e: e.update({"description.short": "y" * 90}),
-                 "en-us.json description.short", "90 characters", id="english-description-too-long"),
-    pytest.param("manifest.json", lambda m: m["bots"][0]["scopes"].__setitem__(2, "groupchat"),
-                 "manifest.json bots[0].scopes[2]", "'groupchat' is not one of", id="scope-in-wrong-case"),
-    pytest.param("manifest.json", lambda m: m["bots"][0]["commandLists"][0]["commands"].extend(
-                 [{"title": f"extra {i}"} for i in range(2)]),
-                 "manifest.json bots[0].commandLists[0]", "11 commands", id="too-many-commands"),
-    pytest.param("en-us.json", lambda e: e["commandDescriptions"].pop("kapat konto"),
-                 "en-us.json commandDescriptions", "'kapat konto'", id="untranslated-command"),
-])
+@pytest.mark.parametrize(
+    ("file", "edit", "field", "reason"),
+    [
+        pytest.param(
+            "manifest.json",
+            lambda m: m["description"].update(short="x" * 81),
+            "manifest.json description.short",
+            "81 characters, the schema allows at most 80",
+            id="short-description-too-long",
+        ),
+        pytest.param(
+            "manifest.json",
+            lambda m: m["description"].update(full="x" * 4001),
+            "manifest.json description.full",
+            "4001 characters, the schema allows at most 4000",
+            id="full-description-too-long",
+        ),
+        pytest.param(
+            "en-us.json",
+            lambda e: e.update({"description.short": "y" * 90}),
+            "en-us.json description.short",
+            "90 characters",
+            id="english-description-too-long",
+        ),
+        pytest.param(
+            "manifest.json",
+            lambda m: m["bots"][0]["scopes"].__setitem__(2, "groupchat"),
+            "manifest.json bots[0].scopes[2]",
+            "'groupchat' is not one of",
+            id="scope-in-wrong-case",
+        ),
+        pytest.param(
+            "manifest.json",
+            lambda m: m["bots"][0]["commandLists"][0]["commands"].extend([{"title": f"extra {i}"} for i in range(2)]),
+            "manifest.json bots[0].commandLists[0]",
+            "11 commands",
+            id="too-many-commands",
+        ),
+        pytest.param(
+            "en-us.json",
+            lambda e: e["commandDescriptions"].pop("kapat konto"),
+            "en-us.json commandDescriptions",
+            "'kapat konto'",
+            id="untranslated-command",
+        ),
+    ],
+)
 def test_refuses_a_manifest_teams_would_reject(file, edit, field, reason, tmp_path: Path) -> None:
     template = edited_template(tmp_path, file, edit)
     with pytest.raises(PackageError) as exc:
@@ -190,18 +250,51 @@ def icons_with(tmp_path: Path, name: str, image: Image.Image, fmt: str = "PNG") 
     return folder
 
 
-@pytest.mark.parametrize(("name", "image", "fmt", "field", "reason"), [
-    pytest.param("color.png", Image.new("RGB", (100, 100), "blue"), "PNG", "icons.color",
-                 "100x100 pixels, Teams needs 192x192", id="color-icon-wrong-size"),
-    pytest.param("outline.png", Image.new("RGBA", (48, 48), (255, 255, 255, 0)), "PNG", "icons.outline",
-                 "48x48 pixels, Teams needs 32x32", id="outline-icon-wrong-size"),
-    pytest.param("color.png", Image.new("RGB", (192, 192), "blue"), "JPEG", "icons.color",
-                 "is JPEG, Teams needs PNG", id="color-icon-not-png"),
-    pytest.param("outline.png", Image.new("RGB", (32, 32), "white"), "PNG", "icons.outline",
-                 "no transparency", id="outline-icon-opaque"),
-    pytest.param("outline.png", Image.new("RGBA", (32, 32), (0, 118, 188, 255)).crop((0, 0, 32, 32)), "PNG",
-                 "icons.outline", "not white", id="outline-icon-coloured"),
-])
+@pytest.mark.parametrize(
+    ("name", "image", "fmt", "field", "reason"),
+    [
+        pytest.param(
+            "color.png",
+            Image.new("RGB", (100, 100), "blue"),
+            "PNG",
+            "icons.color",
+            "100x100 pixels, Teams needs 192x192",
+            id="color-icon-wrong-size",
+        ),
+        pytest.param(
+            "outline.png",
+            Image.new("RGBA", (48, 48), (255, 255, 255, 0)),
+            "PNG",
+            "icons.outline",
+            "48x48 pixels, Teams needs 32x32",
+            id="outline-icon-wrong-size",
+        ),
+        pytest.param(
+            "color.png",
+            Image.new("RGB", (192, 192), "blue"),
+            "JPEG",
+            "icons.color",
+            "is JPEG, Teams needs PNG",
+            id="color-icon-not-png",
+        ),
+        pytest.param(
+            "outline.png",
+            Image.new("RGB", (32, 32), "white"),
+            "PNG",
+            "icons.outline",
+            "no transparency",
+            id="outline-icon-opaque",
+        ),
+        pytest.param(
+            "outline.png",
+            Image.new("RGBA", (32, 32), (0, 118, 188, 255)).crop((0, 0, 32, 32)),
+            "PNG",
+            "icons.outline",
+            "not white",
+            id="outline-icon-coloured",
+        ),
+    ],
+)
 def test_refuses_icons_teams_would_reject(name, image, fmt, field, reason, tmp_path: Path) -> None:
     icons = icons_with(tmp_path, name, image, fmt)
     with pytest.raises(PackageError) as exc:
@@ -210,6 +303,7 @@ def test_refuses_icons_teams_would_reject(name, image, fmt, field, reason, tmp_p
 
 
 # --- the command line (`make package`) ---------------------------------------------------------
+
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
@@ -226,11 +320,14 @@ def test_cli_builds_the_package_from_the_environment(clean_env, tmp_path: Path, 
     assert capsys.readouterr().out.strip() == str(tmp_path / "dist" / "kanalvakten.zip")
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    pytest.param({"BOT_DOMAIN": DOMAIN}, "MicrosoftAppId: missing", id="missing-app-id"),
-    pytest.param({"MicrosoftAppId": "not-a-guid", "BOT_DOMAIN": DOMAIN}, "MicrosoftAppId", id="non-guid-app-id"),
-    pytest.param({"MicrosoftAppId": APP_ID}, "BOT_DOMAIN: missing", id="missing-domain"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        pytest.param({"BOT_DOMAIN": DOMAIN}, "MicrosoftAppId: missing", id="missing-app-id"),
+        pytest.param({"MicrosoftAppId": "not-a-guid", "BOT_DOMAIN": DOMAIN}, "MicrosoftAppId", id="non-guid-app-id"),
+        pytest.param({"MicrosoftAppId": APP_ID}, "BOT_DOMAIN: missing", id="missing-domain"),
+    ],
+)
 def test_cli_refuses_with_exit_code_1_and_no_zip(env, message, clean_env, tmp_path: Path, capsys) -> None:
     for name, value in env.items():
         clean_env.setenv(name, value)
@@ -298,7 +395,10 @@ VALID_CARD = {
     "msteams": {"width": "Full"},
     "body": [
         {"type": "TextBlock", "text": "Slå på tvåfaktor", "size": "Large", "weight": "Bolder", "wrap": True},
-        {"type": "Container", "items": [{"type": "FactSet", "facts": [{"title": "Steg 1", "value": "Öppna inställningar"}]}]},
+        {
+            "type": "Container",
+            "items": [{"type": "FactSet", "facts": [{"title": "Steg 1", "value": "Öppna inställningar"}]}],
+        },
     ],
     "actions": [
         {"type": "Action.Submit", "title": "Nästa", "data": {"cmd": "guide", "action": "next"}},
@@ -314,32 +414,64 @@ def test_a_valid_teams_card_passes() -> None:
 def test_cards_from_the_card_building_blocks_pass() -> None:
     from cards.message import adaptive_card, open_url_action, submit_action, text_block
 
-    validate_card(adaptive_card([text_block("Hej", size="Large", weight="Bolder", subtle=True)],
-                                [submit_action("Hjälp", "help"), open_url_action("Mer", "https://goteborg.se")],
-                                fallback_text="Hej"))
+    validate_card(
+        adaptive_card(
+            [text_block("Hej", size="Large", weight="Bolder", subtle=True)],
+            [submit_action("Hjälp", "help"), open_url_action("Mer", "https://goteborg.se")],
+            fallback_text="Hej",
+        )
+    )
 
 
 def with_(**changes) -> dict:
     return {**VALID_CARD, **changes}
 
 
-@pytest.mark.parametrize(("card", "expected"), [
-    pytest.param(with_(body=[{"type": "TextBlock", "wrap": True}]), "$.body[0]: 'text' is a required property",
-                 id="textblock-without-text"),
-    pytest.param(with_(body=[{"type": "Carousel", "pages": []}]), "$.body[0]: unknown type 'Carousel'",
-                 id="unknown-element-type"),
-    pytest.param(with_(body=[{"type": "Container", "items": [{"type": "TextBlock", "text": "x", "size": "huge"}]}]),
-                 "$.body[0].items[0].size: 'huge' is not one of", id="bad-enum-deep-in-a-container"),
-    pytest.param(with_(actions=[{"type": "Action.OpenUrl", "title": "x"}]), "$.actions[0]: 'url' is a required",
-                 id="openurl-without-url"),
-    pytest.param(with_(actions=[{"type": "Action.Submit", "title": "x", "dat": {}}]), "'dat' was unexpected",
-                 id="misspelt-action-property"),
-    pytest.param(with_(actions=[{"type": "Action.ShowCard", "title": "x", "card": {
-                     "type": "AdaptiveCard", "body": [{"type": "FactSet", "facts": [{"title": "a"}]}]}}]),
-                 "$.actions[0].card.body[0].facts[0]: 'value' is a required", id="error-inside-a-showcard"),
-    pytest.param(with_(msteams={"width": "full"}), "$.msteams.width", id="msteams-width-wrong-case"),
-    pytest.param({k: v for k, v in VALID_CARD.items() if k != "version"}, "$.version: missing", id="no-version"),
-])
+@pytest.mark.parametrize(
+    ("card", "expected"),
+    [
+        pytest.param(
+            with_(body=[{"type": "TextBlock", "wrap": True}]),
+            "$.body[0]: 'text' is a required property",
+            id="textblock-without-text",
+        ),
+        pytest.param(
+            with_(body=[{"type": "Carousel", "pages": []}]),
+            "$.body[0]: unknown type 'Carousel'",
+            id="unknown-element-type",
+        ),
+        pytest.param(
+            with_(body=[{"type": "Container", "items": [{"type": "TextBlock", "text": "x", "size": "huge"}]}]),
+            "$.body[0].items[0].size: 'huge' is not one of",
+            id="bad-enum-deep-in-a-container",
+        ),
+        pytest.param(
+            with_(actions=[{"type": "Action.OpenUrl", "title": "x"}]),
+            "$.actions[0]: 'url' is a required",
+            id="openurl-without-url",
+        ),
+        pytest.param(
+            with_(actions=[{"type": "Action.Submit", "title": "x", "dat": {}}]),
+            "'dat' was unexpected",
+            id="misspelt-action-property",
+        ),
+        pytest.param(
+            with_(
+                actions=[
+                    {
+                        "type": "Action.ShowCard",
+                        "title": "x",
+                        "card": {"type": "AdaptiveCard", "body": [{"type": "FactSet", "facts": [{"title": "a"}]}]},
+                    }
+                ]
+            ),
+            "$.actions[0].card.body[0].facts[0]: 'value' is a required",
+            id="error-inside-a-showcard",
+        ),
+        pytest.param(with_(msteams={"width": "full"}), "$.msteams.width", id="msteams-width-wrong-case"),
+        pytest.param({k: v for k, v in VALID_CARD.items() if k != "version"}, "$.version: missing", id="no-version"),
+    ],
+)
 def test_an_invalid_card_is_rejected_with_its_path(card: dict, expected: str) -> None:
     with pytest.raises(AssertionError) as exc:
         validate_card(card)

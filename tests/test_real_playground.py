@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / "tools" / "playground"
 PROGRAM = TOOLS / "node_modules" / ".bin" / "agentsplayground"
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,
-                                reason="Node.js is not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None, reason="Node.js is not installed"
+)
 
 
 def _free_port() -> int:
@@ -40,9 +41,8 @@ def _wait_http(url: str, timeout: float) -> None:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2):
-                return
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2):
+            return
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
@@ -50,19 +50,41 @@ def _wait_http(url: str, timeout: float) -> None:
 @pytest.fixture(scope="module")
 def playground(tmp_path_factory):
     if not PROGRAM.exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=TOOLS, check=True, timeout=600,
-                       capture_output=True)
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=TOOLS, check=True, timeout=600, capture_output=True
+        )
     work = tmp_path_factory.mktemp("playground")
     bot_port, pg_port = _free_port(), _free_port()
-    env = {**os.environ, "PORT": str(bot_port), "HOST": "127.0.0.1", "STORAGE_URL": "memory://",
-           "MicrosoftAppId": "", "LOG_LEVEL": "WARNING"}
-    bot = subprocess.Popen([sys.executable, str(ROOT / "bot.py")], cwd=work, env=env,
-                           stdout=subprocess.DEVNULL, stderr=open(work / "bot.log", "w"))
+    env = {
+        **os.environ,
+        "PORT": str(bot_port),
+        "HOST": "127.0.0.1",
+        "STORAGE_URL": "memory://",
+        "MicrosoftAppId": "",
+        "LOG_LEVEL": "WARNING",
+    }
+    bot = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py")],
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(work / "bot.log", "w"),
+    )
     emulator = subprocess.Popen(
-        [str(PROGRAM), "-e", f"http://127.0.0.1:{bot_port}/api/messages", "-c", "msteams", "-p", str(pg_port),
-         "--disable-telemetry"],
-        cwd=work, env={**os.environ, "TEAMSAPPTESTER_BROWSER": "none"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(PROGRAM),
+            "-e",
+            f"http://127.0.0.1:{bot_port}/api/messages",
+            "-c",
+            "msteams",
+            "-p",
+            str(pg_port),
+            "--disable-telemetry",
+        ],
+        cwd=work,
+        env={**os.environ, "TEAMSAPPTESTER_BROWSER": "none"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_http(f"http://127.0.0.1:{bot_port}/healthz", 30)
@@ -95,9 +117,15 @@ class Emulated:
         return await self.replies(expect)
 
     async def press(self, conversation_id: str, message_id: str, value: dict, expect: int = 1) -> list[dict]:
-        await self.session.post(f"{self.url}/_conversation/v1/submit", json={
-            "conversation": {"id": conversation_id}, "from": {"id": self.user_id},
-            "replyToId": message_id, "value": value})
+        await self.session.post(
+            f"{self.url}/_conversation/v1/submit",
+            json={
+                "conversation": {"id": conversation_id},
+                "from": {"id": self.user_id},
+                "replyToId": message_id,
+                "value": value,
+            },
+        )
         return await self.replies(expect)
 
     async def replies(self, count: int, timeout: float = 20) -> list[dict]:
@@ -146,8 +174,11 @@ async def test_the_guide_runs_in_the_real_emulator_by_typing_and_by_pressing_but
     replies = await emulated.say(personal, "starta guiden", expect=4)  # intro + step 1, each text + card
     assert "Steg 1 av 11" in _text(replies)
     step_card = _card_message(replies[2:])
-    button = next(a["data"] for a in step_card["attachments"][0]["content"]["actions"]
-                  if a.get("data", {}).get("action") == "next")
+    button = next(
+        a["data"]
+        for a in step_card["attachments"][0]["content"]["actions"]
+        if a.get("data", {}).get("action") == "next"
+    )
     replies = await emulated.press(personal, step_card["messageId"], button, expect=2)
     assert "Steg 2 av 11" in _text(replies)
     replies = await emulated.say(personal, "nästa", expect=2)

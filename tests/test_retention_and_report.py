@@ -27,7 +27,10 @@ async def test_the_question_log_holds_topics_not_people_or_text(fake_connector, 
         await bot.stop()
     events = list((await question_events(storage)).values())
     assert [(e.topic, e.outcome) for e in events] == [
-        ("enable_2fa", "answered"), (None, "unanswered"), ("enable_2fa", "asked_back")]
+        ("enable_2fa", "answered"),
+        (None, "unanswered"),
+        ("enable_2fa", "asked_back"),
+    ]
     assert events[0].platform == "instagram"
     stored = str(await storage.read(await storage.keys("questions/")))
     assert "tvättid" not in stored and USER_NAME not in stored and USER_ID not in stored
@@ -84,11 +87,13 @@ async def test_purge_deletes_what_is_older_than_the_retention_period(fake_connec
 
 async def test_purge_keeps_installed_conversations_and_recent_removals():
     storage = MemoryStorage()
-    await storage.write({
-        "registry/a:1": {"installed": True, "gone_at": None},
-        "registry/a:2": {"installed": False, "gone_at": (NOW - dt.timedelta(days=200)).isoformat()},
-        "registry/a:3": {"installed": False, "gone_at": (NOW - dt.timedelta(days=2)).isoformat()},
-    })
+    await storage.write(
+        {
+            "registry/a:1": {"installed": True, "gone_at": None},
+            "registry/a:2": {"installed": False, "gone_at": (NOW - dt.timedelta(days=200)).isoformat()},
+            "registry/a:3": {"installed": False, "gone_at": (NOW - dt.timedelta(days=2)).isoformat()},
+        }
+    )
     result = await purge(storage, NOW, 90)
     assert result.gone_conversations == 1
     assert await storage.keys("registry/") == ["registry/a:1", "registry/a:3"]
@@ -97,8 +102,12 @@ async def test_purge_keeps_installed_conversations_and_recent_removals():
 async def test_a_question_nobody_chose_to_forward_is_not_kept(fake_connector, teams):
     storage = MemoryStorage()
     clock = {"now": NOW - dt.timedelta(days=2)}
-    bot = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID="19:experter@thread.tacv2"),
-                           storage=storage, clock=lambda: clock["now"]).start()
+    bot = await RunningBot(
+        fake_connector,
+        test_settings(EXPERTS_CHANNEL_ID="19:experter@thread.tacv2"),
+        storage=storage,
+        clock=lambda: clock["now"],
+    ).start()
     try:
         await bot.send(teams.message("Hur ändrar jag omslagsbild?"))
     finally:

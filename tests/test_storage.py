@@ -181,9 +181,7 @@ async def test_a_conflict_writes_nothing_of_the_batch(storage: KeyedStorage) -> 
     assert await storage.read(["other"]) == {}
 
 
-@pytest.mark.parametrize(
-    "e_tag", [pytest.param("*", id="star"), pytest.param(None, id="none")]
-)
+@pytest.mark.parametrize("e_tag", [pytest.param("*", id="star"), pytest.param(None, id="none")])
 async def test_star_or_no_e_tag_always_wins(storage: KeyedStorage, e_tag: str | None) -> None:
     await storage.write({"k": {"v": 1}})
     await storage.write({"k": {"v": 2}})
@@ -291,8 +289,10 @@ async def test_concurrent_creators_of_a_missing_key_with_an_e_tag_have_exactly_o
         for round_ in range(5):
             key = f"new/{round_}"
             results = await asyncio.gather(
-                *(store.write({key: {"n": n, "e_tag": "from-a-deleted-item"}})
-                  for n, store in enumerate([first, second] * 3)),
+                *(
+                    store.write({key: {"n": n, "e_tag": "from-a-deleted-item"}})
+                    for n, store in enumerate([first, second] * 3)
+                ),
                 return_exceptions=True,
             )
             assert [r for r in results if r is None] == [None], f"round {round_}: {results}"
@@ -389,7 +389,7 @@ async def test_azure_reads_writes_and_deletes_many_keys_in_one_call(azurite: str
     try:
         keys = [f"registry/conversation/{n:03}" for n in range(120)]
         await store.write({key: {"n": n} for n, key in enumerate(keys)})
-        items = await store.read(keys + ["registry/conversation/missing"])
+        items = await store.read([*keys, "registry/conversation/missing"])
         assert [items[key]["n"] for key in keys] == list(range(120))
         assert await store.keys("registry/") == keys
         await store.delete(keys)

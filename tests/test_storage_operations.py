@@ -79,12 +79,18 @@ async def test_a_turn_that_is_not_logged_writes_only_the_state(fake_connector, t
     finally:
         await bot.stop()
     assert [(op, _prefixes(keys)) for op, keys in storage.calls] == [
-        ("read", [USER_STATE_PREFIX]), ("write", [USER_STATE_PREFIX])]
+        ("read", [USER_STATE_PREFIX]),
+        ("write", [USER_STATE_PREFIX]),
+    ]
 
 
 def _reference(service_url: str = "https://smba.trafficmanager.net/emea/") -> dict[str, Any]:
-    return {"bot": {"id": "28:b"}, "conversation": {"id": "a:1anna", "conversationType": "personal"},
-            "channelId": "msteams", "serviceUrl": service_url}
+    return {
+        "bot": {"id": "28:b"},
+        "conversation": {"id": "a:1anna", "conversationType": "personal"},
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+    }
 
 
 async def test_the_registry_remembers_from_memory_until_the_reference_changes():
@@ -98,14 +104,16 @@ async def test_the_registry_remembers_from_memory_until_the_reference_changes():
         await registry.remember(_reference(), "personal", None, None, "t", NOW + dt.timedelta(minutes=minutes))
     assert storage.calls == []  # same conversation, same reference, within the hour: no storage at all
 
-    await registry.remember(_reference("https://smba.trafficmanager.net/amer/"), "personal", None, None, "t",
-                            NOW + dt.timedelta(minutes=2))
+    await registry.remember(
+        _reference("https://smba.trafficmanager.net/amer/"), "personal", None, None, "t", NOW + dt.timedelta(minutes=2)
+    )
     assert [op for op, _ in storage.calls] == ["read", "write"]  # a new service URL is stored at once
     assert (await registry.get("a:1anna")).service_url == "https://smba.trafficmanager.net/amer/"
 
     storage.calls.clear()
-    await registry.remember(_reference("https://smba.trafficmanager.net/amer/"), "personal", None, None, "t",
-                            NOW + dt.timedelta(hours=3))
+    await registry.remember(
+        _reference("https://smba.trafficmanager.net/amer/"), "personal", None, None, "t", NOW + dt.timedelta(hours=3)
+    )
     assert [op for op, _ in storage.calls] == ["read", "write"]  # last_seen is refreshed hourly
 
 
@@ -115,6 +123,7 @@ async def test_a_retired_conversation_is_registered_again_when_it_speaks():
     # another registry on the same storage (the broadcaster's) marks it gone after a 403
     await ConversationRegistry(storage).mark_gone("a:1anna", "403 Forbidden on send", now=NOW)
     storage.calls.clear()
-    record = await ConversationRegistry(storage).remember(_reference(), "personal", None, None, "t",
-                                                          NOW + dt.timedelta(minutes=5))
+    record = await ConversationRegistry(storage).remember(
+        _reference(), "personal", None, None, "t", NOW + dt.timedelta(minutes=5)
+    )
     assert record.installed and [op for op, _ in storage.calls] == ["read", "write"]

@@ -61,9 +61,7 @@ def test_a_channel_post_starts_a_thread_and_a_reply_stays_in_it(teams: TeamsActi
 
 
 def test_a_mention_of_the_bot_is_removed_by_botbuilder(teams: TeamsActivities) -> None:
-    activity = Activity().deserialize(
-        teams.message("hjälp", conversation_type="groupChat", mention_bot=True)
-    )
+    activity = Activity().deserialize(teams.message("hjälp", conversation_type="groupChat", mention_bot=True))
     assert activity.text == "<at>Kanalvakten</at> hjälp"
     assert activity.conversation.is_group is True
     TurnContext.remove_recipient_mention(activity)
@@ -71,8 +69,7 @@ def test_a_mention_of_the_bot_is_removed_by_botbuilder(teams: TeamsActivities) -
 
 
 def test_a_card_submit_has_a_value_and_no_text(teams: TeamsActivities) -> None:
-    activity = teams.card_submit({"action": "platform", "platform": "instagram"},
-                                 reply_to_id="1700000000999")
+    activity = teams.card_submit({"action": "platform", "platform": "instagram"}, reply_to_id="1700000000999")
     assert "text" not in activity
     assert activity["value"] == {"action": "platform", "platform": "instagram"}
     assert activity["replyToId"] == "1700000000999"
@@ -96,7 +93,9 @@ async def test_teams_activity_handler_dispatches_the_built_activities(
 
     class Recorder(TeamsActivityHandler):
         async def on_teams_members_added(
-            self, members: list[TeamsChannelAccount], team_info: TeamInfo,
+            self,
+            members: list[TeamsChannelAccount],
+            team_info: TeamInfo,
             turn_context: TurnContext,
         ) -> None:
             seen.append(f"added {[m.id for m in members]} team={team_info.id}")
