@@ -1,28 +1,25 @@
 """Azurite, Microsoft's Azure Storage emulator (npm, pinned in tools/azurite), for the Azure Blob tests.
 
 `azurite` (session scope) runs `azurite-blob` in memory on a free loopback port and yields the
-connection string of its development account. Installs the pinned package with `npm ci` the
-first time; skips the tests that use it when Node.js or npm is not installed.
+connection string of its development account. The pinned package is installed by `make node-deps`
+(tests/node_tools.py); the tests that use it skip where Node.js or npm is not installed (fail under CI).
 """
 
 from __future__ import annotations
 
 import queue
 import re
-import shutil
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.node_tools import ROOT, installed
+
 __all__ = ["azurite", "azurite_connection_string"]
 
-ROOT = Path(__file__).resolve().parents[1]
-TOOLS = ROOT / "tools" / "azurite"
-PROGRAM = TOOLS / "node_modules" / ".bin" / "azurite-blob"
 START_TIMEOUT = 60.0
 
 # Azurite's documented development account; the key is public and works only against the emulator.
@@ -38,15 +35,6 @@ def azurite_connection_string(port: int) -> str:
     )
 
 
-def _install() -> None:
-    try:
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"], cwd=TOOLS, check=True, timeout=600, capture_output=True, text=True
-        )
-    except subprocess.CalledProcessError as exc:
-        pytest.fail(f"npm ci in {TOOLS} failed:\n{exc.stdout}\n{exc.stderr}")
-
-
 def _stop(process: subprocess.Popen[str]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -60,13 +48,10 @@ def _stop(process: subprocess.Popen[str]) -> None:
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[str]:
     """The connection string of a running in-memory Azurite blob service (stopped at session end)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Node.js and npm are needed to run Azurite (tools/azurite)")
-    if not PROGRAM.exists():
-        _install()
+    program = installed("azurite", "node_modules/.bin/azurite-blob")
     process = subprocess.Popen(
         [
-            str(PROGRAM),
+            str(program),
             "--blobHost",
             "127.0.0.1",
             "--blobPort",
@@ -77,7 +62,7 @@ def azurite() -> Iterator[str]:
             "--disableTelemetry",
             "--silent",
         ],
-        cwd=TOOLS,
+        cwd=ROOT / "tools" / "azurite",
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -28,3 +28,6 @@ from tests.bot_harness import bot  # noqa: E402,F401
 
 # Azurite, the Azure Storage emulator, for the Azure Blob storage tests (tests/azurite.py).
 from tests.azurite import azurite  # noqa: E402,F401
+
+# The Microsoft 365 Agents Playground in front of `python bot.py`, per test module (tests/playground.py).
+from tests.playground import playground  # noqa: E402,F401
