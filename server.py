@@ -145,7 +145,8 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
         log.warning("the configured election (%s, %s) has passed: set ELECTION_NAME and ELECTION_DATE",
                     election.name, election.date)
     if not settings.support_contact:
-        log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer tells users it is not configured")
+        log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
+                    "(organisation.yaml's support_contact)", kb.organisation.support_contact)
 
 
 def create_app(settings: Settings, *, storage: KeyedStorage | None = None,

@@ -8,7 +8,7 @@ from cards.message import OutgoingMessage, adaptive_card, submit_action, text_bl
 __all__ = ["welcome_message"]
 
 _WELCOME_EXAMPLES = [
-    ("Hur slår jag på tvåfaktor på Instagram?", {"cmd": "ask", "topic": "enable_2fa", "platform": "instagram"}),
+    ("Hur slår jag på tvåfaktorsinloggning på Instagram?", {"cmd": "ask", "topic": "enable_2fa", "platform": "instagram"}),
     ("Starta Facebook-guiden", {"cmd": "guide", "action": "start", "guide": "facebook_2fa"}),
     ("Vad gör jag om kontot kapas?", {"cmd": "ask", "topic": "account_hijacked"}),
     ("Var ska vi spara återställningskoderna?", {"cmd": "ask", "topic": "recovery_codes"}),
@@ -19,8 +19,8 @@ def welcome_message(scope: str) -> OutgoingMessage:
     """Personal chat: a short welcome card with example questions; team or group: one short intro."""
     if scope == "personal":
         intro = (
-            "Hej! Jag är Kanalvakten. Jag hjälper dig att skydda verksamhetens sociala mediekonton "
-            "inför valet: tvåfaktorsinloggning, återställningskoder, kapade konton och moderering. "
+            "Hej! Jag är Kanalvakten. Jag hjälper dig att skydda verksamhetens sociala mediekonton, "
+            "särskilt i valtider: tvåfaktorsinloggning, återställningskoder, kapade konton och moderering. "
             "Skriv din fråga med egna ord, eller prova en av de här:"
         )
         card = adaptive_card(
@@ -30,9 +30,9 @@ def welcome_message(scope: str) -> OutgoingMessage:
         text = intro + "\n\n" + "\n".join(f"- {title}" for title, _ in _WELCOME_EXAMPLES)
         return OutgoingMessage(text=text, card=card)
     intro = (
-        "Hej! Jag är Kanalvakten och svarar på frågor om hur ni skyddar era sociala mediekonton inför "
-        "valet. Nämn mig (@Kanalvakten) med din fråga, till exempel \"@Kanalvakten hur slår jag på "
-        "tvåfaktor på Instagram?\"."
+        "Hej! Jag är Kanalvakten och svarar på frågor om hur ni skyddar era sociala mediekonton, "
+        "särskilt i valtider. Nämn mig (@Kanalvakten) med din fråga, till exempel \"@Kanalvakten hur "
+        "slår jag på tvåfaktorsinloggning på Instagram?\"."
     )
     card = adaptive_card(
         [text_block("Kanalvakten är här", size="Medium", weight="Bolder"), text_block(intro)],
