@@ -15,11 +15,12 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
 from cards.answer import render_answer
-from cards.guide import render_guide_replies
+from cards.guide import PersonHelp, render_guide_replies
 from cards.message import OutgoingMessage, adaptive_card, text_block
 from dialogs import (
     DEFAULT_EXPIRY,
     GuideCommand,
+    GuideStatus,
     InvalidCommand,
     ReplyKind,
     accepts_typed,
@@ -235,15 +236,21 @@ class Conversation:
     def _no_guide_running(self, turn: TurnInput, state: UserState, guide_state,
                           command: GuideCommand) -> TurnResult:
         """A guide word ("nästa", "avbryt") with no guide running: say so, offer to start one."""
-        if guide_state is not None:  # paused: the resume offer says it best
+        if guide_state is not None and guide_state.status is GuideStatus.PAUSED:
+            # the resume offer under it says how to go on
             return self._finish(turn, state, guide_state, [OutgoingMessage(
                 text="Guiden är pausad just nu.")], remind=True)
-        if command.action == "next":  # "ok", "klar" after an answer: an acknowledgement
+        if command.action == "next":  # "ok", "klar" after an answer or a finished guide: an acknowledgement
             return TurnResult(state=state, messages=[OutgoingMessage(
                 text="Okej! Säg till om du undrar något mer om säkerheten i era kanaler.")])
-        guide = self.kb.guides[0]
-        text = (f"Du är inte i någon guide just nu. Vill du gå igenom {guide.title} steg för steg? "
-                "Skriv \"starta guiden\" eller tryck på knappen.")
+        finished = guide_state is not None and guide_state.status is GuideStatus.FINISHED
+        guide = (self.kb.guide(guide_state.guide_id) if finished else None) or self.kb.guides[0]
+        if finished:
+            text = (f"Du har gått igenom hela {guide.title}, så ingen guide är igång just nu. Vill du gå "
+                    "igenom den igen? Skriv \"starta guiden\" eller tryck på knappen.")
+        else:
+            text = (f"Du är inte i någon guide just nu. Vill du gå igenom {guide.title} steg för steg? "
+                    "Skriv \"starta guiden\" eller tryck på knappen.")
         card = adaptive_card([text_block(text)], [
             {"type": "Action.Submit", "title": "Starta guiden",
              "data": {"cmd": "guide", "action": "start", "guide": guide.id}}])
@@ -251,7 +258,7 @@ class Conversation:
 
     def _empty(self, turn: TurnInput, state: UserState, guide_state) -> TurnResult:
         message = OutgoingMessage(
-            text="Hej! Vad vill du veta? Fråga till exempel \"hur slår jag på tvåfaktor på Instagram?\", "
+            text="Hej! Vad vill du veta? Fråga till exempel \"hur slår jag på tvåfaktorsinloggning på Instagram?\", "
             "eller skriv \"hjälp\" så ser du vad jag kan."
         )
         return self._finish(turn, state, guide_state, [message], remind=True)
@@ -263,7 +270,14 @@ class Conversation:
             return TurnResult(state=state, messages=[OutgoingMessage(text="Det finns ingen guide än.")])
         new_state, replies = step(guide_state, command, guide, turn.now)
         state.guide = dump_state(new_state)
-        messages = render_guide_replies(replies, self.kb)
+        person = PersonHelp(handoff=self.handoff.reaches(turn.scope), contact=self.composer.support_contact)
+        stuck = next((r for r in replies if r.kind == ReplyKind.STUCK_AGAIN), None)
+        if stuck is not None and person.handoff:
+            # The button sends this, never text from the card (a forged button cannot add any).
+            question = f"Fastnat på steg {stuck.step} av {stuck.total} i guiden {stuck.guide_title}: {stuck.instruction}"
+            state.handoff_offer = HandoffOffer(question=question[:MAX_QUESTION], reason="unanswered",
+                                               offered_at=turn.now)
+        messages = render_guide_replies(replies, self.kb, person)
         if turn.scope != "personal" and messages:
             messages[-1] = _with_mention_hint(messages[-1])
         started = isinstance(command, GuideCommand) and command.action in ("start", "restart")
