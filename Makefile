@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test bench package check eval clean
+.PHONY: venv run test bench package check eval review links clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,12 @@ check: venv
 
 eval: venv
 	$(PY) -m knowledge eval ../shared/eval/dev.jsonl
+
+review: venv
+	$(PY) -m knowledge review
+
+links: venv
+	$(PY) -m knowledge links --check
 
 clean:
 	rm -rf $(VENV) dist .pytest_cache
