@@ -73,14 +73,15 @@ def election_when(election: Election, today: dt.date) -> str:
     """One sentence on when the election is; a past date reads as past, never as coming."""
     days = (election.date - today).days
     when = _swedish_date(election.date)
+    name = election.name[:1].upper() + election.name[1:]  # it starts the sentence
     if days > 1:
-        return f"{election.name} är den {when}, om {days} dagar."
+        return f"{name} är den {when}, om {days} dagar."
     if days == 1:
-        return f"{election.name} är i morgon, den {when}."
+        return f"{name} är i morgon, den {when}."
     if days == 0:
-        return f"{election.name} är i dag, den {when}."
+        return f"{name} är i dag, den {when}."
     return (
-        f"{election.name} var den {when}. Något nytt valdatum är inte inlagt än, men råden gäller "
+        f"{name} var den {when}. Något nytt valdatum är inte inlagt än, men råden gäller "
         "inför varje val."
     )
 
@@ -261,9 +262,13 @@ class Composer:
         )
 
     def _fill(self, text: str, today: dt.date) -> str:
-        return text.format(
-            election_name=self.election.name,
-            election_when=election_when(self.election, today),
-            before_election=before_election(self.election, today),
-            support_contact=self.support_contact,
-        )
+        """Known placeholders filled in; any other brace a communicator typed stays as it is."""
+        values = {
+            "election_name": self.election.name,
+            "election_when": election_when(self.election, today),
+            "before_election": before_election(self.election, today),
+            "support_contact": self.support_contact,
+        }
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", value)
+        return text
