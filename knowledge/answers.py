@@ -256,8 +256,8 @@ class Composer:
             topic="enable_2fa",
             title="Den kanalen tar guiden inte upp",
             text=(f"Stadens guide tar upp {names}. Andra kanaler har oftast också tvåfaktorsinloggning: "
-                  "leta i kontots säkerhetsinställningar eller i kanalens egen hjälp, och slå på den där "
-                  "också."),
+                  "leta efter den i kontots säkerhetsinställningar och slå på den där också. Länkarna "
+                  "nedan gäller kanalerna i stadens guide."),
             links=[self._help_link(p.id) for p in self.kb.platforms],
         )
 
