@@ -13,7 +13,7 @@ UPGRADE ?=
 COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock" $(UPGRADE)
 
-.PHONY: venv lock lint node-deps run test bench package check eval clean
+.PHONY: venv lock lint node-deps run test bench package check eval review links clean
 
 # The Node programs the real-component tests run (the Teams emulator, Azurite, the browser driver),
 # each pinned by its package-lock.json. This is the one place that installs them; without npm it
@@ -69,6 +69,12 @@ check: venv
 
 eval: venv
 	$(PY) -m knowledge eval ../shared/eval/dev.jsonl
+
+review: venv
+	$(PY) -m knowledge review
+
+links: venv
+	$(PY) -m knowledge links --check
 
 clean:
 	rm -rf $(VENV) dist .pytest_cache tests/artifacts $(NODE_TOOLS:%=%/node_modules)

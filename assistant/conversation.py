@@ -18,12 +18,13 @@ from rapidfuzz import fuzz, process
 from cards.actions import ASK_CMD, GUIDE_CMD, HANDOFF_CMD, command_of, handoff_payload
 from cards.answer import render_answer
 from cards.conversation import guide_offer, with_mention_hint
-from cards.guide import render_guide_replies
+from cards.guide import PersonHelp, render_guide_replies
 from cards.message import OutgoingMessage
 from dialogs import (
     DEFAULT_EXPIRY,
     GuideCommand,
     GuideState,
+    GuideStatus,
     HandoffOffer,
     InvalidCommand,
     Pending,
@@ -190,17 +191,20 @@ class Conversation:
     def _no_guide_running(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
                           command: GuideCommand) -> TurnResult:
         """A guide word ("nästa", "avbryt") with no guide running: say so, offer to start one."""
-        if guide_state is not None:  # paused: the resume offer says it best
+        if guide_state is not None and guide_state.status is GuideStatus.PAUSED:
+            # the resume offer under it says how to go on
             return self._finish(turn, state, guide_state, [OutgoingMessage(
                 text="Guiden är pausad just nu.")], remind=True)
-        if command.action == "next":  # "ok", "klar" after an answer: an acknowledgement
+        if command.action == "next":  # "ok", "klar" after an answer or a finished guide: an acknowledgement
             return TurnResult(state=state, messages=[OutgoingMessage(
                 text="Okej! Säg till om du undrar något mer om säkerheten i era kanaler.")])
-        return TurnResult(state=state, messages=[guide_offer(self.kb.guides[0])])
+        finished = guide_state is not None and guide_state.status is GuideStatus.FINISHED
+        guide = (self.kb.guide(guide_state.guide_id) if finished and guide_state else None) or self.kb.guides[0]
+        return TurnResult(state=state, messages=[guide_offer(guide, finished=finished)])
 
     def _empty(self, turn: TurnInput, state: UserState, guide_state: GuideState | None) -> TurnResult:
         message = OutgoingMessage(
-            text="Hej! Vad vill du veta? Fråga till exempel \"hur slår jag på tvåfaktor på Instagram?\", "
+            text="Hej! Vad vill du veta? Fråga till exempel \"hur slår jag på tvåfaktorsinloggning på Instagram?\", "
             "eller skriv \"hjälp\" så ser du vad jag kan."
         )
         return self._finish(turn, state, guide_state, [message], remind=True)
@@ -212,7 +216,14 @@ class Conversation:
             return TurnResult(state=state, messages=[OutgoingMessage(text="Det finns ingen guide än.")])
         new_state, replies = step(guide_state, command, guide, turn.now)
         state.guide = new_state
-        messages = render_guide_replies(replies, self.kb)
+        person = PersonHelp(handoff=self.handoff.reaches(turn.scope), contact=self.composer.support_contact)
+        stuck = next((r for r in replies if r.kind == ReplyKind.STUCK_AGAIN), None)
+        if stuck is not None and person.handoff:
+            # The button sends this, never text from the card (a forged button cannot add any).
+            question = f"Fastnat på steg {stuck.step} av {stuck.total} i guiden {stuck.guide_title}: {stuck.instruction}"
+            state.handoff_offer = HandoffOffer(question=question[:MAX_QUESTION], reason="unanswered",
+                                               offered_at=turn.now)
+        messages = render_guide_replies(replies, self.kb, person)
         if turn.scope != "personal" and messages:
             messages[-1] = with_mention_hint(messages[-1])
         started = isinstance(command, GuideCommand) and command.action in ("start", "restart")

@@ -36,7 +36,7 @@ ANNOUNCEMENT_ACTIONS: list[dict[str, Any]] = [
 
 _TEXT_HINT = (
     'Skriv "starta Facebook-guiden" till Kanalvakten för en guide steg för steg, eller ställ en '
-    'fråga, till exempel "hur slår jag på tvåfaktor på Instagram?".'
+    'fråga, till exempel "hur slår jag på tvåfaktorsinloggning på Instagram?".'
 )
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from cards.actions import guide_payload
+from pydantic import BaseModel
+
+from cards.actions import guide_payload, handoff_payload
 from cards.message import (
     OutgoingMessage,
     adaptive_card,
@@ -24,12 +26,27 @@ from knowledge.models import Guide, KnowledgeBase, Link
 from knowledge.text import normalise
 
 __all__ = [
+    "HANDOFF_BUTTON",
+    "PersonHelp",
     "guide_action",
     "start_guide_action",
     "other_platform_links",
     "render_guide_reply",
     "render_guide_replies",
 ]
+
+HANDOFF_BUTTON = "Skicka frågan till experterna"
+"""The button that hands a question to people (`{"cmd": "handoff"}`)."""
+
+
+class PersonHelp(BaseModel):
+    """Who can help when the guide does not: the experts (a button) or a contact to name."""
+
+    handoff: bool = False
+    """The experts can be reached from here: offer the hand-off button."""
+    contact: str = "din förvaltnings eller ditt bolags IT-support och kommunikationsavdelning"
+    """Whom to contact otherwise (the configured support contact)."""
+
 
 MAX_PROGRESS_SEGMENTS = 20
 """Longer guides get no segmented bar (it would be too thin to read); the text still says N av T."""
@@ -59,24 +76,55 @@ def start_guide_action(guide: Guide, title: str = "Starta guiden") -> dict[str, 
 
 def other_platform_links(kb: KnowledgeBase, platform_id: str | None) -> list[Link]:
     """The other platforms' 2FA help, for the summary's "and the rest of your channels"."""
-    return [Link(label=f"Tvåfaktor på {p.name}", url=p.help_url)
+    return [Link(label=f"Tvåfaktorsinloggning på {p.name}"[:60], url=p.help_url, platform=p.id)
             for p in kb.platforms if p.id != platform_id]
 
 
-def render_guide_replies(replies: Iterable[GuideReply], kb: KnowledgeBase | None = None) -> list[OutgoingMessage]:
-    """All replies of one turn, in order; `kb` supplies the summary's links to other platforms."""
+def render_guide_replies(replies: Iterable[GuideReply], kb: KnowledgeBase | None = None,
+                         person: PersonHelp | None = None) -> list[OutgoingMessage]:
+    """All replies of one turn, in order; `kb` supplies the platform's name and the summary's links
+    to other platforms, `person` who can help someone who is stuck again."""
     messages = []
     for reply in replies:
         links = other_platform_links(kb, reply.platform) if kb is not None else []
-        messages.append(render_guide_reply(reply, links))
+        name = _platform_name(kb, reply.platform)
+        messages.append(render_guide_reply(reply, links, platform_name=name, person=person))
     return messages
 
 
-def render_guide_reply(reply: GuideReply, links: Sequence[Link] = ()) -> OutgoingMessage:
+def render_guide_reply(reply: GuideReply, links: Sequence[Link] = (), *, platform_name: str | None = None,
+                       person: PersonHelp | None = None) -> OutgoingMessage:
     """One reply as a card plus its text fallback."""
-    render = _RENDERERS[reply.kind]
-    body, actions, text = render(reply, links)
+    context = _Context(links=links, platform_name=platform_name, person=person or PersonHelp())
+    body, actions, text = _RENDERERS[reply.kind](reply, context)
     return OutgoingMessage(text=text, card=adaptive_card(body, actions, fallback_text=text))
+
+
+def _platform_name(kb: KnowledgeBase | None, platform_id: str | None) -> str | None:
+    if kb is None or platform_id is None:
+        return None
+    return next((p.name for p in kb.platforms if p.id == platform_id), None)
+
+
+class _Context(BaseModel):
+    """What a renderer needs besides the reply."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    links: Sequence[Link] = ()
+    """The summary's links to the other platforms."""
+    platform_name: str | None = None
+    """The guide's platform ("Facebook"), for "Facebooks egen hjälp"."""
+    person: PersonHelp = PersonHelp()
+    """Who can help when the guide does not."""
+
+    @property
+    def platform_help(self) -> str:
+        """ "Facebooks egen hjälp", or "plattformens egen hjälp" without a name."""
+        name = self.platform_name
+        if not name:
+            return "plattformens egen hjälp"
+        return f"{name}s egen hjälp" if name[-1].isalpha() and name[-1] not in "sxzSXZ" else f"den egna hjälpen för {name}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +218,7 @@ Rendered = tuple[list[dict[str, Any]], list[dict[str, Any]], str]
 # One renderer per kind
 
 
-def _render_step(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_step(reply: GuideReply, ctx: _Context) -> Rendered:
     body = _step_body(reply)
     text = _step_text(reply)
     if reply.note is not None:
@@ -179,48 +227,89 @@ def _render_step(reply: GuideReply, links: Sequence[Link]) -> Rendered:
     return body, _step_actions(reply), text
 
 
-def _render_intro(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_intro(reply: GuideReply, ctx: _Context) -> Rendered:
+    """What the guide is and how to leave it, with the platform's own help one click away."""
     body = [text_block(reply.guide_title, size="Large", weight="Bolder"), text_block(reply.text or "")]
-    return body, [], f"{reply.guide_title}\n\n{reply.text}"
+    text = f"{reply.guide_title}\n\n{reply.text}"
+    if not reply.help_url:
+        return body, [], text
+    help_name = ctx.platform_help
+    text += f"\n\n{help_name[0].upper()}{help_name[1:]}: {reply.help_url}"
+    return body, [open_url_action(f"Öppna {help_name}"[:60], reply.help_url)], text
 
 
-def _render_help(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_help(reply: GuideReply, ctx: _Context) -> Rendered:
     gid, n = reply.guide_id, reply.step
     body = [
         text_block(f"Hjälp med steg {n} av {reply.total}", size="Large", weight="Bolder"),
         text_block(reply.help or ""),
         {"type": "Container", "style": "emphasis", "spacing": "Medium",
          "items": [text_block("Steget", weight="Bolder"), text_block(reply.instruction or "")]
-         + ([text_block(f"Klicka: {reply.click}", subtle=True)] if reply.click else [])},
+         + ([text_block(f"Klicka: {reply.click}", subtle=True)] if _click_adds_something(reply) else [])},
     ]
     actions = [guide_action("Nästa", "next", gid, n, style="positive"),
                guide_action("Visa steget igen", "repeat", gid, n)]
     text = [f"Hjälp med steg {n} av {reply.total}", "", reply.help or "", "", f"Steget: {reply.instruction}"]
     if reply.help_url:
-        actions.append(open_url_action("Öppna plattformens hjälp", reply.help_url))
-        body.append(text_block(f"Kommer du ändå inte vidare? Plattformens egen hjälp: {reply.help_url}",
-                               subtle=True))
-        text.append(f"Plattformens egen hjälp: {reply.help_url}")
+        help_name = ctx.platform_help
+        actions.append(open_url_action(f"Öppna {help_name}"[:60], reply.help_url))
+        body.append(text_block(f"Kommer du ändå inte vidare? {help_name[0].upper()}{help_name[1:]}: "
+                               f"{reply.help_url}", subtle=True))
+        text.append(f"{help_name[0].upper()}{help_name[1:]}: {reply.help_url}")
+    actions.append(guide_action("Jag har fortfarande fastnat", "stuck", gid, n))
+    actions.append(guide_action("Avbryt", "cancel", gid, n))
+    text += ["", "Skriv nästa när du är klar, upprepa för att se steget igen, fastnat om det ändå inte "
+             "går, eller avbryt."]
+    return body, actions, "\n".join(text)
+
+
+def _render_stuck_again(reply: GuideReply, ctx: _Context) -> Rendered:
+    """Stuck again on the same step: no third copy of the help, but a person and the platform's help."""
+    gid, n = reply.guide_id, reply.step
+    help_name = ctx.platform_help
+    heading = f"Fortfarande fastnat på steg {n} av {reply.total}?"
+    lead = ("Då ska du inte behöva gissa. Skärmen ser kanske inte ut som i guiden längre, eftersom "
+            "plattformarna ändrar sina menyer ibland.")
+    own = f"{help_name[0].upper()}{help_name[1:]} visar hur det ser ut i dag."
+    if ctx.person.handoff:
+        person = (f"Du kan också få hjälp av en person: tryck på ”{HANDOFF_BUTTON}”, så ber jag "
+                  "stadens experter att höra av sig.")
+    else:
+        person = f"Du kan också få hjälp av en person: kontakta {ctx.person.contact}."
+    body = [text_block(heading, size="Large", weight="Bolder"), text_block(lead),
+            text_block(own), text_block(person),
+            {"type": "Container", "style": "emphasis", "spacing": "Medium",
+             "items": [text_block("Steget", weight="Bolder"), text_block(reply.instruction or "")]}]
+    actions: list[dict[str, Any]] = []
+    text = [heading, "", lead, "", own]
+    if reply.help_url:
+        actions.append(open_url_action(f"Öppna {help_name}"[:60], reply.help_url))
+        text.append(reply.help_url)
+    if ctx.person.handoff:
+        actions.append(button(HANDOFF_BUTTON, handoff_payload()))
+    text += ["", person, "", f"Steget: {reply.instruction}"]
+    actions.append(guide_action("Nästa", "next", gid, n, style="positive"))
+    actions.append(guide_action("Visa steget igen", "repeat", gid, n))
     actions.append(guide_action("Avbryt", "cancel", gid, n))
     text += ["", "Skriv nästa när du är klar, upprepa för att se steget igen eller avbryt."]
     return body, actions, "\n".join(text)
 
 
-def _render_summary(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_summary(reply: GuideReply, ctx: _Context) -> Rendered:
     body = [
         text_block(f"Alla {reply.total} steg är klara", size="Large", weight="Bolder", color="Good"),
         text_block(reply.guide_title, subtle=True),
         text_block(reply.text or ""),
     ]
     text = [f"Alla {reply.total} steg är klara – {reply.guide_title}", "", reply.text or ""]
-    actions = [open_url_action(link.label, str(link.url)) for link in links][:5]
+    actions = [open_url_action(link.label, str(link.url)) for link in ctx.links][:5]
     if actions:
         body.append(text_block("Hjälp för de andra kanalerna:", weight="Bolder"))
-        text += ["", "Hjälp för de andra kanalerna:"] + [f"- {link.label}: {link.url}" for link in links]
+        text += ["", "Hjälp för de andra kanalerna:"] + [f"- {link.label}: {link.url}" for link in ctx.links]
     return body, actions, "\n".join(text)
 
 
-def _render_confirm_restart(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_confirm_restart(reply: GuideReply, ctx: _Context) -> Rendered:
     other = reply.other_guide_id or reply.guide_id
     if other == reply.guide_id:
         question = (f"Du är redan på {_where(reply)}. Vill du fortsätta där du var "
@@ -236,20 +325,20 @@ def _render_confirm_restart(reply: GuideReply, links: Sequence[Link]) -> Rendere
     return [text_block(question)], actions, text
 
 
-def _render_cancelled(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_cancelled(reply: GuideReply, ctx: _Context) -> Rendered:
     first = "Okej, jag har avbrutit guiden." if reply.step else "Okej, ingen guide är igång just nu."
     message = f"{first} Du kan starta guiden igen när du vill."
     actions = [guide_action("Starta guiden igen", "start", reply.guide_id)]
     return [text_block(message)], actions, f"{message}\n\nSkriv starta guiden för att börja."
 
 
-def _render_paused(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_paused(reply: GuideReply, ctx: _Context) -> Rendered:
     message = f"Okej, jag sparar var du är: {_where(reply)}."
     actions = [guide_action(f"Fortsätt på steg {reply.step}", "resume", reply.guide_id, style="positive")]
     return [text_block(message)], actions, f"{message}\n\nSkriv fortsätt när du vill gå vidare."
 
 
-def _render_resume_offer(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_resume_offer(reply: GuideReply, ctx: _Context) -> Rendered:
     message = f"Välkommen tillbaka! Du var på {_where(reply)}. Vill du fortsätta där?"
     actions = [guide_action(f"Fortsätt på steg {reply.step}", "resume", reply.guide_id, style="positive"),
                guide_action("Börja om", "restart", reply.guide_id),
@@ -257,7 +346,7 @@ def _render_resume_offer(reply: GuideReply, links: Sequence[Link]) -> Rendered:
     return [text_block(message)], actions, f"{message}\n\nSkriv fortsätt, börja om eller avbryt."
 
 
-def _render_reminder(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_reminder(reply: GuideReply, ctx: _Context) -> Rendered:
     message = (f"Du är på {_where(reply)}. Skriv nästa för att fortsätta "
                "eller avbryt för att sluta.")
     actions = [guide_action(f"Visa steg {reply.step}", "repeat", reply.guide_id, reply.step),
@@ -266,17 +355,17 @@ def _render_reminder(reply: GuideReply, links: Sequence[Link]) -> Rendered:
     return [text_block(message, subtle=True)], actions, message
 
 
-def _render_not_in_guide(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_not_in_guide(reply: GuideReply, ctx: _Context) -> Rendered:
     message = (f"Du är inte i någon guide just nu. Vill du att jag guidar dig genom "
                f"{reply.guide_title}, ett steg i taget?")
     actions = [guide_action("Starta guiden", "start", reply.guide_id, style="positive")]
     return [text_block(message)], actions, f"{message}\n\nSkriv starta guiden för att börja."
 
 
-def _render_invalid(reply: GuideReply, links: Sequence[Link]) -> Rendered:
+def _render_invalid(reply: GuideReply, ctx: _Context) -> Rendered:
     if reply.step is None:
         message = "Jag kunde inte använda den knappen."
-        body, actions, text = _render_not_in_guide(reply, links)
+        body, actions, text = _render_not_in_guide(reply, ctx)
         return [_note(message, "Attention"), *body], actions, f"{message} {text}"
     message = "Jag kunde inte använda den knappen, men inget har ändrats."
     body = [_note(message, "Attention"), *_step_body(reply)]
@@ -287,6 +376,7 @@ _RENDERERS = {
     ReplyKind.STEP: _render_step,
     ReplyKind.INTRO: _render_intro,
     ReplyKind.HELP: _render_help,
+    ReplyKind.STUCK_AGAIN: _render_stuck_again,
     ReplyKind.SUMMARY: _render_summary,
     ReplyKind.CONFIRM_RESTART: _render_confirm_restart,
     ReplyKind.CANCELLED: _render_cancelled,

@@ -9,7 +9,7 @@ from cards.message import OutgoingMessage, adaptive_card, button, text_block
 __all__ = ["welcome_message"]
 
 _WELCOME_EXAMPLES = [
-    ("Hur slår jag på tvåfaktor på Instagram?", ask_payload("enable_2fa", "instagram")),
+    ("Hur slår jag på tvåfaktorsinloggning på Instagram?", ask_payload("enable_2fa", "instagram")),
     ("Starta Facebook-guiden", start_guide_payload("facebook_2fa")),
     ("Vad gör jag om kontot kapas?", ask_payload("account_hijacked")),
     ("Var ska vi spara återställningskoderna?", ask_payload("recovery_codes")),
@@ -20,8 +20,8 @@ def welcome_message(scope: str) -> OutgoingMessage:
     """Personal chat: a short welcome card with example questions; team or group: one short intro."""
     if scope == "personal":
         intro = (
-            "Hej! Jag är Kanalvakten. Jag hjälper dig att skydda verksamhetens sociala mediekonton "
-            "inför valet: tvåfaktorsinloggning, återställningskoder, kapade konton och moderering. "
+            "Hej! Jag är Kanalvakten. Jag hjälper dig att skydda verksamhetens sociala mediekonton, "
+            "särskilt i valtider: tvåfaktorsinloggning, återställningskoder, kapade konton och moderering. "
             "Skriv din fråga med egna ord, eller prova en av de här:"
         )
         card = adaptive_card(
@@ -31,9 +31,9 @@ def welcome_message(scope: str) -> OutgoingMessage:
         text = intro + "\n\n" + "\n".join(f"- {title}" for title, _ in _WELCOME_EXAMPLES)
         return OutgoingMessage(text=text, card=card)
     intro = (
-        "Hej! Jag är Kanalvakten och svarar på frågor om hur ni skyddar era sociala mediekonton inför "
-        "valet. Nämn mig (@Kanalvakten) med din fråga, till exempel \"@Kanalvakten hur slår jag på "
-        "tvåfaktor på Instagram?\"."
+        "Hej! Jag är Kanalvakten och svarar på frågor om hur ni skyddar era sociala mediekonton, "
+        "särskilt i valtider. Nämn mig (@Kanalvakten) med din fråga, till exempel \"@Kanalvakten hur "
+        "slår jag på tvåfaktorsinloggning på Instagram?\"."
     )
     card = adaptive_card(
         [text_block("Kanalvakten är här", size="Medium", weight="Bolder"), text_block(intro)],

@@ -86,6 +86,10 @@ _PHRASES: dict[str, tuple[str, ...]] = {
     "stuck": (
         "jag har fastnat", "fastnat", "har fastnat", "jag sitter fast", "jag ar fast",
         "jag kommer inte vidare", "hjalp med steget", "hjalp med det har steget",
+        "det ser annorlunda ut", "ser annorlunda ut", "det ser inte ut sa", "det ser inte ut sa har",
+        "hittar inte", "jag hittar inte", "hittar det inte", "jag hittar det inte", "hittar den inte",
+        "jag hittar den inte", "jag hittar inte knappen", "det finns inte", "finns inte",
+        "it looks different", "looks different", "cant find it", "i cant find it",
         "stuck", "im stuck", "i am stuck", "help with this step", "help with step",
     ),
     "resume": (

@@ -133,10 +133,15 @@ def _repeat(state: GuideState | None, command: GuideCommand, guide: Guide, now: 
 
 
 def _help(state: GuideState | None, command: GuideCommand, guide: Guide, now: dt.datetime) -> Result:
-    """The current step's help and the platform's own help link; the step does not move."""
+    """The current step's help and the platform's own help link; the step does not move.
+
+    Stuck again on the same step: the help did not help, so repeating it would not either. Offer
+    a person and the platform's own help instead (the screen may no longer look like the guide).
+    """
     assert state is not None
-    new = _touch(state, now, status=GuideStatus.ACTIVE)
-    return new, [_step_reply(guide, state.step, kind=ReplyKind.HELP)]
+    new = _touch(state, now, status=GuideStatus.ACTIVE, stuck_at=state.step)
+    kind = ReplyKind.STUCK_AGAIN if state.stuck_at == state.step else ReplyKind.HELP
+    return new, [_step_reply(guide, state.step, kind=kind)]
 
 
 def _resume(state: GuideState | None, command: GuideCommand, guide: Guide, now: dt.datetime) -> Result:

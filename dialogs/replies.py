@@ -23,6 +23,8 @@ class ReplyKind(StrEnum):
     """One step's card (possibly with a note on top)."""
     HELP = "help"
     """The current step's help, after "Jag har fastnat"."""
+    STUCK_AGAIN = "stuck_again"
+    """Stuck again on a step whose help was already given: a person or the platform's own help."""
     SUMMARY = "summary"
     """After the last step: what is now protected, links to the other platforms."""
     CONFIRM_RESTART = "confirm_restart"

@@ -73,6 +73,9 @@ class GuideState(BaseModel):
     """When this run of the guide began (restart resets it)."""
     updated_at: AwareDatetime
     """Last time the user moved the guide; drives the resume offer and expiry."""
+    stuck_at: int | None = None
+    """The step whose help the user was last given; stuck there again, they are offered a
+    person and the platform's own help instead of the same help once more."""
 
     def is_expired(self, now: dt.datetime, expiry: dt.timedelta = DEFAULT_EXPIRY) -> bool:
         """True when the guide has been left untouched for at least `expiry`."""

@@ -4,11 +4,15 @@
 - `match`: questions on stdin, one per line -> one JSON object per line on stdout.
 - `ask "fråga"`: the answer a person would see, as text.
 - `eval FILE.jsonl`: accuracy overall and per topic, out-of-scope rejection, confusions.
+- `review`: write dist/review.html, every answer and guide step as a person sees it, for review.
+- `links [--check]`: every link with its file:line; `--check` fetches each (needs the internet).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -35,7 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("question", nargs="+")
     ev = sub.add_parser("eval", help="accuracy on a labelled JSONL file")
     ev.add_argument("file", type=Path)
+    rv = sub.add_parser("review", help="write one HTML page with every answer as a person sees it")
+    rv.add_argument("--out", type=Path, default=REVIEW_FILE, help=f"output file (default: {REVIEW_FILE})")
+    rv.add_argument("--eval", dest="eval_file", type=Path, default=DEV_SET,
+                    help="labelled questions for the per-topic result (default: ../shared/eval/dev.jsonl, if present)")
+    rv.add_argument("--today", type=dt.date.fromisoformat, default=None, help="show the answers as on YYYY-MM-DD")
+    lk = sub.add_parser("links", help="every link with its file:line; --check fetches each")
+    lk.add_argument("--check", action="store_true", help="fetch every link (needs the internet); exit 1 on failures")
+    lk.add_argument("--timeout", type=float, default=None, help="seconds per link (default: 15)")
     args = parser.parse_args(argv)
+
+    if args.command == "links":
+        return _links(args)
 
     kb = _load(args.data)
     if args.command == "check":
@@ -68,7 +83,61 @@ def main(argv: list[str] | None = None) -> int:
         report = evaluate(matcher, read_examples(args.file))
         print("\n".join(report.lines()))
         return 0
+    if args.command == "review":
+        return _review(args, kb, matcher)
     return 2
+
+
+ROOT = Path(__file__).resolve().parents[1]
+REVIEW_FILE = ROOT / "dist" / "review.html"
+DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+
+
+def _review(args: argparse.Namespace, kb, matcher) -> int:
+    from config import load_settings
+    from knowledge.evaluation import evaluate, read_examples
+    from knowledge.review import ReviewSettings, build_review
+    from knowledge.runtime import configured_election
+    from knowledge.sources import read_sources
+
+    settings = load_settings()
+    report = None
+    if args.eval_file and Path(args.eval_file).is_file():
+        report = evaluate(matcher, read_examples(args.eval_file))
+    review = ReviewSettings(
+        election=configured_election(kb, settings.election_name, settings.election_date),
+        support_contact=settings.support_contact or kb.organisation.support_contact,
+        contact_configured=bool(settings.support_contact),
+        experts=bool(settings.experts_channel_id),
+        today=args.today or dt.date.today(),
+        eval_name=Path(args.eval_file).name if report is not None else None,
+    )
+    page = build_review(kb, read_sources(Path(args.data) if args.data else None), review, report)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    print(f"wrote {out} ({len(page) // 1024} KB)")
+    return 0
+
+
+def _links(args: argparse.Namespace) -> int:
+    from knowledge.linkcheck import DEFAULT_TIMEOUT, check_links
+    from knowledge.sources import read_sources
+
+    sources = read_sources(Path(args.data) if args.data else None)
+    if not args.check:
+        for ref in sources.links:
+            print(f"{ref.place}\t{ref.url}\t{ref.where}")
+        return 0
+    timeout = args.timeout or DEFAULT_TIMEOUT
+    results = asyncio.run(check_links(sources.urls(), timeout=timeout))
+    counts = {"ok": 0, "redirected": 0, "failed": 0}
+    for result in results:
+        counts[result.outcome] += 1
+        places = ", ".join(str(ref.place) for ref in sources.links_to(result.url))
+        print(f"{result.outcome.upper():<10} {result.url}  {result.describe()}  [{places}]")
+    print(f"{len(results)} links: {counts['ok']} ok, {counts['redirected']} redirected, {counts['failed']} failed")
+    return 1 if counts["failed"] else 0
 
 
 if __name__ == "__main__":

@@ -8,14 +8,18 @@ text) happens in `cards.answer`; nothing here knows about Teams.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from knowledge.matcher import Match
-from knowledge.models import Election, Guide, KnowledgeBase, Link
+from knowledge.models import Election, Guide, KnowledgeBase, Link, Topic
 
-__all__ = ["Answer", "FollowUp", "Composer", "election_when", "ask_command"]
+__all__ = ["Answer", "FollowUp", "Composer", "election_when", "election_is_coming", "before_election",
+           "ask_command"]
+
+log = logging.getLogger(__name__)
 
 _MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
            "september", "oktober", "november", "december"]
@@ -69,36 +73,57 @@ def election_when(election: Election, today: dt.date) -> str:
     """One sentence on when the election is; a past date reads as past, never as coming."""
     days = (election.date - today).days
     when = _swedish_date(election.date)
+    name = election.name[:1].upper() + election.name[1:]  # it starts the sentence
     if days > 1:
-        return f"{election.name} är den {when}, om {days} dagar."
+        return f"{name} är den {when}, om {days} dagar."
     if days == 1:
-        return f"{election.name} är i morgon, den {when}."
+        return f"{name} är i morgon, den {when}."
     if days == 0:
-        return f"{election.name} är i dag, den {when}."
+        return f"{name} är i dag, den {when}."
     return (
-        f"{election.name} var den {when}. Något nytt valdatum är inte inlagt än, men råden gäller "
+        f"{name} var den {when}. Något nytt valdatum är inte inlagt än, men råden gäller "
         "inför varje val."
     )
 
 
+def election_is_coming(election: Election | None, today: dt.date) -> bool:
+    """True from now until election day; a passed (or no) election gets the general wording."""
+    return election is not None and election.date >= today
+
+
+def before_election(election: Election | None, today: dt.date) -> str:
+    """What `{before_election}` says: "inför EU-valet" while it is coming, else "inför ett val"."""
+    return f"inför {election.name}" if election is not None and election_is_coming(election, today) \
+        else "inför ett val"
+
+
 class Composer:
-    """Turns matches into answers using the knowledge base and the configured organisation."""
+    """Turns matches into answers using the knowledge base and the configured organisation.
+
+    Placeholders in answers: {election_name}, {election_when} (one sentence on the date),
+    {before_election} ("inför EU-valet" while the election is coming, "inför ett val" after it)
+    and {support_contact}. A topic with `answer_before_election` says that text instead of
+    `answer` until election day.
+    """
 
     def __init__(self, kb: KnowledgeBase, election: Election | None = None, support_contact: str | None = None):
         self.kb = kb
         self.election = election or kb.election
         self.support_contact = support_contact or kb.organisation.support_contact
+        self.contact_configured = bool(support_contact)
+        """False: SUPPORT_CONTACT is not set, the knowledge base's general wording is used."""
+        self._warned_contact = False
 
     # -------------------------------------------------------------- entry points
     def compose(self, match: Match, today: dt.date | None = None) -> Answer:
         today = today or dt.date.today()
         if match.topic is None:
-            return self.out_of_scope()
+            return self.out_of_scope(today)
         if match.ambiguous and match.runners_up:
             return self.did_you_mean(match)
         if match.topic == "enable_2fa":
             if match.platforms:
-                return self.enable_2fa(match.platforms)
+                return self.enable_2fa(match.platforms, today)
             if "all_platforms" in match.concepts:
                 return self.topic("enable_2fa", today=today)
             if "other_platform" in match.concepts:
@@ -110,14 +135,15 @@ class Composer:
         """The answer for a topic chosen by id (a button, or a resolved clarification)."""
         today = today or dt.date.today()
         if topic_id == "enable_2fa" and platforms:
-            return self.enable_2fa(platforms)
+            return self.enable_2fa(platforms, today)
         topic = self.kb.topic(topic_id)
-        links = list(topic.links)
+        links = self._links_for(topic, platforms)
         if topic_id == "enable_2fa":
             links = [self._help_link(p.id) for p in self.kb.platforms]
-        if topic_id == "account_hijacked":
-            chosen = platforms or [p.id for p in self.kb.platforms]
-            links = [self._help_link(p, hijack=True) for p in chosen]
+        if topic_id == "account_hijacked" and not self.contact_configured and not self._warned_contact:
+            self._warned_contact = True
+            log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer names the user's own "
+                        "IT support and communications department (organisation.yaml's support_contact)")
         followups = [FollowUp(label=self.kb.topic(r).title, data=ask_command(r)) for r in topic.related]
         if topic_id in {"enable_2fa", "recovery_codes"} and self.kb.guides:
             followups.insert(0, self._guide_followup())
@@ -128,27 +154,28 @@ class Composer:
             topic=topic_id,
             platform=(platforms or [None])[0],
             title=topic.title,
-            text=self._fill(topic.answer, today),
+            text=self._fill(self._answer_text(topic, today), today),
             links=links,
             followups=followups,
             handoff=topic.handoff,
         )
 
-    def enable_2fa(self, platforms: list[str]) -> Answer:
+    def enable_2fa(self, platforms: list[str], today: dt.date | None = None) -> Answer:
+        today = today or dt.date.today()
         chosen = [self.kb.platform(p) for p in dict.fromkeys(platforms)]
         names = " och ".join(p.name for p in chosen) if len(chosen) <= 2 else ", ".join(p.name for p in chosen)
         followups: list[FollowUp] = []
         guide = next((g for g in (self.kb.guide_for(p.id) for p in chosen) if g), None)
         if guide is not None:
             followups.append(self._guide_followup(guide))
-        followups.append(FollowUp(label="Vad är tvåfaktorsinloggning?", data=ask_command("what_is_2fa")))
+        followups.append(FollowUp(label=self.kb.topic("what_is_2fa").title, data=ask_command("what_is_2fa")))
         followups.append(FollowUp(label="Återställningskoder", data=ask_command("recovery_codes")))
         return Answer(
             kind="answer",
             topic="enable_2fa",
             platform=chosen[0].id,
             title=f"Tvåfaktorsinloggning på {names}",
-            text="\n\n".join(p.enable_answer for p in chosen),
+            text="\n\n".join(self._fill(p.enable_answer, today) for p in chosen),
             links=[self._help_link(p.id) for p in chosen],
             followups=followups,
         )
@@ -180,16 +207,17 @@ class Composer:
             followups=followups,
         )
 
-    def out_of_scope(self) -> Answer:
+    def out_of_scope(self, today: dt.date | None = None) -> Answer:
         examples = ["enable_2fa", "recovery_codes", "account_hijacked", "moderate_discussion"]
+        names = ", ".join(p.name for p in self.kb.platforms[:-1]) + " och " + self.kb.platforms[-1].name
         return Answer(
             kind="out_of_scope",
             title="Det kan jag tyvärr inte svara på",
             text=(
                 "Det ligger utanför det jag kan. Jag hjälper dig att skydda verksamhetens sociala "
-                "mediekonton inför valet: tvåfaktorsinloggning på Facebook, Instagram, LinkedIn och "
-                "Twitter (X), återställningskoder, kapade konton, att hålla koll på kanalen och att "
-                "moderera diskussioner."
+                f"mediekonton {before_election(self.election, today or dt.date.today())}: "
+                f"tvåfaktorsinloggning på {names}, återställningskoder, kapade konton, att hålla koll "
+                "på kanalen och att moderera diskussioner."
             ),
             followups=[FollowUp(label=self.kb.topic(t).title, data=ask_command(t)) for t in examples],
         )
@@ -200,11 +228,26 @@ class Composer:
         name = self.kb.platform(guide.platform).name
         return FollowUp(label=f"Starta {name}-guiden", data={"cmd": "guide", "action": "start", "guide": guide.id})
 
-    def _help_link(self, platform_id: str, hijack: bool = False) -> Link:
-        """The guide's link for the platform: its 2FA help page (also where to secure the account)."""
+    def _help_link(self, platform_id: str) -> Link:
+        """The guide's link for the platform: its help page on tvåfaktorsinloggning."""
         platform = self.kb.platform(platform_id)
-        label = f"{platform.name}s hjälp om inloggning" if hijack else f"Tvåfaktor på {platform.name}"
-        return Link(label=label[:60], url=platform.help_url)
+        return Link(label=f"Tvåfaktorsinloggning på {platform.name}"[:60], url=platform.help_url,
+                    platform=platform.id)
+
+    @staticmethod
+    def _links_for(topic: Topic, platforms: list[str] | None) -> list[Link]:
+        """The topic's links; when the question named platforms, only theirs (and general ones)."""
+        if not platforms:
+            return list(topic.links)
+        named = [link for p in platforms for link in topic.links if link.platform == p]
+        general = [link for link in topic.links if link.platform is None]
+        return named + general if named else list(topic.links)
+
+    def _answer_text(self, topic: Topic, today: dt.date) -> str:
+        """`answer_before_election` until election day when the topic has one, else `answer`."""
+        if topic.answer_before_election and election_is_coming(self.election, today):
+            return topic.answer_before_election
+        return topic.answer
 
     def other_platform(self) -> Answer:
         names = ", ".join(p.name for p in self.kb.platforms[:-1]) + " och " + self.kb.platforms[-1].name
@@ -212,15 +255,20 @@ class Composer:
             kind="answer",
             topic="enable_2fa",
             title="Den kanalen tar guiden inte upp",
-            text=(f"Stadens guide tar upp {names}. Andra kanaler har oftast också tvåfaktorsinloggning "
-                  "eller tvåstegsverifiering: leta i kontots säkerhetsinställningar eller i kanalens "
-                  "egen hjälp, och slå på det där också."),
+            text=(f"Stadens guide tar upp {names}. Andra kanaler har oftast också tvåfaktorsinloggning: "
+                  "leta efter den i kontots säkerhetsinställningar och slå på den där också. Länkarna "
+                  "nedan gäller kanalerna i stadens guide."),
             links=[self._help_link(p.id) for p in self.kb.platforms],
         )
 
     def _fill(self, text: str, today: dt.date) -> str:
-        return text.format(
-            election_name=self.election.name,
-            election_when=election_when(self.election, today),
-            support_contact=self.support_contact,
-        )
+        """Known placeholders filled in; any other brace a communicator typed stays as it is."""
+        values = {
+            "election_name": self.election.name,
+            "election_when": election_when(self.election, today),
+            "before_election": before_election(self.election, today),
+            "support_contact": self.support_contact,
+        }
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", value)
+        return text

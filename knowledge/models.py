@@ -61,6 +61,9 @@ class Link(_Strict):
     """Button text, short Swedish."""
     url: HttpUrl
     """Where the button leads; must be an absolute http(s) URL."""
+    platform: str | None = None
+    """The platform the link is about (a platform id); when a question names platforms, their
+    links come first and other platforms' links are left out."""
 
 
 class Platform(_Strict):
@@ -110,6 +113,9 @@ class Topic(_Strict):
     """Greeting/thanks: only wins when nothing of substance is asked."""
     handoff: bool = False
     """Hand to people as well (the experts channel) when this is asked in a help channel."""
+    answer_before_election: str | None = None
+    """Said instead of `answer` while the configured election is still to come ("inför
+    {election_name}"); `answer` must then be true at any time (after an election, or none set)."""
 
 
 class GuideStep(_Strict):
@@ -221,6 +227,11 @@ class KnowledgeBase(_Strict):
             unknown = sorted(used - known)
             if unknown:
                 raise ValueError(f"topic {topic.id!r} uses unknown concept(s): {', '.join(unknown)}")
+        platform_ids = {p.id for p in self.platforms}
+        for topic in self.topics:
+            for link in topic.links:
+                if link.platform is not None and link.platform not in platform_ids:
+                    raise ValueError(f"topic {topic.id!r} has a link for unknown platform {link.platform!r}")
         return self
 
     def topic(self, topic_id: str) -> Topic:

@@ -153,7 +153,8 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
             election.date,
         )
     if not settings.support_contact:
-        log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer tells users it is not configured")
+        log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
+                    "(organisation.yaml's support_contact)", kb.organisation.support_contact)
 
 
 def create_app(

@@ -11,7 +11,7 @@ from tests.teams_activities import BOT_ID, TEAM_ID
 PLATFORM_LINKS = {
     "instagram": "https://www.instagram.com/accounts/two_factor_authentication/",
     "linkedin": "https://www.linkedin.com/help/linkedin/answer/544",
-    "twitter": "https://help.twitter.com/en/managing-your-account/two-factor-authentication",
+    "twitter": "https://help.x.com/en/managing-your-account/two-factor-authentication",
 }
 
 

@@ -205,16 +205,32 @@ def test_repeat_shows_the_same_step_again(kb: KnowledgeBase) -> None:
         assert user.at == 2 and user.replies[0].step == 2 and user.replies[0].note is StepNote.REPEATED
 
 
-def test_stuck_gives_the_steps_help_and_the_platforms_help_link(kb: KnowledgeBase, facebook: Guide) -> None:
+@pytest.mark.parametrize("text", ["Jag har fastnat!", "fastnat", "stuck", "hjälp med steget",
+                                  "det ser annorlunda ut", "hittar inte", "jag hittar det inte"])
+def test_stuck_gives_the_steps_help_and_the_platforms_help_link(kb: KnowledgeBase, facebook: Guide,
+                                                                 text: str) -> None:
     user = User(kb)
     user.say("starta guiden")
     user.say("nästa")
-    for text in ("Jag har fastnat!", "fastnat", "stuck", "hjälp med steget"):
-        replies = user.say(text)
-        assert replies is not None and [r.kind for r in replies] == [ReplyKind.HELP]
-        assert replies[0].help == facebook.steps[1].help
-        assert replies[0].help_url == str(facebook.help_url)
-        assert user.at == 2
+    replies = user.say(text)
+    assert replies is not None and [r.kind for r in replies] == [ReplyKind.HELP]
+    assert replies[0].help == facebook.steps[1].help
+    assert replies[0].help_url == str(facebook.help_url)
+    assert user.at == 2
+
+
+def test_stuck_again_on_the_same_step_offers_more_than_the_same_help(kb: KnowledgeBase, facebook: Guide) -> None:
+    user = User(kb)
+    user.say("starta guiden")
+    user.say("nästa")
+    assert [r.kind for r in user.say("fastnat")] == [ReplyKind.HELP]
+    again = user.say("det ser annorlunda ut")
+    assert [r.kind for r in again] == [ReplyKind.STUCK_AGAIN]
+    assert again[0].step == 2 and again[0].help_url == str(facebook.help_url) and user.at == 2
+    # a new step is a new start: its first "fastnat" gives that step's help
+    user.say("nästa")
+    assert [r.kind for r in user.say("fastnat")] == [ReplyKind.HELP]
+    assert user.at == 3
 
 
 @pytest.mark.parametrize("word", ["avbryt", "Sluta!", "cancel", "stop", "avsluta"])
