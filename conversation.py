@@ -34,7 +34,7 @@ from dialogs import (
 from handoff import MAX_QUESTION, HandoffRequest, HandoffTarget
 from knowledge.answers import Answer, Composer, FollowUp
 from knowledge.matcher import Match, Matcher
-from knowledge.models import PLATFORM_IDS, TOPIC_IDS, KnowledgeBase
+from knowledge.models import KnowledgeBase
 from knowledge.text import fold, normalise
 
 __all__ = ["TurnInput", "Pending", "PendingOption", "UserState", "TurnResult", "Conversation", "MAX_TEXT"]
@@ -222,7 +222,7 @@ class Conversation:
             return result
         if cmd == "ask":
             topic, platform = value.get("topic"), value.get("platform")
-            if topic in TOPIC_IDS and (platform is None or platform in PLATFORM_IDS or platform == "all"):
+            if self.kb.has_topic(topic) and (platform is None or self.kb.has_platform(platform) or platform == "all"):
                 state.pending = None
                 return self._answer_topic(turn, state, guide_state, topic, platform)
         log.info("unusable card submit (%s)", type(value).__name__)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-__all__ = ["MAX_CHARS", "normalise", "fold", "tokens"]
+import snowballstemmer
+
+__all__ = ["MAX_CHARS", "normalise", "fold", "tokens", "stem"]
 
 MAX_CHARS = 2000
 """Longer input is cut: a question is never longer, and matching cost stays bounded."""
@@ -41,3 +44,14 @@ def fold(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Normalised words (accents kept)."""
     return normalise(text).split()
+
+
+_STEMMER = snowballstemmer.stemmer("swedish")
+
+
+@lru_cache(maxsize=16384)
+def stem(word: str) -> str:
+    """A Swedish word reduced to its stem, folded: "koderna", "koden" -> "kod"; "sparar", "spara"
+    -> "spar" (Snowball's Swedish stemmer: deterministic, works on words it has never seen, such as
+    compounds and typos, where a dictionary lemmatiser returns them unchanged)."""
+    return fold(_STEMMER.stemWord(word))
