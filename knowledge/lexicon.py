@@ -55,11 +55,15 @@ COMMON_WORDS = frozenset(
     because as until while by against between through during before after above below up down
     out off again further then once all any both each few more most other some such no nor only
     own same than too very can will don should now get gets getting got one someone something
-    anyone people someone let lets bör borde
+    anyone people someone let lets bör borde fler ny nya nytt
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and
 never "corrected" into a concept by the typo step."""
+
+
+_PRONOUNS = frozenset("jag du man vi ni han hon de dom nån någon i we you".split())
+"""Subjects that stand inside a Swedish particle verb in a question ("hur slår jag på")."""
 
 
 def stem_feature(word: str) -> str:
@@ -161,6 +165,8 @@ class Lexicon:
         self._tables = self._build(kb)
         self._context = frozenset(c.id for c in kb.concepts if c.context)
         self._known = self._known_words(kb)
+        self._example_stems = frozenset(stem(w) for t in kb.topics for q in t.examples for w in normalise(q).split()
+                                        if len(w) >= 4 and fold(w) not in COMMON_WORDS)
         self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
 
     # ------------------------------------------------------------------ building
@@ -232,8 +238,9 @@ class Lexicon:
         tables = self._tables
         accented = _has_accent(word)
         key = word if accented else fold(word)
-        hit = (tables.exact if accented else tables.folded).get(key)
-        if hit:
+        exact = tables.exact if accented else tables.folded
+        hit = exact.get(key) or (exact.get(key[:-1]) if key.endswith("s") and len(key) > 3 else None)
+        if hit:  # "twitters", "kontots": a genitive s is the same word
             return frozenset(hit)
         for prefix, concepts in tables.prefixes_exact if accented else tables.prefixes_folded:
             if key.startswith(prefix):
@@ -241,7 +248,8 @@ class Lexicon:
         return None
 
     def _split(self, word: str, depth: int = 0) -> frozenset[str] | None:
-        """Swedish compound: known head + (linking s) + known tail, tail resolved recursively."""
+        """Swedish compound: known head + (linking s) + known tail, tail resolved recursively. A
+        head may also be a word the topics' examples use ("fejkkonto" = fejk(ad) + konto)."""
         if depth > 2 or len(word) < 6:
             return None
         for cut in range(len(word) - 3, 2, -1):
@@ -249,16 +257,15 @@ class Lexicon:
             head_concepts = self._direct(head) if len(head) >= 3 else None
             if head_concepts is None and fold(head) in COMMON_WORDS:
                 head_concepts = frozenset()
+            if head_concepts is None and depth == 0 and len(head) >= 4 and stem(head) in self._example_stems:
+                head_concepts = frozenset({stem_feature(head)})
             if head_concepts is None:
                 continue
             for rest in (tail, tail[1:] if tail[0] == "s" and len(tail) > 3 else None):
-                if not rest:
-                    continue
-                tail_concepts = self._direct(rest) or self._split(rest, depth + 1)
-                if tail_concepts is not None:
-                    found = head_concepts | tail_concepts
-                    if found:
-                        return found
+                if rest:
+                    tail_concepts = self._direct(rest) or self._split(rest, depth + 1)
+                    if tail_concepts:
+                        return head_concepts | tail_concepts
             if fold(head) in self._tables.platform_words:
                 return head_concepts  # "facebookgruppen": the platform is what matters
         return None
@@ -302,9 +309,11 @@ class Lexicon:
         unknown: list[str] = []
 
         def add(found: frozenset[str]) -> None:
-            concepts.update(found)
+            concepts.update(c for c in found if not c.startswith("~"))
             for concept in sorted(found):
-                if concept.startswith("platform_"):
+                if concept.startswith("~"):
+                    features[concept] = None
+                elif concept.startswith("platform_"):
                     if concept[9:] not in platforms:
                         platforms.append(concept[9:])
                 elif concept not in self._context:
@@ -315,17 +324,23 @@ class Lexicon:
         for start, first in enumerate(folded):
             for term in self._tables.phrases.get(first, ()):
                 size = len(term.words)
-                window = folded[start: start + size]
-                if len(window) < size:
+                if start + size > len(folded):
                     continue
-                if term.prefix:
-                    hit = window[:-1] == list(term.words[:-1]) and window[-1].startswith(term.words[-1])
-                else:
-                    hit = tuple(window) == term.words
-                if hit:
-                    add(term.concepts)
-                    for i in range(start, start + size):
-                        covered[i] = True
+                spans = [list(range(start, start + size))]
+                if size > 1 and start + size < len(folded) and folded[start + 1] in _PRONOUNS:
+                    # "slår jag på", "sätter man upp": the subject stands inside a particle verb
+                    spans.append([start, *range(start + 2, start + size + 1)])
+                for span in spans:
+                    window = [folded[i] for i in span]
+                    if term.prefix:
+                        hit = window[:-1] == list(term.words[:-1]) and window[-1].startswith(term.words[-1])
+                    else:
+                        hit = tuple(window) == term.words
+                    if hit:
+                        add(term.concepts)
+                        for i in span:
+                            covered[i] = True
+                        break
         for index, word in enumerate(words):
             if covered[index]:
                 continue  # "stort tack" is thanks, whatever "stort" alone might be

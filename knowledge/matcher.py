@@ -145,6 +145,10 @@ class Matcher:
         generic_at = max(2, math.ceil(_GENERIC_SHARE * topics))
         self._generic = frozenset({PLATFORM} | {f for f, by_topic in share.items() if len(by_topic) >= generic_at})
 
+        chat = {t for t, topic in enumerate(self._topics) if topic.smalltalk}
+        self._smalltalk_features = frozenset(
+            f for f, by_topic in self._vote_index.items() if sum(p for t, p in by_topic if t in chat) >= 0.5)
+
         self._example_topic: list[int] = []
         self._example_index: dict[str, list[tuple[int, float]]] = {}
         centroids: list[dict[str, float]] = [{} for _ in self._topics]
@@ -161,7 +165,17 @@ class Matcher:
                 self._centroid_index.setdefault(f, []).append((t, w))
 
     def _score(self, analysis: Analysis) -> list[_Scored]:
-        feats = analysis.features
+        """Every topic that shares a feature with the question, scored. Small talk's own words
+        ("hej", "tack", "hjälp") do not count against a topic of substance: "insta tvåfaktor
+        hjälp tack" is about two-factor login on Instagram."""
+        scored = self._score_features(analysis, analysis.features, smalltalk=True)
+        substance = tuple(f for f in analysis.features if f not in self._smalltalk_features)
+        if len(substance) < len(analysis.features):
+            scored = [s for s in scored if s.topic.smalltalk]
+            scored += self._score_features(analysis, substance, smalltalk=False)
+        return scored
+
+    def _score_features(self, analysis: Analysis, feats: tuple[str, ...], smalltalk: bool) -> list[_Scored]:
         if not feats:
             return []
         weights = self._weights
@@ -195,6 +209,8 @@ class Matcher:
         scored = []
         for t, sim in centroid.items():
             topic = self._topics[t]
+            if topic.smalltalk and not smalltalk:
+                continue
             if topic.requires and not any(all(c in analysis.concepts for c in alt) for alt in topic.requires):
                 continue
             score = coverage * (_NEAREST_WEIGHT * best_example.get(t, 0.0) + _CENTROID_WEIGHT * sim
@@ -218,7 +234,7 @@ class Matcher:
         concepts = sorted(analysis.concepts)
 
         scored = self._score(analysis)
-        substantive = any(s.score >= ANSWER_THRESHOLD and not s.topic.smalltalk and not s.generic_only
+        substantive = any(s.score >= NEAR_MISS_THRESHOLD and not s.topic.smalltalk and not s.generic_only
                           for s in scored)
         ranked = []
         for s in scored:
