@@ -56,6 +56,11 @@ COMMON_WORDS = frozenset(
     out off again further then once all any both each few more most other some such no nor only
     own same than too very can will don should now get gets getting got one someone something
     anyone people someone let lets bör borde fler ny nya nytt
+    fått hitta hittar hittade hittat använda använder använde använt märka märker märkte märkt se ser såg sett
+    egen eget egna rätt säga säger sa sade sagt veta vet visste vetat ge ger gav gett ligga ligger låg stå står
+    stod bra dåligt dålig liten lite stor stora gammal gamla saker sak grejer grej typ också alls
+    starta startar startade startat lägga lägger la lade lagt sköta sköter skötte skött prata pratar pratade
+    pratat gäller gälla gällde skicka skickar skickade skickat länk länka länkar länken link links
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and
