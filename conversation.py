@@ -32,7 +32,7 @@ from dialogs import (
     step,
 )
 from handoff import MAX_QUESTION, HandoffRequest, HandoffTarget
-from knowledge.answers import Answer, Composer, FollowUp
+from knowledge.answers import NONE_OF_THESE, Answer, Composer, FollowUp
 from knowledge.matcher import Match, Matcher
 from knowledge.models import KnowledgeBase
 from knowledge.text import fold, normalise
@@ -50,6 +50,9 @@ _HANDED_OFF = {
 }
 _OFFER = ("Vill du att stadens experter hör av sig? Tryck på \"Skicka frågan till experterna\", så "
           "skickas din fråga och ditt namn till dem.")
+_NONE_OF_THESE = {fold(normalise(t)) for t in (NONE_OF_THESE, "ingen", "inget", "inget av dem", "ingen av de",
+                                                 "ingetdera", "ingendera", "ingen av dessa", "none", "none of them",
+                                                 "nej ingen av dem", "nej")}
 OFFER_TTL = dt.timedelta(hours=1)
 RESUME_OFFER_EVERY = dt.timedelta(days=1)
 PENDING_TTL = dt.timedelta(hours=1)
@@ -182,6 +185,9 @@ class Conversation:
             return self._guide(turn, state, guide_state, command)
 
         match = self.matcher.match(text)
+        if pending is not None and pending.kind == "choice" and self._none_of_these(pending, text):
+            state.pending = None  # "ingen av dem": none of the topics offered
+            return self._reply(turn, state, guide_state, self.composer.out_of_scope())
         if pending is not None:
             picked = self._pick(pending, text, match)
             if picked is not None:
@@ -220,6 +226,9 @@ class Conversation:
             result = self._finish(turn, state, guide_state, [message], remind=True)
             result.handoff = request
             return result
+        if cmd == "none":  # "Ingen av dem" under a "menade du…" choice
+            state.pending = None
+            return self._reply(turn, state, guide_state, self.composer.out_of_scope())
         if cmd == "ask":
             topic, platform = value.get("topic"), value.get("platform")
             if self.kb.has_topic(topic) and (platform is None or self.kb.has_platform(platform) or platform == "all"):
@@ -339,6 +348,12 @@ class Conversation:
             return None
         platform = self.matcher.match(command.target).platform
         return platform if platform and self.kb.guide_for(platform) is None else None
+
+    @staticmethod
+    def _none_of_these(pending: Pending, text: str) -> bool:
+        """The typed answer "ingen av dem" (or the number of that last button) to a choice."""
+        said = fold(normalise(text))
+        return said in _NONE_OF_THESE or said == str(len(pending.options) + 1)
 
     def _pick(self, pending: Pending, text: str, match: Match) -> PendingOption | None:
         """A typed answer to a clarifying question: a number, "alla", a platform or an option's

@@ -60,7 +60,7 @@ COMMON_WORDS = frozenset(
     egen eget egna rätt säga säger sa sade sagt veta vet visste vetat ge ger gav gett ligga ligger låg stå står
     stod bra dåligt dålig liten lite stor stora gammal gamla saker sak grejer grej typ också alls
     starta startar startade startat lägga lägger la lade lagt sköta sköter skötte skött prata pratar pratade
-    pratat gäller gälla gällde skicka skickar skickade skickat länk länka länkar länken link links
+    pratat gäller gälla gällde skicka skickar skickade skickat länk länka länkar länken link links visa visar
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and
@@ -169,6 +169,8 @@ class Lexicon:
     def __init__(self, kb: KnowledgeBase):
         self._tables = self._build(kb)
         self._context = frozenset(c.id for c in kb.concepts if c.context)
+        self.generic = frozenset(c.id for c in kb.concepts if c.generic)
+        """Concepts that never carry an answer alone (vocabulary's `generic: true`)."""
         self._known = self._known_words(kb)
         self._example_stems = frozenset(stem(w) for t in kb.topics for q in t.examples for w in normalise(q).split()
                                         if len(w) >= 4 and fold(w) not in COMMON_WORDS)
@@ -327,9 +329,10 @@ class Lexicon:
         folded = [fold(w) for w in words]
         covered = [False] * len(words)
         for start, first in enumerate(folded):
+            longest = 0  # terms are sorted longest first: "vad är du" is capabilities, not "vad är"
             for term in self._tables.phrases.get(first, ()):
                 size = len(term.words)
-                if start + size > len(folded):
+                if start + size > len(folded) or size < longest:
                     continue
                 spans = [list(range(start, start + size))]
                 if size > 1 and start + size < len(folded) and folded[start + 1] in _PRONOUNS:
@@ -343,6 +346,7 @@ class Lexicon:
                         hit = tuple(window) == term.words
                     if hit:
                         add(term.concepts)
+                        longest = size
                         for i in span:
                             covered[i] = True
                         break

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from knowledge.models import KnowledgeBase
 
-__all__ = ["DATA_DIR", "KnowledgeBaseError", "Problem", "load_knowledge_base"]
+__all__ = ["DATA_DIR", "KnowledgeBaseError", "Problem", "load_knowledge_base", "example_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +197,20 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
         raise KnowledgeBaseError(problems) from None
     log.debug("knowledge base loaded from %s: %d topics", data_dir, len(kb.topics))
     return kb
+
+
+def example_lines(data_dir: Path | None = None) -> dict[tuple[str, int], Problem]:
+    """Where each topic example stands: (topic id, example index) -> file and line (reason empty)."""
+    path = Path(data_dir or DATA_DIR) / _SECTIONS["topics"]
+    data = _read_yaml(path)
+    where: dict[tuple[str, int], Problem] = {}
+    topics = data.get("topics") if isinstance(data, dict) else None
+    for t, topic in enumerate(topics if isinstance(topics, list) else []):
+        if not isinstance(topic, dict) or not isinstance(topic.get("examples"), list):
+            continue
+        for e in range(len(topic["examples"])):
+            where[(str(topic.get("id")), e)] = Problem(path, _line_of(data, ("topics", t, "examples", e)), "")
+    return where
 
 
 _SECTION_OF_KIND = {"topic": "topics", "concept": "concepts", "platform": "platforms", "guide": "guides"}

@@ -112,11 +112,28 @@ class _Scored:
 class Matcher:
     """Built once from the knowledge base; `match` is pure and cheap (well under a millisecond)."""
 
-    def __init__(self, kb: KnowledgeBase):
+    def __init__(self, kb: KnowledgeBase, lexicon: Lexicon | None = None):
         self._kb = kb
-        self.lexicon = Lexicon(kb)
+        self.lexicon = lexicon or Lexicon(kb)
         self._topics = list(kb.topics)
         self._build([[self.lexicon.analyse_text(q).features for q in t.examples] for t in self._topics])
+
+    def without_example(self, topic_id: str, index: int) -> "Matcher":
+        """The same model learnt without one example: how that example fares as a new question."""
+        topics = [t.model_copy(update={"examples": [q for i, q in enumerate(t.examples) if i != index]})
+                  if t.id == topic_id else t for t in self._kb.topics]
+        return Matcher(self._kb.model_copy(update={"topics": topics}), self.lexicon)
+
+    def confused_examples(self) -> list[tuple[str, int, str | None]]:
+        """Examples taken for another topic when the matcher learns from the others: (topic id,
+        example index, the topic it was taken for). `python -m knowledge check` warns of them."""
+        confused = []
+        for topic in self._topics:
+            for index, example in enumerate(topic.examples):
+                got = self.without_example(topic.id, index).match(example).topic
+                if got is not None and got != topic.id:
+                    confused.append((topic.id, index, got))
+        return confused
 
     # ------------------------------------------------------------------ model
     def _build(self, examples: list[list[tuple[str, ...]]]) -> None:
@@ -143,7 +160,8 @@ class Matcher:
             self._weights[f] = idf * (_SPECIFIC_FLOOR + (1 - _SPECIFIC_FLOOR) * (1 - spread))
         self._unseen = _UNSEEN_WEIGHT * (math.log(1 + count) + 1)
         generic_at = max(2, math.ceil(_GENERIC_SHARE * topics))
-        self._generic = frozenset({PLATFORM} | {f for f, by_topic in share.items() if len(by_topic) >= generic_at})
+        self._generic = frozenset({PLATFORM} | self.lexicon.generic
+                                  | {f for f, by_topic in share.items() if len(by_topic) >= generic_at})
 
         chat = {t for t, topic in enumerate(self._topics) if topic.smalltalk}
         self._smalltalk_features = frozenset(

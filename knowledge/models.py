@@ -80,6 +80,10 @@ class Concept(_Strict):
     context: bool = False
     """Words that only set the scene ("förvaltningen", "bolaget"): known, so they never make a
     question look like one about something else, but they never decide the topic either."""
+    generic: bool = False
+    """Words that shape a question ("hur", "vad är", "när", "varför") but are never its subject:
+    they help choose a topic, but a question with nothing else in common with a topic is not
+    answered with it ("vad betyder Redigera?" is not "vad är 2fa?")."""
 
 
 class Topic(_Strict):
