@@ -106,6 +106,9 @@ class _Tables:
     prefixes_folded: list[tuple[str, frozenset[str]]] = field(default_factory=list)
     phrases: dict[str, list[_Term]] = field(default_factory=dict)
     """Multi-word terms indexed by their first (folded) word, longest first."""
+    stems_exact: dict[str, set[str]] = field(default_factory=dict)
+    stems_folded: dict[str, set[str]] = field(default_factory=dict)
+    """Stems of single-word terms (4 letters or more), for their other forms."""
     platform_words: set[str] = field(default_factory=set)
     fuzzy: dict[str, tuple[list[str], list[frozenset[str]]]] = field(default_factory=dict)
     """First letter -> folded terms and their concepts, for words typed without å/ä/ö."""
@@ -136,13 +139,23 @@ for _r, _row in enumerate(_ROWS):
 
 
 def _slip(typed: str, term: str) -> bool:
-    """Could `typed` be `term` mistyped? Letters swapped, left out or doubled are typos; a letter
-    *replaced* is one only by a neighbouring key (Swedish keyboard). Other substitutions make
-    another real word more often than a typo ("video" is not "vimeo", "sparka" not "spärra")."""
+    """Could `typed` be `term` mistyped? Letters swapped or left out are typos; a letter replaced or
+    added is one only when it is a neighbouring key (Swedish keyboard) or a doubled letter. Other
+    changes make another real word more often than a typo: "video" is not "vimeo", "sparka" not
+    "spara"."""
     if OSA.distance(typed, term) < Levenshtein.distance(typed, term):
         return True  # a transposition
-    return all(op.tag != "replace" or term[op.dest_pos] in _NEIGHBOURS.get(typed[op.src_pos], ())
-               for op in Levenshtein.editops(typed, term))
+
+    def near(char: str, index: int) -> bool:
+        around = {typed[i] for i in (index - 1, index + 1) if 0 <= i < len(typed)}
+        return any(char == c or char in _NEIGHBOURS.get(c, ()) for c in around)
+
+    for op in Levenshtein.editops(typed, term):
+        if op.tag == "replace" and term[op.dest_pos] not in _NEIGHBOURS.get(typed[op.src_pos], ()):
+            return False
+        if op.tag == "delete" and not near(typed[op.src_pos], op.src_pos):
+            return False  # a letter typed too many: a slip of the finger hits a key next to it
+    return True
 
 
 def _has_accent(word: str) -> bool:
@@ -213,6 +226,9 @@ class Lexicon:
                 else:
                     tables.exact.setdefault(word, set()).update(concepts)
                     tables.folded.setdefault(fold(word), set()).update(concepts)
+                    if len(word) >= 4 and not concepts & {PLATFORM}:
+                        tables.stems_exact.setdefault(stem(word, keep_accents=True), set()).update(concepts)
+                        tables.stems_folded.setdefault(stem(word), set()).update(concepts)
                 if len(word) >= 4:
                     fuzzy.setdefault(fold(word), set()).update(concepts)
                     fuzzy_exact.setdefault(word, set()).update(concepts)
@@ -253,6 +269,14 @@ class Lexicon:
             if key.startswith(prefix):
                 return concepts
         return None
+
+    def _other_form(self, word: str) -> frozenset[str] | None:
+        """Another form of a vocabulary word, by its stem: "fixar" is "fixa"."""
+        if len(word) < 4:
+            return None
+        accented = _has_accent(word)
+        hit = (self._tables.stems_exact if accented else self._tables.stems_folded).get(stem(word, keep_accents=accented))
+        return frozenset(hit) if hit else None
 
     def _split(self, word: str, depth: int = 0) -> frozenset[str] | None:
         """Swedish compound: known head + (linking s) + known tail, tail resolved recursively. A
@@ -302,7 +326,7 @@ class Lexicon:
             return direct, None
         if fold(word) in COMMON_WORDS or word.isdigit():
             return frozenset(), None
-        found = self._split(word) or self._fuzzy(word)
+        found = self._other_form(word) or self._split(word) or self._fuzzy(word)
         if found:
             return found, None
         return frozenset(), stem_feature(word)

@@ -50,8 +50,9 @@ _STEMMER = snowballstemmer.stemmer("swedish")
 
 
 @lru_cache(maxsize=16384)
-def stem(word: str) -> str:
+def stem(word: str, keep_accents: bool = False) -> str:
     """A Swedish word reduced to its stem, folded: "koderna", "koden" -> "kod"; "sparar", "spara"
     -> "spar" (Snowball's Swedish stemmer: deterministic, works on words it has never seen, such as
     compounds and typos, where a dictionary lemmatiser returns them unchanged)."""
-    return fold(_STEMMER.stemWord(word))
+    stemmed = _STEMMER.stemWord(word)
+    return stemmed if keep_accents else fold(stemmed)
