@@ -92,6 +92,9 @@ class Pending(BaseModel):
     """What the user can pick."""
     asked_at: dt.datetime
     """When it was asked; old questions expire."""
+    question: str | None = None
+    """The question behind a "menade du…" choice, kept only where it may go to the experts and
+    only while the choice is open: "Ingen av dem" hands it on as an unanswered question."""
 
 
 class HandoffOffer(BaseModel):
@@ -186,8 +189,7 @@ class Conversation:
 
         match = self.matcher.match(text)
         if pending is not None and pending.kind == "choice" and self._none_of_these(pending, text):
-            state.pending = None  # "ingen av dem": none of the topics offered
-            return self._reply(turn, state, guide_state, self.composer.out_of_scope())
+            return self._none_of_them(turn, state, guide_state, pending)
         if pending is not None:
             picked = self._pick(pending, text, match)
             if picked is not None:
@@ -227,8 +229,7 @@ class Conversation:
             result.handoff = request
             return result
         if cmd == "none":  # "Ingen av dem" under a "menade du…" choice
-            state.pending = None
-            return self._reply(turn, state, guide_state, self.composer.out_of_scope())
+            return self._none_of_them(turn, state, guide_state, state.pending)
         if cmd == "ask":
             topic, platform = value.get("topic"), value.get("platform")
             if self.kb.has_topic(topic) and (platform is None or self.kb.has_platform(platform) or platform == "all"):
@@ -279,6 +280,12 @@ class Conversation:
         return TurnResult(state=state, messages=self._scoped(turn, messages), topic="enable_2fa",
                           platform=guide.platform, outcome="guide" if started else "other")
 
+    def _none_of_them(self, turn: TurnInput, state: UserState, guide_state, pending: Pending | None) -> TurnResult:
+        """None of the topics offered: out of scope, and the question may go to people as usual."""
+        state.pending = None
+        question = pending.question if pending is not None and pending.kind == "choice" else None
+        return self._reply(turn, state, guide_state, self.composer.out_of_scope(), question=question)
+
     def _answer_topic(self, turn: TurnInput, state: UserState, guide_state, topic: str,
                       platform: str | None) -> TurnResult:
         if topic == "enable_2fa" and platform == "facebook" and self.kb.guide_for("facebook"):
@@ -298,6 +305,8 @@ class Conversation:
                     for f in answer.followups if f.data.get("cmd") == "ask"
                 ],
                 asked_at=turn.now,
+                question=question[:MAX_QUESTION] if question and answer.kind == "did_you_mean"
+                and self.handoff.reaches(turn.scope) else None,
             )
         else:
             state.pending = None
