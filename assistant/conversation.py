@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
-from cards.actions import ASK_CMD, GUIDE_CMD, HANDOFF_CMD, command_of, handoff_payload
+from cards.actions import ASK_CMD, GUIDE_CMD, HANDOFF_CMD, NONE_CMD, command_of, handoff_payload
 from cards.answer import render_answer
 from cards.conversation import guide_offer, with_mention_hint
 from cards.guide import PersonHelp, render_guide_replies
@@ -40,9 +40,9 @@ from dialogs import (
     step,
 )
 from helpdesk.handoff import MAX_QUESTION, HandoffRequest, HandoffTarget
-from knowledge.answers import Answer, Composer, FollowUp
+from knowledge.answers import NONE_OF_THESE, Answer, Composer, FollowUp
 from knowledge.matcher import Match, Matcher
-from knowledge.models import PLATFORM_IDS, TOPIC_IDS, KnowledgeBase
+from knowledge.models import KnowledgeBase
 from knowledge.text import simplify
 
 __all__ = [
@@ -67,6 +67,9 @@ _HANDED_OFF = {
 }
 _OFFER = ("Vill du att stadens experter hör av sig? Tryck på \"Skicka frågan till experterna\", så "
           "skickas din fråga och ditt namn till dem.")
+_NONE_OF_THESE = {simplify(t) for t in (NONE_OF_THESE, "ingen", "inget", "inget av dem", "ingen av de",
+                                                 "ingetdera", "ingendera", "ingen av dessa", "none", "none of them",
+                                                 "nej ingen av dem", "nej")}
 OFFER_TTL = dt.timedelta(hours=1)
 RESUME_OFFER_EVERY = dt.timedelta(days=1)
 PENDING_TTL = dt.timedelta(hours=1)
@@ -138,6 +141,8 @@ class Conversation:
             return self._guide(turn, state, guide_state, command)
 
         match = self.matcher.match(text)
+        if pending is not None and pending.kind == "choice" and self._none_of_these(pending, text):
+            return self._none_of_them(turn, state, guide_state, pending)
         if pending is not None:
             picked = self._pick(pending, text, match)
             if picked is not None:
@@ -176,9 +181,11 @@ class Conversation:
             result = self._finish(turn, state, guide_state, [message], remind=True)
             result.handoff = request
             return result
+        if cmd == NONE_CMD:  # "Ingen av dem" under a "menade du…" choice
+            return self._none_of_them(turn, state, guide_state, state.pending)
         if cmd == ASK_CMD:
             topic, platform = value.get("topic"), value.get("platform")
-            if topic in TOPIC_IDS and (platform is None or platform in PLATFORM_IDS or platform == "all"):
+            if self.kb.has_topic(topic) and (platform is None or self.kb.has_platform(platform) or platform == "all"):
                 state.pending = None
                 return self._answer_topic(turn, state, guide_state, topic, platform)
         log.info("unusable card submit (%s)", type(value).__name__)
@@ -230,6 +237,13 @@ class Conversation:
         return TurnResult(state=state, messages=self._scoped(turn, messages), topic="enable_2fa",
                           platform=guide.platform, outcome="guide" if started else "other")
 
+    def _none_of_them(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
+                      pending: Pending | None) -> TurnResult:
+        """None of the topics offered: out of scope, and the question may go to people as usual."""
+        state.pending = None
+        question = pending.question if pending is not None and pending.kind == "choice" else None
+        return self._reply(turn, state, guide_state, self.composer.out_of_scope(turn.now.date()), question=question)
+
     def _answer_topic(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, topic: str,
                       platform: str | None) -> TurnResult:
         if topic == "enable_2fa" and platform == "facebook" and self.kb.guide_for("facebook"):
@@ -249,6 +263,8 @@ class Conversation:
                     for f in answer.followups if command_of(f.data) == ASK_CMD
                 ],
                 asked_at=turn.now,
+                question=question[:MAX_QUESTION] if question and answer.kind == "did_you_mean"
+                and self.handoff.reaches(turn.scope) else None,
             )
         else:
             state.pending = None
@@ -299,6 +315,12 @@ class Conversation:
             return None
         platform = self.matcher.match(command.target).platform
         return platform if platform and self.kb.guide_for(platform) is None else None
+
+    @staticmethod
+    def _none_of_these(pending: Pending, text: str) -> bool:
+        """The typed answer "ingen av dem" (or the number of that last button) to a choice."""
+        said = simplify(text)
+        return said in _NONE_OF_THESE or said == str(len(pending.options) + 1)
 
     def _pick(self, pending: Pending, text: str, match: Match) -> PendingOption | None:
         """A typed answer to a clarifying question: a number, "alla", a platform or an option's

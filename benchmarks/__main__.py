@@ -9,7 +9,7 @@ import sys
 def main() -> int:
     from benchmarks import matcher
 
-    print("== Matcher (dev: ../shared/eval/dev.jsonl; held-out: tests/data/heldout.jsonl + blind.jsonl + blind2.jsonl)")
+    print("== Matcher (dev: ../shared/eval/dev.jsonl; held-out: tests/data/heldout.jsonl + blind.jsonl + blind2.jsonl + blind3.jsonl)")
     print(matcher.report(matcher.run()))
     from benchmarks import turns
 

@@ -23,6 +23,7 @@ __all__ = [
     "handoff_payload",
     "announce_payload",
     "command_of",
+    "NONE_CMD",
 ]
 
 CMD = "cmd"
@@ -33,6 +34,8 @@ ASK_CMD = "ask"
 """A question button: `{"cmd": "ask", "topic": <topic id>, "platform": <platform id or "all">}`."""
 HANDOFF_CMD = "handoff"
 """Send my question to the experts: `{"cmd": "handoff"}` (the question itself stays in state)."""
+NONE_CMD = "none"
+""""Ingen av dem" under a "menade du…" choice: `{"cmd": "none"}`."""
 ANNOUNCE_CMD = "announce"
 """The admin's confirm card: `{"cmd": "announce", "action": "confirm"|"cancel", "id": <announcement id>}`."""
 

@@ -131,6 +131,9 @@ class Pending(BaseModel):
     """What the user can pick."""
     asked_at: dt.datetime
     """When it was asked; old questions expire."""
+    question: str | None = None
+    """The question behind a "menade du…" choice, kept only where it may go to the experts and
+    only while the choice is open: "Ingen av dem" hands it on as an unanswered question."""
 
 
 class HandoffOffer(BaseModel):

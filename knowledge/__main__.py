@@ -1,6 +1,7 @@
 """`python -m knowledge`: check, match, ask, eval — the knowledge base's command line (DESIGN.md).
 
-- `check`: validate the knowledge base; exit 0, or 1 with file:line: reason.
+- `check`: validate the knowledge base; exit 0, or 1 with file:line: reason. Warns (exit 0) with
+  file:line when a topic's example, read as a new question, is taken for another topic.
 - `match`: questions on stdin, one per line -> one JSON object per line on stdout.
 - `ask "fråga"`: the answer a person would see, as text.
 - `eval FILE.jsonl`: accuracy overall and per topic, out-of-scope rejection, confusions.
@@ -29,6 +30,19 @@ def _load(data_dir: str | None):
         sys.exit(1)
 
 
+def _warn_confused_examples(kb, matcher, data_dir: str | None) -> None:
+    """Warn (never fail) when an example, as a new question, is taken for another topic."""
+    from knowledge.loader import example_lines
+
+    lines = example_lines(Path(data_dir) if data_dir else None)
+    for topic_id, index, got in matcher.confused_examples():
+        where = lines.get((topic_id, index))
+        example = kb.topic(topic_id).examples[index]
+        print(f"{where.file}:{where.line}: " if where else "", end="", file=sys.stderr)
+        print(f"warning: {topic_id!r} example {example!r} is taken for {got!r}; reword it or add examples",
+              file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="knowledge base folder (default: knowledge/data)")
@@ -53,14 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         return _links(args)
 
     kb = _load(args.data)
+    from knowledge.matcher import Matcher
+
+    matcher = Matcher(kb)
     if args.command == "check":
+        _warn_confused_examples(kb, matcher, args.data)
         print(f"ok: {len(kb.topics)} topics, {len(kb.platforms)} platforms, {len(kb.concepts)} concepts, "
               f"{sum(len(g.steps) for g in kb.guides)} guide steps")
         return 0
 
-    from knowledge.matcher import Matcher
-
-    matcher = Matcher(kb)
     if args.command == "match":
         for line in sys.stdin:
             m = matcher.match(line.rstrip("\n"))

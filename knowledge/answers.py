@@ -13,16 +13,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from knowledge.matcher import Match
+from knowledge.matcher import Candidate, Match
 from knowledge.models import Election, Guide, KnowledgeBase, Link, Topic
 
-__all__ = ["Answer", "FollowUp", "Composer", "election_when", "election_is_coming", "before_election",
-           "ask_command"]
+__all__ = ["Answer", "FollowUp", "Composer", "NONE_OF_THESE", "election_when", "election_is_coming",
+           "before_election", "ask_command"]
 
 log = logging.getLogger(__name__)
 
 _MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
            "september", "oktober", "november", "december"]
+
+NONE_OF_THESE = "Ingen av dem"
+"""The last button of a "menade du…" choice: none of the topics offered; the out-of-scope answer."""
 
 AnswerKind = Literal["answer", "clarify_platform", "did_you_mean", "out_of_scope", "smalltalk"]
 
@@ -118,7 +121,7 @@ class Composer:
     def compose(self, match: Match, today: dt.date | None = None) -> Answer:
         today = today or dt.date.today()
         if match.topic is None:
-            return self.out_of_scope(today)
+            return self.did_you_mean(match) if match.near_miss and self._options(match) else self.out_of_scope(today)
         if match.ambiguous and match.runners_up:
             return self.did_you_mean(match)
         if match.topic == "enable_2fa":
@@ -193,12 +196,19 @@ class Composer:
             followups=followups,
         )
 
+    def _options(self, match: Match) -> list[str]:
+        """The two or three topics to offer: plausible ones (at least half the best score), no small talk."""
+        ranked = match.candidates or [Candidate(topic=match.topic, score=match.score), *match.runners_up]
+        best = max((c.score for c in ranked if c.topic), default=0.0)
+        return [c.topic for c in ranked if self.kb.has_topic(c.topic) and not self.kb.topic(c.topic).smalltalk
+                and c.score >= best / 2][:3]
+
     def did_you_mean(self, match: Match) -> Answer:
-        assert match.topic is not None
-        options = [match.topic, *[c.topic for c in match.runners_up]][:3]
+        """Plausible but not sure (a near miss), or two topics too close to call: offer them."""
         followups = [
-            FollowUp(label=self.kb.topic(t).title, data=ask_command(t, match.platform)) for t in options
+            FollowUp(label=self.kb.topic(t).title, data=ask_command(t, match.platform)) for t in self._options(match)
         ]
+        followups.append(FollowUp(label=NONE_OF_THESE, data={"cmd": "none"}))
         return Answer(
             kind="did_you_mean",
             title="Menade du…",

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from knowledge.models import KnowledgeBase
 
-__all__ = ["DATA_DIR", "KnowledgeBaseError", "Problem", "load_knowledge_base"]
+__all__ = ["DATA_DIR", "KnowledgeBaseError", "Problem", "load_knowledge_base", "example_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
         for err in exc.errors():
             loc = tuple(err["loc"])
             if len(loc) <= 1:
-                problems.append(_whole_base_problem(err, loc, origin, data_dir))
+                problems.append(_whole_base_problem(err, loc, origin, data_dir, guide_origin))
                 continue
             section = loc[0]
             if section == "guides" and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(guide_origin):
@@ -199,15 +199,33 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
     return kb
 
 
+def example_lines(data_dir: Path | None = None) -> dict[tuple[str, int], Problem]:
+    """Where each topic example stands: (topic id, example index) -> file and line (reason empty)."""
+    path = Path(data_dir or DATA_DIR) / _SECTIONS["topics"]
+    data = _read_yaml(path)
+    where: dict[tuple[str, int], Problem] = {}
+    topics = data.get("topics") if isinstance(data, dict) else None
+    for t, topic in enumerate(topics if isinstance(topics, list) else []):
+        if not isinstance(topic, dict) or not isinstance(topic.get("examples"), list):
+            continue
+        for e in range(len(topic["examples"])):
+            where[(str(topic.get("id")), e)] = Problem(path, _line_of(data, ("topics", t, "examples", e)), "")
+    return where
+
+
 _SECTION_OF_KIND = {"topic": "topics", "concept": "concepts", "platform": "platforms", "guide": "guides"}
 _NAMED_ITEM = re.compile(r"\b(topic|concept|platform|guide)(?: id)? '([^']+)'")
 
 
 def _whole_base_problem(err: dict[str, Any], loc: tuple[Any, ...], origin: dict[str, tuple[Path, Any]],
-                        data_dir: Path) -> Problem:
+                        data_dir: Path, guide_origin: list[tuple[Path, Any]] = ()) -> Problem:
     """Cross-reference errors (duplicates, unknown concepts) name an item: point at its entry."""
     message = _message(err)
     named = _NAMED_ITEM.search(message)
+    if named and named.group(1) == "guide":  # a guide is a file of its own
+        for path, data in guide_origin:
+            if isinstance(data, _LineDict) and data.get("id") == named.group(2):
+                return Problem(path, data.lines.get("platform", 1), message)
     section = _SECTION_OF_KIND.get(named.group(1)) if named else (str(loc[0]) if loc else None)
     if section in origin:
         path, data = origin[section]

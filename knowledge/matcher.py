@@ -1,67 +1,71 @@
 """Map what people type to a topic of the knowledge base: `Matcher(kb).match(question) -> Match`.
 
-How it generalises instead of memorising sentences:
-1. Words become *concepts* (vocabulary.yaml): "tvåstegsverifiering", "2fa" and "two-factor" are all
-   `twofa`. Lookup is exact on accented words and folded on unaccented ones, so "tvafaktor" finds
-   "tvåfaktor" but "väl" never becomes "val".
-2. Unknown words are split as Swedish compounds into known parts ("instagramkonto" = instagram +
-   konto, "tvåfaktorsinloggningen" = tvåfaktor + s + inloggning*), and only then forgiven as typos
-   (rapidfuzz OSA distance 1, 2 for long words: "instagarm", "facebok", "linkdin").
-3. A topic is a candidate only when one of its `requires` alternatives is fully present, which is
-   what rejects hard negatives that share a word with the domain ("ladda upp en bild på
-   Instagram"). Its evidence is the sum of its concept `signals`, blended with rapidfuzz's
-   similarity between the question and the topic's examples, both over concept-tokens.
+The model is built when the knowledge base loads, from the topics' example questions and the
+shared vocabulary; no topic needs a rule or a weight:
+1. Every question and example becomes features (`knowledge.lexicon`): vocabulary concepts
+   (synonyms, slang, English, compounds, missing å/ä/ö and typos all land on the same concept) and
+   the Swedish stems of the other words.
+2. Each feature is weighted by how rare it is among the examples (TF-IDF's inverse document
+   frequency): "twofa" is in many examples and says little about which topic, "~publicer" in one
+   says much. A word no example has counts too, as weight against every topic.
+3. A topic's score is the cosine similarity of the question to the topic's examples: the mean of
+   its nearest example and of the topic's centroid (all its examples together), in 0..1.
+4. The best topic is answered when its score reaches `ANSWER_THRESHOLD` and what it shares with
+   the question is not only generic words (features that many topics share, like "hur" or a
+   platform's name): "hur laddar jag upp en bild på Instagram" shares only those with enable_2fa.
+   A plausible topic in the band just below (`NEAR_MISS_THRESHOLD`) is offered back ("Menade du…?").
+A question that names a platform and nothing else unknown ("hur gör jag på Facebook?") is about
+2FA there, the only thing the bot does per platform. Topics may keep optional `requires` (gating)
+and `signals` (extra weight) as overrides.
 
-The score is in 0..1 and `ANSWER_THRESHOLD` (0.5) is the decision boundary; `python -m knowledge
-eval` prints how accuracy varies with the score so the threshold can be checked against data.
+`python -m knowledge eval` prints accuracy by score so the thresholds can be checked against data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
+import math
+from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
-from knowledge.models import KnowledgeBase
-from knowledge.text import fold, normalise
+from knowledge.lexicon import PLATFORM, Analysis, Lexicon
+from knowledge.models import KnowledgeBase, Topic
+from knowledge.text import normalise
 
-__all__ = ["ANSWER_THRESHOLD", "AMBIGUITY_MARGIN", "Candidate", "Match", "Matcher"]
+__all__ = ["ANSWER_THRESHOLD", "NEAR_MISS_THRESHOLD", "AMBIGUITY_MARGIN", "Candidate", "Match", "Matcher"]
 
-ANSWER_THRESHOLD = 0.5
-"""Below this the question is out of scope."""
-AMBIGUITY_MARGIN = 0.06
-"""Two candidates closer than this are too close to choose between: ask back."""
+ANSWER_THRESHOLD = 0.45
+"""From this score on, the best topic is answered."""
+NEAR_MISS_THRESHOLD = 0.35
+"""Between this and ANSWER_THRESHOLD the best topic is plausible but not sure: ask back."""
+AMBIGUITY_MARGIN = 0.04
+"""Two answerable topics closer than this are too close to choose between: ask back."""
 MAX_TOKENS = 120
 """Words of a question that are read; the rest is ignored (bounded cost on huge input)."""
-
 PLATFORM_ONLY_SCORE = 0.55
-"""A question that names a platform and nothing else we do not know ("hur gör jag på Facebook?",
-"instagram") is about 2FA there: it is the only thing this bot does per platform."""
+"""Score of "hur gör jag på Facebook?": a platform and no unknown word is 2FA there."""
+PLATFORM_TOPIC = "enable_2fa"
+"""The topic a question about a platform alone is about."""
 
-_EVIDENCE_WEIGHT = 0.8
-_SIMILARITY_WEIGHT = 0.2
+_NEAREST_WEIGHT = 0.4
+"""Share of the nearest example in a topic's score."""
+_CENTROID_WEIGHT = 0.4
+"""Share of the topic's centroid; the rest is the vote of the question's features."""
+_UNSEEN_WEIGHT = 0.6
+"""Weight of a word no example has, relative to the rarest known feature."""
+_UNKNOWN_CAP = 2.0
+"""Unknown words weigh against every topic, up to this many: a question is about one thing, and
+in a long question the words beyond that are context ("jag skulle vilja få en utförlig beskrivning
+av...")."""
+_COVERAGE_POWER = 0.7
+"""How hard unknown words pull the score down: score x (known / (known + unknown)) ** this."""
+_SPECIFIC_FLOOR = 0.3
+"""A feature's weight is its IDF times its specificity (1 - entropy of the topics it is found in):
+a feature every topic shares keeps only this share of its weight."""
+_GENERIC_SHARE = 0.34
+"""A feature found in at least this share of the topics is generic: it cannot carry an answer."""
 _SMALLTALK_CAP = 0.62
-
-# Common words that must never be "corrected" into a concept by the typo step.
-_COMMON_WORDS = frozenset(
-    fold(w)
-    for w in """
-    hur vad var när vem vems vilken vilket vilka varför jag du vi ni man han hon det den de dem
-    och att som med för från till av om på i ur ut in upp ner över under efter innan inte bara
-    även också mycket något någon några alla allt ska skall kan kunde vill ville måste behöver
-    borde har hade ha får fick göra gör gjorde gjort är var vara varit blir blev bli min mitt mina
-    din ditt dina vår vårt våra er ert era sin sitt sina mig dig oss eller men så nu då här där
-    sedan redan ännu alltid aldrig ofta ibland kanske verkligen egentligen tycker tror finns fanns
-    kommer skulle något sådan sådant andra annan annat samma mellan genom mot utan vid hos
-    the and that this with from your our their what when where which who why how does have
-    should would could about into just also there here please thanks
-    nästa steg stegen klar klart oklart betyder tillbaka avbryt upprepa fortsätt börja
-    hjälpa hjälper hjälpen snälla tack gärna lite just bara med vårt våran vår våra vi
-    """.split()
-)
+"""Greeting and thanks never outrank a question of substance in the same message."""
 
 
 class Candidate(BaseModel):
@@ -77,212 +81,164 @@ class Match(BaseModel):
     """The matcher's verdict on one question."""
 
     topic: str | None
-    """Best topic id, or None when the question is out of scope."""
+    """Best topic id, or None when the question is out of scope (or only a near miss)."""
     platform: str | None
-    """First platform named in the question (facebook/instagram/linkedin/twitter), if any."""
+    """First platform named in the question, if any."""
     platforms: list[str] = Field(default_factory=list)
     """Every platform named, in order."""
     score: float = Field(ge=0, le=1)
-    """Confidence in `topic` (0..1); ANSWER_THRESHOLD is the boundary."""
+    """Confidence in the best topic (0..1); ANSWER_THRESHOLD is the boundary."""
+    candidates: list[Candidate] = Field(default_factory=list)
+    """The best topics, ranked, best first (at most three), whether answered or not."""
     runners_up: list[Candidate] = Field(default_factory=list)
     """Next best candidates above the threshold, best first."""
     ambiguous: bool = False
     """The top two are too close to choose: offer a "menade du…" choice."""
+    near_miss: bool = False
+    """No topic is sure enough, but `candidates` are plausible: offer them ("menade du…")."""
     needs_platform: bool = False
     """`enable_2fa` without a platform: ask "Vilken kanal gäller det?"."""
     concepts: list[str] = Field(default_factory=list)
     """Concepts recognised (for debugging and the eval report)."""
 
 
-@dataclass
-class _Term:
-    words: tuple[str, ...]
-    prefix: bool
-    concepts: frozenset[str]
-
-
-@dataclass
-class _Lexicon:
-    exact: dict[str, set[str]] = field(default_factory=dict)
-    folded: dict[str, set[str]] = field(default_factory=dict)
-    prefixes_exact: list[tuple[str, frozenset[str]]] = field(default_factory=list)
-    prefixes_folded: list[tuple[str, frozenset[str]]] = field(default_factory=list)
-    phrases: dict[str, list[_Term]] = field(default_factory=dict)
-    """Multi-word terms indexed by their first (folded) word."""
-    platform_words: set[str] = field(default_factory=set)
-    fuzzy: dict[str, tuple[list[str], list[frozenset[str]]]] = field(default_factory=dict)
-    """First letter -> folded terms and their concepts, for words typed without å/ä/ö."""
-    fuzzy_exact: dict[str, tuple[list[str], list[frozenset[str]]]] = field(default_factory=dict)
-    """First letter -> terms as written, for words typed with å/ä/ö ("nästa" is not "nasty")."""
-
-
-def _by_initial(terms: dict[str, set[str]]) -> dict[str, tuple[list[str], list[frozenset[str]]]]:
-    table: dict[str, tuple[list[str], list[frozenset[str]]]] = {}
-    for term, concepts in terms.items():
-        words, tags = table.setdefault(term[0], ([], []))
-        words.append(term)
-        tags.append(frozenset(concepts))
-    return table
-
-
-def _has_accent(word: str) -> bool:
-    return fold(word) != word
+@dataclass(frozen=True)
+class _Scored:
+    topic: Topic
+    score: float
+    generic_only: bool
 
 
 class Matcher:
     """Built once from the knowledge base; `match` is pure and cheap (well under a millisecond)."""
 
-    def __init__(self, kb: KnowledgeBase):
+    def __init__(self, kb: KnowledgeBase, lexicon: Lexicon | None = None):
         self._kb = kb
-        self._lex = self._build_lexicon(kb)
+        self.lexicon = lexicon or Lexicon(kb)
         self._topics = list(kb.topics)
-        self._resolve = lru_cache(maxsize=8192)(self._resolve_uncached)
-        self._examples: dict[str, list[str]] = {
-            t.id: [self._canonical(ex) for ex in t.examples] for t in self._topics
+        self._build([[self.lexicon.analyse_text(q).features for q in t.examples] for t in self._topics])
+
+    def without_example(self, topic_id: str, index: int) -> "Matcher":
+        """The same model learnt without one example: how that example fares as a new question."""
+        topics = [t.model_copy(update={"examples": [q for i, q in enumerate(t.examples) if i != index]})
+                  if t.id == topic_id else t for t in self._kb.topics]
+        return Matcher(self._kb.model_copy(update={"topics": topics}), self.lexicon)
+
+    def confused_examples(self) -> list[tuple[str, int, str | None]]:
+        """Examples taken for another topic when the matcher learns from the others: (topic id,
+        example index, the topic it was taken for). `python -m knowledge check` warns of them."""
+        confused = []
+        for topic in self._topics:
+            for index, example in enumerate(topic.examples):
+                got = self.without_example(topic.id, index).match(example).topic
+                if got is not None and got != topic.id:
+                    confused.append((topic.id, index, got))
+        return confused
+
+    # ------------------------------------------------------------------ model
+    def _build(self, examples: list[list[tuple[str, ...]]]) -> None:
+        """Feature weights, unit vectors per example, a unit centroid per topic, and inverted
+        indexes feature -> (example or topic, weight) so a match touches only its own features."""
+        docs = [(t, frozenset(f)) for t, exs in enumerate(examples) for f in exs]
+        count, topics = len(docs), len(self._topics)
+        sizes = [max(1, len(exs)) for exs in examples]
+        df: dict[str, int] = {}
+        share: dict[str, dict[int, float]] = {}
+        for t, feats in docs:
+            for f in feats:
+                df[f] = df.get(f, 0) + 1
+                by_topic = share.setdefault(f, {})
+                by_topic[t] = by_topic.get(t, 0.0) + 1 / sizes[t]
+        # P(topic | feature), topics weighed alike however many examples they have.
+        self._vote_index: dict[str, list[tuple[int, float]]] = {
+            f: [(t, v / sum(by_topic.values())) for t, v in by_topic.items()] for f, by_topic in share.items()
         }
+        self._idf = {f: math.log((1 + count) / (1 + n)) + 1 for f, n in df.items()}
+        self._weights: dict[str, float] = {}
+        for f, idf in self._idf.items():
+            spread = -sum(p * math.log(p) for _, p in self._vote_index[f]) / math.log(max(2, topics))
+            self._weights[f] = idf * (_SPECIFIC_FLOOR + (1 - _SPECIFIC_FLOOR) * (1 - spread))
+        self._unseen = _UNSEEN_WEIGHT * (math.log(1 + count) + 1)
+        generic_at = max(2, math.ceil(_GENERIC_SHARE * topics))
+        self._generic = frozenset({PLATFORM} | self.lexicon.generic
+                                  | {f for f, by_topic in share.items() if len(by_topic) >= generic_at})
 
-    # ------------------------------------------------------------------ lexicon
-    @staticmethod
-    def _build_lexicon(kb: KnowledgeBase) -> _Lexicon:
-        lex = _Lexicon()
-        entries: list[tuple[str, frozenset[str]]] = []
-        for concept in kb.concepts:
-            for term in concept.terms:
-                entries.append((term, frozenset({concept.id})))
-        for platform in kb.platforms:
-            tag = frozenset({f"platform_{platform.id}", "platform"})
-            for alias in [platform.id, platform.name, *platform.aliases]:
-                entries.append((alias, tag))
-                lex.platform_words.update(fold(w) for w in normalise(alias).split() if len(w) >= 4)
+        chat = {t for t, topic in enumerate(self._topics) if topic.smalltalk}
+        self._smalltalk_features = frozenset(
+            f for f, by_topic in self._vote_index.items() if sum(p for t, p in by_topic if t in chat) >= 0.5)
 
-        fuzzy: dict[str, set[str]] = {}
-        fuzzy_exact: dict[str, set[str]] = {}
-        for term, concepts in entries:
-            prefix = term.endswith("*")
-            words = tuple(normalise(term.rstrip("*")).split())
-            if not words:
+        self._example_topic: list[int] = []
+        self._example_index: dict[str, list[tuple[int, float]]] = {}
+        centroids: list[dict[str, float]] = [{} for _ in self._topics]
+        for t, feats in docs:
+            vector = _unit({f: self._weights[f] for f in feats})
+            index = len(self._example_topic)
+            self._example_topic.append(t)
+            for f, w in vector.items():
+                self._example_index.setdefault(f, []).append((index, w))
+                centroids[t][f] = centroids[t].get(f, 0.0) + w
+        self._centroid_index: dict[str, list[tuple[int, float]]] = {}
+        for t, centroid in enumerate(centroids):
+            for f, w in _unit(centroid).items():
+                self._centroid_index.setdefault(f, []).append((t, w))
+
+    def _score(self, analysis: Analysis) -> list[_Scored]:
+        """Every topic that shares a feature with the question, scored. Small talk's own words
+        ("hej", "tack", "hjälp") do not count against a topic of substance: "insta tvåfaktor
+        hjälp tack" is about two-factor login on Instagram."""
+        scored = self._score_features(analysis, analysis.features, smalltalk=True)
+        substance = tuple(f for f in analysis.features if f not in self._smalltalk_features)
+        if len(substance) < len(analysis.features):
+            scored = [s for s in scored if s.topic.smalltalk]
+            scored += self._score_features(analysis, substance, smalltalk=False)
+        return scored
+
+    def _score_features(self, analysis: Analysis, feats: tuple[str, ...], smalltalk: bool) -> list[_Scored]:
+        if not feats:
+            return []
+        weights = self._weights
+        norm = math.sqrt(sum(weights[f] ** 2 for f in feats if f in weights)) or 1.0
+        total = sum(weights[f] for f in feats if f in weights) or 1.0
+        # Words no example has weigh against every topic alike (up to _UNKNOWN_CAP of them), by
+        # their share of the question beside the known features' plain IDF.
+        known = sum(self._idf[f] for f in feats if f in weights)
+        unknown = min(sum(1 for f in feats if f not in weights), _UNKNOWN_CAP) * self._unseen
+        coverage = (known / (known + unknown)) ** _COVERAGE_POWER if known else 0.0
+        nearest: dict[int, float] = {}
+        centroid: dict[int, float] = {}
+        vote: dict[int, float] = {}
+        shared: dict[int, set[str]] = {}
+        for f in feats:
+            w = weights.get(f)
+            if w is None:
                 continue
-            if len(words) == 1:
-                word = words[0]
-                if prefix:
-                    lex.prefixes_exact.append((word, concepts))
-                    lex.prefixes_folded.append((fold(word), concepts))
-                else:
-                    lex.exact.setdefault(word, set()).update(concepts)
-                    lex.folded.setdefault(fold(word), set()).update(concepts)
-                if len(word) >= 4:
-                    fuzzy.setdefault(fold(word), set()).update(concepts)
-                    fuzzy_exact.setdefault(word, set()).update(concepts)
-            else:
-                folded_words = tuple(fold(w) for w in words)
-                lex.phrases.setdefault(folded_words[0], []).append(_Term(folded_words, prefix, concepts))
-        # Longest prefixes first so the most specific stem wins.
-        lex.prefixes_exact.sort(key=lambda p: -len(p[0]))
-        lex.prefixes_folded.sort(key=lambda p: -len(p[0]))
-        lex.fuzzy = _by_initial(fuzzy)
-        lex.fuzzy_exact = _by_initial(fuzzy_exact)
-        return lex
-
-    # ------------------------------------------------------------------ words -> concepts
-    def _direct(self, word: str) -> frozenset[str] | None:
-        """Exact, then prefix lookup; accented words only match accented terms."""
-        lex = self._lex
-        accented = _has_accent(word)
-        key = word if accented else fold(word)
-        table = lex.exact if accented else lex.folded
-        hit = table.get(key)
-        if hit:
-            return frozenset(hit)
-        prefixes = lex.prefixes_exact if accented else lex.prefixes_folded
-        for stem, concepts in prefixes:
-            if key.startswith(stem):
-                return concepts
-        return None
-
-    def _split(self, word: str, depth: int = 0) -> frozenset[str] | None:
-        """Swedish compound: known head + (linking s) + known tail, tail resolved recursively."""
-        if depth > 2 or len(word) < 6:
-            return None
-        for cut in range(len(word) - 3, 2, -1):
-            head, tail = word[:cut], word[cut:]
-            head_concepts = self._direct(head) if len(head) >= 3 else None
-            if head_concepts is None and fold(head) in _COMMON_WORDS:
-                head_concepts = frozenset()
-            if head_concepts is None:
+            for index, ew in self._example_index[f]:
+                nearest[index] = nearest.get(index, 0.0) + w * ew / norm
+            for t, cw in self._centroid_index[f]:
+                centroid[t] = centroid.get(t, 0.0) + w * cw / norm
+                shared.setdefault(t, set()).add(f)
+            for t, p in self._vote_index[f]:
+                vote[t] = vote.get(t, 0.0) + w * p / total
+        best_example: dict[int, float] = {}
+        for index, sim in nearest.items():
+            t = self._example_topic[index]
+            if sim > best_example.get(t, 0.0):
+                best_example[t] = sim
+        scored = []
+        for t, sim in centroid.items():
+            topic = self._topics[t]
+            if topic.smalltalk and not smalltalk:
                 continue
-            for rest in (tail, tail[1:] if tail[0] == "s" and len(tail) > 3 else None):
-                if not rest:
-                    continue
-                tail_concepts = self._direct(rest) or self._split(rest, depth + 1)
-                if tail_concepts is not None:
-                    found = head_concepts | tail_concepts
-                    if found:
-                        return found
-            if fold(head) in self._lex.platform_words:
-                return head_concepts  # "facebookgruppen": the platform is what matters
-        return None
+            if topic.requires and not any(all(c in analysis.concepts for c in alt) for alt in topic.requires):
+                continue
+            score = coverage * (_NEAREST_WEIGHT * best_example.get(t, 0.0) + _CENTROID_WEIGHT * sim
+                                + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0))
+            score += sum(w for c, w in topic.signals.items() if c in analysis.concepts)
+            generic_only = shared[t] <= self._generic
+            scored.append(_Scored(topic, max(0.0, min(1.0, score)), generic_only))
+        return scored
 
-    def _fuzzy(self, word: str) -> frozenset[str] | None:
-        """Typo tolerance, within words of the same first letter (typos rarely hit it, and it keeps
-        "bokar" from becoming "ökar"). A word typed with å/ä/ö is compared with its accents: an
-        English term one letter away from a folded Swedish word ("nasty" / "nästa") is no typo."""
-        folded = fold(word)
-        if len(folded) < 5 or folded in _COMMON_WORDS:
-            return None
-        limit = 1 if len(folded) < 8 else 2
-        accented = _has_accent(word)
-        table = self._lex.fuzzy_exact if accented else self._lex.fuzzy
-        choices, concepts = table.get((word if accented else folded)[0], ((), ()))
-        hit = process.extractOne(word if accented else folded, choices, scorer=OSA.distance, score_cutoff=limit)
-        return concepts[hit[2]] if hit else None
-
-    def _resolve_uncached(self, word: str) -> frozenset[str]:
-        return self._direct(word) or self._split(word) or self._fuzzy(word) or frozenset()
-
-    def _concepts(self, words: list[str]) -> tuple[set[str], list[str]]:
-        """All concepts in the question, and the platforms in order of appearance."""
-        found: set[str] = set()
-        platforms: list[str] = []
-
-        def add(concepts: frozenset[str]) -> None:
-            found.update(concepts)
-            for c in concepts:
-                if c.startswith("platform_") and c[9:] not in platforms:
-                    platforms.append(c[9:])
-
-        folded = [fold(w) for w in words]
-        for start, first in enumerate(folded):
-            for term in self._lex.phrases.get(first, ()):
-                size = len(term.words)
-                window = folded[start : start + size]
-                if len(window) < size:
-                    continue
-                if term.prefix:
-                    if window[1:-1] == list(term.words[1:-1]) and window[-1].startswith(term.words[-1]):
-                        add(term.concepts)
-                elif tuple(window) == term.words:
-                    add(term.concepts)
-        for word in words:
-            add(self._resolve(word))
-        return found, platforms
-
-    def _unknown_words(self, words: list[str]) -> list[str]:
-        """Words that are neither a concept nor a common word: what a hard negative is made of
-        ("ladda upp", "bild", "omslagsbild")."""
-        return [w for w in words if not self._resolve(w) and fold(w) not in _COMMON_WORDS and not w.isdigit()]
-
-    def _canonical(self, text: str) -> str:
-        """The question as concept tokens (unknown words kept), for example similarity."""
-        return self._canonical_words(normalise(text).split()[:MAX_TOKENS])
-
-    def _canonical_words(self, words: list[str]) -> str:
-        out = []
-        for word in words:
-            concepts = self._resolve(word)
-            out.append(" ".join(sorted(concepts)) if concepts else fold(word))
-        return " ".join(out)
-
-    # ------------------------------------------------------------------ scoring
+    # ------------------------------------------------------------------ matching
     def match(self, question: str) -> Match:
         """Best topic, platform and score for one question; never raises on odd input."""
         if not isinstance(question, str):
@@ -290,53 +246,52 @@ class Matcher:
         words = normalise(question).split()[:MAX_TOKENS]
         if not words:
             return Match(topic=None, platform=None, score=0.0)
-        concepts, platforms = self._concepts(words)
-        canonical = self._canonical_words(words)
-
-        scored: list[Candidate] = []
-        substantive = False
-        for topic in self._topics:
-            if not any(all(c in concepts for c in alt) for alt in topic.requires):
-                continue
-            evidence = sum(w for c, w in topic.signals.items() if c in concepts)
-            evidence = max(0.0, min(1.0, evidence))
-            similarity = 0.0
-            if self._examples[topic.id]:
-                best = process.extractOne(canonical, self._examples[topic.id], scorer=fuzz.token_sort_ratio)
-                similarity = best[1] / 100 if best else 0.0
-            score = _EVIDENCE_WEIGHT * evidence + _SIMILARITY_WEIGHT * similarity
-            if topic.smalltalk:
-                score = min(score, _SMALLTALK_CAP)
-            elif score >= ANSWER_THRESHOLD:
-                substantive = True
-            scored.append(Candidate(topic=topic.id, score=round(min(1.0, score), 4)))
-
-        if substantive:  # "hej, hur slår jag på 2fa?" is a question, not a greeting
-            smalltalk = {t.id for t in self._topics if t.smalltalk}
-            scored = [c for c in scored if c.topic not in smalltalk]
-        scored.sort(key=lambda c: -c.score)
+        analysis = self.lexicon.analyse(words)
+        platforms = list(analysis.platforms)
         platform = platforms[0] if platforms else None
-        concept_list = sorted(concepts)
+        concepts = sorted(analysis.concepts)
 
-        if (not scored or scored[0].score < ANSWER_THRESHOLD) and platforms and not self._unknown_words(words):
-            return Match(
-                topic="enable_2fa", platform=platform, platforms=platforms, score=PLATFORM_ONLY_SCORE,
-                concepts=concept_list,
-            )
-        if not scored or scored[0].score < ANSWER_THRESHOLD:
-            return Match(
-                topic=None, platform=platform, platforms=platforms,
-                score=scored[0].score if scored else 0.0, concepts=concept_list,
-            )
-        best, rest = scored[0], [c for c in scored[1:] if c.score >= ANSWER_THRESHOLD]
-        ambiguous = bool(rest) and best.score - rest[0].score < AMBIGUITY_MARGIN
+        scored = self._score(analysis)
+        substantive = any(s.score >= NEAR_MISS_THRESHOLD and not s.topic.smalltalk and not s.generic_only
+                          for s in scored)
+        ranked = []
+        for s in scored:
+            score = s.score
+            if s.topic.smalltalk and substantive:
+                continue  # "hej, hur slår jag på 2fa?" is a question, not a greeting
+            if s.generic_only:
+                score = min(score, NEAR_MISS_THRESHOLD - 0.01)
+            ranked.append(Candidate(topic=s.topic.id, score=round(score, 4)))
+        ranked.sort(key=lambda c: -c.score)
+        top = ranked[:3]
+
+        def out_of_scope(score: float, near: bool) -> Match:
+            return Match(topic=None, platform=platform, platforms=platforms, score=score,
+                         candidates=top if near else [], near_miss=near, concepts=concepts)
+
+        if (not ranked or ranked[0].score < ANSWER_THRESHOLD) and platforms and not analysis.unknown:
+            return Match(topic=PLATFORM_TOPIC, platform=platform, platforms=platforms, score=PLATFORM_ONLY_SCORE,
+                         candidates=[Candidate(topic=PLATFORM_TOPIC, score=PLATFORM_ONLY_SCORE)],
+                         concepts=concepts)
+        if not ranked:
+            return out_of_scope(0.0, False)
+        best = ranked[0]
+        if best.score < ANSWER_THRESHOLD:
+            return out_of_scope(best.score, best.score >= NEAR_MISS_THRESHOLD)
+        rest = [c for c in ranked[1:] if c.score >= ANSWER_THRESHOLD]
         return Match(
             topic=best.topic,
             platform=platform,
             platforms=platforms,
             score=best.score,
+            candidates=top,
             runners_up=rest[:3],
-            ambiguous=ambiguous,
-            needs_platform=best.topic == "enable_2fa" and platform is None,
-            concepts=concept_list,
+            ambiguous=bool(rest) and best.score - rest[0].score < AMBIGUITY_MARGIN,
+            needs_platform=best.topic == PLATFORM_TOPIC and platform is None,
+            concepts=concepts,
         )
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in vector.values()))
+    return {f: w / norm for f, w in vector.items()} if norm else {}

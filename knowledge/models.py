@@ -1,22 +1,20 @@
 """The knowledge base as pydantic models: what the YAML files under `knowledge/data/` must hold.
 
 Content is data, not code: communicators edit the YAML, these models refuse anything the bot
-could not use (an unknown topic id, a missing answer, an invalid URL), and `python -m knowledge
-check` reports the file and line.
+could not use (a missing answer, too few examples, a reference to a topic or platform that does
+not exist, an invalid URL), and `python -m knowledge check` reports the file and line. Ids are
+open: a new topic or platform is a new YAML entry, never a code change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 __all__ = [
-    "TOPIC_IDS",
-    "PLATFORM_IDS",
-    "TopicId",
-    "PlatformId",
+    "CORE_TOPICS",
+    "ID_PATTERN",
     "Link",
     "Platform",
     "Concept",
@@ -29,25 +27,19 @@ __all__ = [
     "KnowledgeBase",
 ]
 
-TopicId = Literal[
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+"""Topic, platform, concept and guide ids: lower case letters, digits and underscores."""
+
+CORE_TOPICS: tuple[str, ...] = (
     "enable_2fa",
     "what_is_2fa",
-    "why_2fa",
-    "election_risk",
     "recovery_codes",
-    "monitor_channel",
-    "moderate_discussion",
-    "close_comments",
     "account_hijacked",
-    "election_date",
+    "moderate_discussion",
     "capabilities",
-    "greeting",
-    "thanks",
-]
-TOPIC_IDS: tuple[str, ...] = TopicId.__args__  # type: ignore[attr-defined]
-
-PlatformId = Literal["facebook", "instagram", "linkedin", "twitter"]
-PLATFORM_IDS: tuple[str, ...] = PlatformId.__args__  # type: ignore[attr-defined]
+)
+"""Topics the bot's own replies point to (buttons, the platform question); every other topic id is
+open: a topic is added in topics.yaml alone."""
 
 
 class _Strict(BaseModel):
@@ -69,8 +61,8 @@ class Link(_Strict):
 class Platform(_Strict):
     """A social media platform the guide covers."""
 
-    id: PlatformId
-    """Stable id used by the matcher's output and the eval set."""
+    id: str = Field(pattern=ID_PATTERN)
+    """Stable id used by the matcher's output and the eval set ("tiktok")."""
     name: str
     """Display name ("Twitter (X)")."""
     aliases: list[str] = Field(min_length=1)
@@ -85,29 +77,38 @@ class Concept(_Strict):
     """A meaning with the words that express it; the matcher works on concepts, not sentences."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    """Referenced by topics' `signals` and `requires`."""
+    """Referenced by topics' optional `signals` and `requires`."""
     terms: list[str] = Field(min_length=1)
     """Words or phrases; a trailing `*` matches any ending (Swedish inflection)."""
+    context: bool = False
+    """Words that only set the scene ("förvaltningen", "bolaget"): known, so they never make a
+    question look like one about something else, but they never decide the topic either."""
+    generic: bool = False
+    """Words that shape a question ("hur", "vad är", "när", "varför") but are never its subject:
+    they help choose a topic, but a question with nothing else in common with a topic is not
+    answered with it ("vad betyder Redigera?" is not "vad är 2fa?")."""
 
 
 class Topic(_Strict):
     """One thing the bot can answer, with what it takes to recognise it."""
 
-    id: TopicId
-    """A topic id from DESIGN.md."""
+    id: str = Field(pattern=ID_PATTERN)
+    """Stable id ("fake_accounts"); the eval sets and buttons use it."""
     title: str = Field(min_length=1, max_length=80)
     """Card heading."""
     answer: str = Field(min_length=1)
     """Short, plain Swedish. May use {election_name}, {election_when}, {support_contact}."""
-    examples: list[str] = Field(min_length=2)
-    """Example questions, Swedish first; used for similarity and in tests."""
-    requires: list[list[str]] = Field(min_length=1)
-    """Alternatives, each a list of concept ids that must all be present (DNF)."""
-    signals: dict[str, float] = Field(min_length=1)
-    """Concept id -> weight; negative weights speak against the topic."""
+    examples: list[str] = Field(min_length=5)
+    """At least five example questions worded differently, Swedish first: the matcher learns the
+    topic from them (with the shared vocabulary), so they are what recognises it."""
+    requires: list[list[str]] = Field(default_factory=list)
+    """Optional override: alternatives, each a list of concept ids that must all be present (DNF).
+    Leave out: only for a topic that a test shows the examples alone cannot separate."""
+    signals: dict[str, float] = Field(default_factory=dict)
+    """Optional override: concept id -> extra weight for (or, negative, against) the topic."""
     links: list[Link] = Field(default_factory=list)
     """Official links for the answer."""
-    related: list[TopicId] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
     """Follow-up topics offered as buttons."""
     smalltalk: bool = False
     """Greeting/thanks: only wins when nothing of substance is asked."""
@@ -138,8 +139,8 @@ class Guide(_Strict):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     """Stable id stored in conversation state."""
-    platform: PlatformId
-    """The platform it is for."""
+    platform: str
+    """The platform it is for (a platform id from platforms.yaml)."""
     title: str
     """Shown on each step's card."""
     intro: str
@@ -199,40 +200,52 @@ class KnowledgeBase(_Strict):
 
     @field_validator("platforms")
     @classmethod
-    def _all_platforms(cls, value: list[Platform]) -> list[Platform]:
-        ids = [p.id for p in value]
-        _no_duplicates(ids, "platform")
-        missing = set(PLATFORM_IDS) - set(ids)
-        if missing:
-            raise ValueError(f"missing platform(s): {', '.join(sorted(missing))}")
+    def _platforms(cls, value: list[Platform]) -> list[Platform]:
+        if not value:
+            raise ValueError("at least one platform is needed")
+        _no_duplicates([p.id for p in value], "platform")
         return value
 
     @field_validator("topics")
     @classmethod
-    def _all_topics(cls, value: list[Topic]) -> list[Topic]:
+    def _core_topics(cls, value: list[Topic]) -> list[Topic]:
         ids = [t.id for t in value]
         _no_duplicates(ids, "topic")
-        missing = set(TOPIC_IDS) - set(ids)
+        missing = [t for t in CORE_TOPICS if t not in ids]
         if missing:
-            raise ValueError(f"missing topic(s): {', '.join(sorted(missing))}")
+            raise ValueError(f"missing topic(s) the bot's replies point to: {', '.join(missing)}")
         return value
 
     @model_validator(mode="after")
     def _references(self) -> "KnowledgeBase":
         _no_duplicates([c.id for c in self.concepts], "concept")
         _no_duplicates([g.id for g in self.guides], "guide")
-        known = {c.id for c in self.concepts} | {"platform"} | {f"platform_{p}" for p in PLATFORM_IDS}
+        platforms = {p.id for p in self.platforms}
+        topics = {t.id for t in self.topics}
+        known = {c.id for c in self.concepts} | {"platform"} | {f"platform_{p}" for p in platforms}
         for topic in self.topics:
             used = set(topic.signals) | {c for alt in topic.requires for c in alt}
             unknown = sorted(used - known)
             if unknown:
                 raise ValueError(f"topic {topic.id!r} uses unknown concept(s): {', '.join(unknown)}")
+            unknown = sorted(set(topic.related) - topics)
+            if unknown:
+                raise ValueError(f"topic {topic.id!r} has unknown related topic(s): {', '.join(unknown)}")
+        for guide in self.guides:
+            if guide.platform not in platforms:
+                raise ValueError(f"guide {guide.id!r} is for unknown platform {guide.platform!r}")
         platform_ids = {p.id for p in self.platforms}
         for topic in self.topics:
             for link in topic.links:
                 if link.platform is not None and link.platform not in platform_ids:
                     raise ValueError(f"topic {topic.id!r} has a link for unknown platform {link.platform!r}")
         return self
+
+    def has_topic(self, topic_id: object) -> bool:
+        return any(t.id == topic_id for t in self.topics)
+
+    def has_platform(self, platform_id: object) -> bool:
+        return any(p.id == platform_id for p in self.platforms)
 
     def topic(self, topic_id: str) -> Topic:
         return next(t for t in self.topics if t.id == topic_id)

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-__all__ = ["MAX_CHARS", "normalise", "fold", "simplify", "tokens", "without_mentions"]
+import snowballstemmer
+
+__all__ = ["MAX_CHARS", "normalise", "fold", "simplify", "tokens", "without_mentions", "stem"]
 
 MAX_CHARS = 2000
 """Longer input is cut: a question is never longer, and matching cost stays bounded."""
@@ -61,3 +64,15 @@ def simplify(text: str) -> str:
 def without_mentions(text: str) -> str:
     """The text with every Teams `<at>…</at>` mention replaced by a space."""
     return _MENTION.sub(" ", text or "")
+
+
+_STEMMER = snowballstemmer.stemmer("swedish")
+
+
+@lru_cache(maxsize=16384)
+def stem(word: str, keep_accents: bool = False) -> str:
+    """A Swedish word reduced to its stem, folded: "koderna", "koden" -> "kod"; "sparar", "spara"
+    -> "spar" (Snowball's Swedish stemmer: deterministic, works on words it has never seen, such as
+    compounds and typos, where a dictionary lemmatiser returns them unchanged)."""
+    stemmed = _STEMMER.stemWord(word)
+    return stemmed if keep_accents else fold(stemmed)

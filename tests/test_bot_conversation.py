@@ -214,6 +214,23 @@ async def test_an_unanswerable_channel_question_is_handed_to_the_experts_channel
         await running.stop()
 
 
+async def test_a_near_miss_none_of_them_in_a_channel_hands_the_question_to_the_experts(fake_connector, teams):
+    running = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID=EXPERTS)).start()
+    try:
+        asked = await running.send(teams.message("hur länge ska vi spara raderade kommentarer",
+                                                 conversation_type="channel", mention_bot=True))
+        assert "Menade du" in asked[0]["text"]
+        assert not [r for r in fake_connector.sent() if r.kind == "create_conversation"]
+        none = next(v for v in submit_values(asked[0]) if v.get("cmd") == "none")
+        replies = await running.send(teams.card_submit(none, conversation_type="channel",
+                                                       conversation_id=asked[0]["conversation"]["id"]))
+        assert "vidare till stadens experter" in replies[0]["text"]
+        created = [r for r in fake_connector.sent() if r.kind == "create_conversation"]
+        assert len(created) == 1 and "raderade kommentarer" in created[0].activity["text"]
+    finally:
+        await running.stop()
+
+
 async def test_an_answerable_question_is_not_handed_off(fake_connector, teams):
     running = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID=EXPERTS)).start()
     try:

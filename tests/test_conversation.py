@@ -75,3 +75,30 @@ def test_the_state_is_typed_end_to_end_and_a_broken_guide_costs_only_the_guide(c
     stored["pending"] = _turn(conversation, UserState(), "koder").state.pending.model_dump(mode="json")
     restored = UserState.model_validate(stored)
     assert restored.guide is None and restored.pending is not None
+
+
+def test_a_near_miss_offers_the_plausible_topics_and_none_of_them(conversation):
+    result = _turn(conversation, UserState(), "hur länge ska vi spara raderade kommentarer")
+    message = result.messages[0]
+    assert message.text.startswith("**Menade du…**")
+    labels = [a["title"] for a in message.card["actions"]]
+    assert 1 <= len(labels) - 1 <= 3 and labels[-1] == "Ingen av dem"
+    assert "Stänga av kommentarer" not in labels[:1]
+    assert result.state.pending.kind == "choice" and result.outcome == "asked_back"
+
+
+@pytest.mark.parametrize("answer", [pytest.param("ingen av dem", id="typed"), pytest.param("nej", id="no"),
+                                    pytest.param("3", id="number-of-the-last-button")])
+def test_none_of_them_typed_gets_the_out_of_scope_answer(conversation, answer):
+    asked = _turn(conversation, UserState(), "koder")  # two options: recovery_codes, what_is_2fa
+    result = _turn(conversation, asked.state, answer)
+    assert "utanför det jag kan" in result.messages[0].text
+    assert result.state.pending is None and result.unanswered
+
+
+def test_none_of_them_as_a_button_gets_the_out_of_scope_answer(conversation):
+    asked = _turn(conversation, UserState(), "koder")
+    button = next(a["data"] for a in asked.messages[0].card["actions"] if a["title"] == "Ingen av dem")
+    result = _turn(conversation, asked.state, value=button)
+    assert "utanför det jag kan" in result.messages[0].text
+    assert result.state.pending is None

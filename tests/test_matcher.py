@@ -11,10 +11,12 @@ import pytest
 
 from knowledge.evaluation import evaluate, read_examples
 from knowledge.loader import load_knowledge_base
-from knowledge.matcher import ANSWER_THRESHOLD, Matcher
+from knowledge.matcher import ANSWER_THRESHOLD, NEAR_MISS_THRESHOLD, Matcher
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+DEV_SET = next((d / "shared" / "eval" / "dev.jsonl" for d in ROOT.parents if (d / "shared" / "eval" / "dev.jsonl").exists()),
+               ROOT.parent / "shared" / "eval" / "dev.jsonl")
+"""DESIGN.md's `../shared/eval/dev.jsonl`, found from a git worktree too."""
 HELD_OUT = ROOT / "tests" / "data" / "heldout.jsonl"
 BLIND = ROOT / "tests" / "data" / "blind.jsonl"
 """Written by a separate session that saw only the guide and the topic table, never the knowledge
@@ -24,6 +26,11 @@ BLIND2 = ROOT / "tests" / "data" / "blind2.jsonl"
 """A second blind set (100 questions, other kinds of writers) by another separate session, after
 all other tuning: first score 0.95 (rejection 1.0); its five misses led to general additions
 ("what exactly is", "caution", "fått tillgång", "what can this bot do")."""
+BLIND3 = ROOT / "tests" / "data" / "blind3.jsonl"
+"""A third blind set (150 questions) by another separate session, scored first with the matcher that
+learns from examples before anyone looked at it: 0.847 (rejection 0.92); its misses led to general
+additions (particle verbs with the subject inside, "extra kod vid inloggning", common verbs as
+function words, small talk's words not counting against a question)."""
 
 
 @pytest.fixture(scope="module")
@@ -38,16 +45,46 @@ def matcher(kb):
 
 def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
     report = evaluate(matcher, read_examples(DEV_SET))
-    assert report.accuracy >= 0.95, "\n".join(report.lines())
-    assert report.rejection_rate >= 0.90, "\n".join(report.lines())
+    assert report.accuracy >= 0.96, "\n".join(report.lines())
+    assert report.rejection_rate >= 0.95, "\n".join(report.lines())
 
 
 @pytest.mark.parametrize("path", [pytest.param(HELD_OUT, id="held-out"), pytest.param(BLIND, id="blind"),
-                                  pytest.param(BLIND2, id="blind2")])
+                                  pytest.param(BLIND2, id="blind2"), pytest.param(BLIND3, id="blind3")])
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
     report = evaluate(matcher, read_examples(path))
-    assert report.accuracy >= 0.95, "\n".join(report.lines())
-    assert report.rejection_rate >= 0.90, "\n".join(report.lines())
+    assert report.accuracy >= 0.96, "\n".join(report.lines())
+    assert report.rejection_rate >= 0.95, "\n".join(report.lines())
+
+
+@pytest.mark.parametrize("question, topic", [
+    pytest.param("det publiceras inlägg från vårt konto som vi inte har skrivit", "account_hijacked", id="posts-we-did-not-write"),
+    pytest.param("vad händer om den registrerade telefonen kommer bort", "recovery_codes", id="phone-goes-missing"),
+    pytest.param("var sparar vi koderna", "recovery_codes", id="where-to-keep-codes"),
+    pytest.param("jag får ingen kod", "recovery_codes", id="no-code-arrives"),
+    pytest.param("vilka frågor kan du svara på", "capabilities", id="which-questions"),
+    pytest.param("stort tack!", "thanks", id="big-thanks"),
+    pytest.param("insta tvåfaktor hjälp tack", "enable_2fa", id="polite-words-around-a-question"),
+    pytest.param("prata med en människa", "human_contact", id="a-human"),
+    pytest.param("vem kan jag kontakta", "human_contact", id="whom-to-contact"),
+    pytest.param("kan jag få prata med någon?", "human_contact", id="talk-to-someone"),
+    pytest.param("hur sätter man upp tvåstegsverifiering", "enable_2fa", id="particle-verb-split"),
+])
+def test_paraphrases_without_the_examples_keywords_are_understood(matcher, question, topic):
+    assert matcher.match(question).topic == topic
+
+
+def test_spara_is_a_real_word_and_never_corrected_to_sparra(matcher):
+    # "spara" (keep) is one letter from "spärra" (block); the question is about keeping data
+    match = matcher.match("hur länge ska vi spara raderade kommentarer")
+    assert match.topic is None
+    assert "close" not in match.concepts
+
+
+@pytest.mark.parametrize("word", ["video", "sparka", "nasta"])
+def test_a_real_word_is_not_a_typo_of_a_term_a_key_away(matcher, word):
+    # typos swap, drop or double letters, or hit a neighbouring key; "video"/"vimeo" is neither
+    assert matcher.lexicon.analyse([word]).concepts == frozenset()
 
 
 def test_the_dev_set_is_not_a_source_of_example_questions(kb):
@@ -183,6 +220,15 @@ def test_runners_up_are_reported_best_first(matcher):
     match = matcher.match("varför tvåfaktor och vad är det")
     scores = [match.score, *[c.score for c in match.runners_up]]
     assert match.runners_up and scores == sorted(scores, reverse=True)
+    assert [c.topic for c in match.candidates][:2] == ["why_2fa", "what_is_2fa"]
+
+
+def test_a_plausible_but_unsure_question_is_a_near_miss_with_its_candidates(matcher):
+    match = matcher.match("hur länge ska vi spara raderade kommentarer")
+    assert match.topic is None and match.near_miss
+    assert NEAR_MISS_THRESHOLD <= match.score < ANSWER_THRESHOLD
+    assert match.candidates and [c.score for c in match.candidates] == sorted((c.score for c in match.candidates), reverse=True)
+    assert "close_comments" not in [c.topic for c in match.candidates][:1]
 
 
 @pytest.mark.parametrize(

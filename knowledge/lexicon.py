@@ -1,0 +1,389 @@
+"""Words to features: the shared vocabulary (vocabulary.yaml, platforms.yaml) applied to a question.
+
+`Lexicon(kb).analyse(words)` turns normalised words into the features the matcher compares:
+- a word or phrase of the vocabulary becomes its *concept* ("tvåstegsverifiering", "2fa" and
+  "two-factor" are all `twofa`); a platform alias becomes `platform` (and names the platform).
+  Lookup is exact on accented words and folded on unaccented ones, so "tvafaktor" finds
+  "tvåfaktor" but "väl" never becomes "val";
+- an unknown word is split as a Swedish compound into known parts ("instagramkonto" = instagram +
+  konto, "tvåfaktorsinloggningen" = tvåfaktor + s + inloggning*);
+- a word that is neither is forgiven as a typo of a vocabulary term ("instagarm", "facebok"), but
+  only when it is not a word the knowledge base itself uses: "spara" is a real word, not "spärra";
+- anything else becomes its Swedish stem ("~publicer" for "publiceras", "publicerade"), so the
+  topics' own example questions teach the matcher words the vocabulary does not know.
+Function words ("jag", "det", "på") carry no feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Levenshtein
+
+from knowledge.models import KnowledgeBase
+from knowledge.text import fold, normalise, stem
+
+__all__ = ["COMMON_WORDS", "PLATFORM", "Analysis", "Lexicon", "stem_feature"]
+
+PLATFORM = "platform"
+"""The feature every platform alias gives; `platform_<id>` says which one (in `concepts`)."""
+
+COMMON_WORDS = frozenset(
+    fold(w)
+    for w in """
+    hur vad var när vem vems vilken vilket vilka varför jag du vi ni man han hon det den de dem
+    och att som med för från till av om på i ur ut in upp ner över under efter innan inte bara
+    även också mycket något någon några alla allt ska skall kan kunde vill ville måste behöver
+    borde har hade ha får fick göra gör gjorde gjort är var vara varit blir blev bli min mitt mina
+    din ditt dina vår vårt våra er ert era sin sitt sina mig dig oss eller men så nu då här där
+    sedan redan ännu alltid aldrig ofta ibland kanske verkligen egentligen tycker tror finns fanns
+    kommer skulle något sådan sådant andra annan annat samma mellan genom mot utan vid hos
+    the and that this with from your our their what when where which who why how does have
+    should would could about into just also there here please thanks
+    a an to of in on for is are be can do i we you it my me us at by or not if so
+    nästa steg stegen klar klart oklart betyder tillbaka avbryt upprepa fortsätt börja
+    hjälpa hjälper hjälpen snälla tack gärna lite just bara med vårt våran vår våra vi
+    en ett sig sitt ens deras hans hennes dess nån nåt något sen dit hit varit bli
+    icke henne honom ej än ju denna själv detta åt ingen inget inga dessa blivit inom varje vart
+    vars vilkas sådana sitta vilja vill få går gå gick gått via rent samtliga hela helt mest flera
+    många mer mera sätt typ liksom alltså ju nog väl ganska också även just precis exakt dvs osv
+    t ex bl a eg iaf dock fast även än därför eftersom medan tills sedan innan nej ja jo okej ok
+    me my myself we our ours ourselves you yours yourself he him his she her it its they them
+    theirs whom these those am is are was were been being has had having did doing an but if or
+    because as until while by against between through during before after above below up down
+    out off again further then once all any both each few more most other some such no nor only
+    own same than too very can will don should now get gets getting got one someone something
+    anyone people someone let lets bör borde fler ny nya nytt
+    fått hitta hittar hittade hittat använda använder använde använt märka märker märkte märkt se ser såg sett
+    egen eget egna rätt säga säger sa sade sagt veta vet visste vetat ge ger gav gett ligga ligger låg stå står
+    stod bra dåligt dålig liten lite stor stora gammal gamla saker sak grejer grej typ också alls
+    starta startar startade startat lägga lägger la lade lagt sköta sköter skötte skött prata pratar pratade
+    pratat gäller gälla gällde skicka skickar skickade skickat länk länka länkar länken link links visa visar
+    """.split()
+)
+"""Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and
+never "corrected" into a concept by the typo step."""
+
+
+_PRONOUNS = frozenset("jag du man vi ni han hon de dom nån någon i we you".split())
+"""Subjects that stand inside a Swedish particle verb in a question ("hur slår jag på")."""
+
+
+def stem_feature(word: str) -> str:
+    """The feature of a word the vocabulary does not know: its folded Swedish stem."""
+    return "~" + stem(word)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the lexicon found in one question."""
+
+    features: tuple[str, ...]
+    """Concept ids and `~stem`s, each once, in order of appearance."""
+    concepts: frozenset[str]
+    """Every concept found, `platform_<id>` included (for the composer and debugging)."""
+    platforms: tuple[str, ...]
+    """Platform ids in order of appearance."""
+    unknown: tuple[str, ...]
+    """Words that are neither a concept nor a function word (a question about something else
+    is made of these: "ladda upp", "bild")."""
+
+
+@dataclass
+class _Term:
+    words: tuple[str, ...]
+    prefix: bool
+    concepts: frozenset[str]
+
+
+@dataclass
+class _Tables:
+    exact: dict[str, set[str]] = field(default_factory=dict)
+    folded: dict[str, set[str]] = field(default_factory=dict)
+    prefixes_exact: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    prefixes_folded: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    phrases: dict[str, list[_Term]] = field(default_factory=dict)
+    """Multi-word terms indexed by their first (folded) word, longest first."""
+    stems_exact: dict[str, set[str]] = field(default_factory=dict)
+    stems_folded: dict[str, set[str]] = field(default_factory=dict)
+    """Stems of single-word terms (4 letters or more), for their other forms."""
+    platform_words: set[str] = field(default_factory=set)
+    fuzzy: dict[str, tuple[list[str], list[frozenset[str]]]] = field(default_factory=dict)
+    """First letter -> folded terms and their concepts, for words typed without å/ä/ö."""
+    fuzzy_exact: dict[str, tuple[list[str], list[frozenset[str]]]] = field(default_factory=dict)
+    """First letter -> terms as written, for words typed with å/ä/ö ("nästa" is not "nasty")."""
+
+
+def _by_initial(terms: dict[str, set[str]]) -> dict[str, tuple[list[str], list[frozenset[str]]]]:
+    table: dict[str, tuple[list[str], list[frozenset[str]]]] = {}
+    for term, concepts in terms.items():
+        words, tags = table.setdefault(term[0], ([], []))
+        words.append(term)
+        tags.append(frozenset(concepts))
+    return table
+
+
+_ROWS = ("qwertyuiopå", "asdfghjklöä", "zxcvbnm")
+_NEIGHBOURS: dict[str, set[str]] = {}
+"""Letter -> the letters on the keys around it (folded; "o" is not next to "a", "ö" is to "ä")."""
+for _r, _row in enumerate(_ROWS):
+    for _c, _key in enumerate(_row):
+        if fold(_key) != _key:
+            continue  # å/ä/ö are folded before comparing: keep their plain twins' neighbours
+        _near = {(_r, _c - 1), (_r, _c + 1)}
+        _near |= {(_r - 1, _c), (_r - 1, _c + 1)} if _r else set()
+        _near |= {(_r + 1, _c - 1), (_r + 1, _c)} if _r < len(_ROWS) - 1 else set()
+        _NEIGHBOURS[_key] = {fold(_ROWS[r][c]) for r, c in _near if 0 <= r < len(_ROWS) and 0 <= c < len(_ROWS[r])}
+
+
+def _slip(typed: str, term: str) -> bool:
+    """Could `typed` be `term` mistyped? Letters swapped or left out are typos; a letter replaced or
+    added is one only when it is a neighbouring key (Swedish keyboard) or a doubled letter. Other
+    changes make another real word more often than a typo: "video" is not "vimeo", "sparka" not
+    "spara"."""
+    if OSA.distance(typed, term) < Levenshtein.distance(typed, term):
+        return True  # a transposition
+
+    def near(char: str, index: int) -> bool:
+        around = {typed[i] for i in (index - 1, index + 1) if 0 <= i < len(typed)}
+        return any(char == c or char in _NEIGHBOURS.get(c, ()) for c in around)
+
+    for op in Levenshtein.editops(typed, term):
+        if op.tag == "replace" and term[op.dest_pos] not in _NEIGHBOURS.get(typed[op.src_pos], ()):
+            return False
+        if op.tag == "delete" and not near(typed[op.src_pos], op.src_pos):
+            return False  # a letter typed too many: a slip of the finger hits a key next to it
+    return True
+
+
+def _has_accent(word: str) -> bool:
+    return fold(word) != word
+
+
+def _kb_text(kb: KnowledgeBase) -> list[str]:
+    """Everything the knowledge base says: its words are real words, never typos."""
+    texts: list[str] = []
+    for topic in kb.topics:
+        texts += [topic.title, topic.answer, *topic.examples]
+    for platform in kb.platforms:
+        texts += [platform.name, platform.enable_answer]
+    for guide in kb.guides:
+        texts += [guide.title, guide.intro, guide.summary]
+        for step in guide.steps:
+            texts += [step.instruction, step.help, step.click or "", step.why or ""]
+    return texts
+
+
+class Lexicon:
+    """Built once per knowledge base; `analyse` is cheap (word lookups are cached)."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self._tables = self._build(kb)
+        self._context = frozenset(c.id for c in kb.concepts if c.context)
+        self.generic = frozenset(c.id for c in kb.concepts if c.generic)
+        """Concepts that never carry an answer alone (vocabulary's `generic: true`)."""
+        self._known = self._known_words(kb)
+        self._example_stems = frozenset(stem(w) for t in kb.topics for q in t.examples for w in normalise(q).split()
+                                        if len(w) >= 4 and fold(w) not in COMMON_WORDS)
+        self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
+
+    # ------------------------------------------------------------------ building
+    @staticmethod
+    def _build(kb: KnowledgeBase) -> _Tables:
+        tables = _Tables()
+        entries: list[tuple[str, frozenset[str]]] = []
+        for concept in kb.concepts:
+            for term in concept.terms:
+                entries.append((term, frozenset({concept.id})))
+        # A platform's own names win over a vocabulary concept with the same word: a platform
+        # added in platforms.yaml ("tiktok") is no longer "another platform".
+        aliases: dict[str, frozenset[str]] = {}
+        for platform in kb.platforms:
+            tag = frozenset({f"platform_{platform.id}", PLATFORM})
+            for alias in [platform.id, platform.name, *platform.aliases]:
+                key = " ".join(fold(w) for w in normalise(alias.rstrip("*")).split())
+                if key:
+                    aliases[key] = tag
+                tables.platform_words.update(fold(w) for w in normalise(alias).split() if len(w) >= 4)
+                entries.append((alias, tag))
+        entries = [(t, c) for t, c in entries
+                   if c & {PLATFORM} or " ".join(fold(w) for w in normalise(t.rstrip("*")).split()) not in aliases]
+
+        fuzzy: dict[str, set[str]] = {}
+        fuzzy_exact: dict[str, set[str]] = {}
+        for term, concepts in entries:
+            prefix = term.endswith("*")
+            words = tuple(normalise(term.rstrip("*")).split())
+            if not words:
+                continue
+            if len(words) == 1:
+                word = words[0]
+                if prefix:
+                    tables.prefixes_exact.append((word, concepts))
+                    tables.prefixes_folded.append((fold(word), concepts))
+                else:
+                    tables.exact.setdefault(word, set()).update(concepts)
+                    tables.folded.setdefault(fold(word), set()).update(concepts)
+                    if len(word) >= 4 and not concepts & {PLATFORM}:
+                        tables.stems_exact.setdefault(stem(word, keep_accents=True), set()).update(concepts)
+                        tables.stems_folded.setdefault(stem(word), set()).update(concepts)
+                if len(word) >= 4:
+                    fuzzy.setdefault(fold(word), set()).update(concepts)
+                    fuzzy_exact.setdefault(word, set()).update(concepts)
+            else:
+                folded_words = tuple(fold(w) for w in words)
+                tables.phrases.setdefault(folded_words[0], []).append(_Term(folded_words, prefix, concepts))
+        # Longest prefixes and phrases first so the most specific wins.
+        tables.prefixes_exact.sort(key=lambda p: -len(p[0]))
+        tables.prefixes_folded.sort(key=lambda p: -len(p[0]))
+        for terms in tables.phrases.values():
+            terms.sort(key=lambda t: -len(t.words))
+        tables.fuzzy = _by_initial(fuzzy)
+        tables.fuzzy_exact = _by_initial(fuzzy_exact)
+        return tables
+
+    @staticmethod
+    def _known_words(kb: KnowledgeBase) -> tuple[frozenset[str], frozenset[str]]:
+        """The knowledge base's own words as written, and folded with their stems."""
+        exact: set[str] = set()
+        folded: set[str] = set()
+        for text in _kb_text(kb):
+            for word in normalise(text).split():
+                exact.add(word)
+                folded.update((fold(word), stem(word)))
+        return frozenset(exact), frozenset(folded)
+
+    # ------------------------------------------------------------------ one word
+    def _direct(self, word: str) -> frozenset[str] | None:
+        """Exact, then prefix lookup; accented words only match accented terms."""
+        tables = self._tables
+        accented = _has_accent(word)
+        key = word if accented else fold(word)
+        exact = tables.exact if accented else tables.folded
+        hit = exact.get(key) or (exact.get(key[:-1]) if key.endswith("s") and len(key) > 3 else None)
+        if hit:  # "twitters", "kontots": a genitive s is the same word
+            return frozenset(hit)
+        for prefix, concepts in tables.prefixes_exact if accented else tables.prefixes_folded:
+            if key.startswith(prefix):
+                return concepts
+        return None
+
+    def _other_form(self, word: str) -> frozenset[str] | None:
+        """Another form of a vocabulary word, by its stem: "fixar" is "fixa"."""
+        if len(word) < 4:
+            return None
+        accented = _has_accent(word)
+        hit = (self._tables.stems_exact if accented else self._tables.stems_folded).get(stem(word, keep_accents=accented))
+        return frozenset(hit) if hit else None
+
+    def _split(self, word: str, depth: int = 0) -> frozenset[str] | None:
+        """Swedish compound: known head + (linking s) + known tail, tail resolved recursively. A
+        head may also be a word the topics' examples use ("fejkkonto" = fejk(ad) + konto)."""
+        if depth > 2 or len(word) < 6:
+            return None
+        for cut in range(len(word) - 3, 2, -1):
+            head, tail = word[:cut], word[cut:]
+            head_concepts = self._direct(head) if len(head) >= 3 else None
+            if head_concepts is None and fold(head) in COMMON_WORDS:
+                head_concepts = frozenset()
+            if head_concepts is None and depth == 0 and len(head) >= 4 and stem(head) in self._example_stems:
+                head_concepts = frozenset({stem_feature(head)})
+            if head_concepts is None:
+                continue
+            for rest in (tail, tail[1:] if tail[0] == "s" and len(tail) > 3 else None):
+                if rest:
+                    tail_concepts = self._direct(rest) or self._split(rest, depth + 1)
+                    if tail_concepts:
+                        return head_concepts | tail_concepts
+            if fold(head) in self._tables.platform_words:
+                return head_concepts  # "facebookgruppen": the platform is what matters
+        return None
+
+    def _fuzzy(self, word: str) -> frozenset[str] | None:
+        """Typo tolerance, within words of the same first letter (typos rarely hit it, and it keeps
+        "bokar" from becoming "ökar"). A word the knowledge base uses is no typo ("spara" is not
+        "spärra"), and a word typed with å/ä/ö is compared with its accents ("nästa" is not
+        "nasty")."""
+        folded = fold(word)
+        accented = _has_accent(word)
+        known_exact, known_folded = self._known
+        if len(folded) < 5 or (word in known_exact if accented else folded in known_folded or stem(word) in known_folded):
+            return None
+        limit = 1 if len(folded) < 8 else 2
+        key = word if accented else folded
+        choices, concepts = (self._tables.fuzzy_exact if accented else self._tables.fuzzy).get(key[0], ((), ()))
+        for term, _distance, index in process.extract(key, choices, scorer=OSA.distance, score_cutoff=limit, limit=5):
+            if _slip(fold(key), fold(term)):
+                return concepts[index]
+        return None
+
+    def _resolve_uncached(self, word: str) -> tuple[frozenset[str], str | None]:
+        """(concepts, stem feature): a word is a concept, a function word, or a stem."""
+        direct = self._direct(word)
+        if direct:
+            return direct, None
+        if fold(word) in COMMON_WORDS or word.isdigit():
+            return frozenset(), None
+        found = self._other_form(word) or self._split(word) or self._fuzzy(word)
+        if found:
+            return found, None
+        return frozenset(), stem_feature(word)
+
+    # ------------------------------------------------------------------ a question
+    def analyse(self, words: list[str]) -> Analysis:
+        """Features, concepts and platforms of a normalised, split question."""
+        features: dict[str, None] = {}
+        concepts: set[str] = set()
+        platforms: list[str] = []
+        unknown: list[str] = []
+
+        def add(found: frozenset[str]) -> None:
+            concepts.update(c for c in found if not c.startswith("~"))
+            for concept in sorted(found):
+                if concept.startswith("~"):
+                    features[concept] = None
+                elif concept.startswith("platform_"):
+                    if concept[9:] not in platforms:
+                        platforms.append(concept[9:])
+                elif concept not in self._context:
+                    features[concept] = None
+
+        folded = [fold(w) for w in words]
+        covered = [False] * len(words)
+        for start, first in enumerate(folded):
+            longest = 0  # terms are sorted longest first: "vad är du" is capabilities, not "vad är"
+            for term in self._tables.phrases.get(first, ()):
+                size = len(term.words)
+                if start + size > len(folded) or size < longest:
+                    continue
+                spans = [list(range(start, start + size))]
+                if size > 1 and start + size < len(folded) and folded[start + 1] in _PRONOUNS:
+                    # "slår jag på", "sätter man upp": the subject stands inside a particle verb
+                    spans.append([start, *range(start + 2, start + size + 1)])
+                for span in spans:
+                    window = [folded[i] for i in span]
+                    if term.prefix:
+                        hit = window[:-1] == list(term.words[:-1]) and window[-1].startswith(term.words[-1])
+                    else:
+                        hit = tuple(window) == term.words
+                    if hit:
+                        add(term.concepts)
+                        longest = size
+                        for i in span:
+                            covered[i] = True
+                        break
+        for index, word in enumerate(words):
+            if covered[index]:
+                continue  # "stort tack" is thanks, whatever "stort" alone might be
+            found, stem_feat = self._resolve(word)
+            if found:
+                add(found)
+            elif stem_feat:
+                features[stem_feat] = None
+                unknown.append(word)
+        return Analysis(tuple(features), frozenset(concepts), tuple(platforms), tuple(unknown))
+
+    def analyse_text(self, text: str, max_words: int = 120) -> Analysis:
+        return self.analyse(normalise(text).split()[:max_words])
