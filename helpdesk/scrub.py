@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["EMAIL", "PHONE", "PERSONNUMMER", "NAME", "MAX_STORED_TEXT", "scrub"]
+__all__ = ["EMAIL", "PHONE", "PERSONNUMMER", "NAME", "PLACEHOLDERS", "MAX_STORED_TEXT", "scrub"]
 
 EMAIL = "[e-post]"
 PHONE = "[telefon]"
@@ -47,8 +47,9 @@ _PHONE = re.compile(
     r")(?:[\s-]?\d){5,8}(?!\d)"
 )
 
-_PLACEHOLDER = re.compile(r"\[(?:e-post|telefon|personnummer|namn)\]")
-_PLACEHOLDER_SPLIT = re.compile(r"(\[(?:e-post|telefon|personnummer|namn)\])")
+PLACEHOLDERS = re.compile(r"\[(?:e-post|telefon|personnummer|namn)\]")
+"""Any placeholder `scrub` puts in."""
+_PLACEHOLDER_SPLIT = re.compile(rf"({PLACEHOLDERS.pattern})")
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _SPACES = re.compile(r"[ \t]+")
 
@@ -78,7 +79,7 @@ def scrub(text: str, names: Iterable[str] = ()) -> str:
     pattern = _name_pattern(names)
     if pattern is not None:  # never inside a placeholder already put in ("[e-post]")
         text = "".join(
-            part if _PLACEHOLDER.fullmatch(part) else pattern.sub(NAME, part) for part in _PLACEHOLDER_SPLIT.split(text)
+            part if PLACEHOLDERS.fullmatch(part) else pattern.sub(NAME, part) for part in _PLACEHOLDER_SPLIT.split(text)
         )
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return text.strip()[:MAX_STORED_TEXT]

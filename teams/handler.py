@@ -35,6 +35,7 @@ from cards.welcome import welcome_message
 from dialogs.state import UserState
 from helpdesk.handoff import HandoffRequest
 from helpdesk.question_log import QuestionEvent, question_key
+from helpdesk.question_texts import question_text_item
 from storage import ETagConflictError, KeyedStorage
 from storage.keys import greeted_key, user_state_key
 from storage.models import plain
@@ -113,6 +114,26 @@ def strip_bot_mention(activity: Activity) -> str:
     return _AT_TAG.sub(" ", text)  # other people's mentions stay as plain names
 
 
+def _text_to_log(activity: Activity) -> str:
+    """The text as typed, without the bot's @mention; other mentions stay tagged for scrubbing."""
+    text = activity.text or ""
+    for mention in _bot_mentions(activity):
+        text = text.replace(mention, " ")
+    return html.unescape(text)
+
+
+def _names_in(activity: Activity) -> list[str]:
+    """Names a stored text must not keep: the people mentioned (not the bot) and the asker."""
+    recipient = activity.recipient.id if activity.recipient else None
+    names = [activity.from_property.name] if activity.from_property and activity.from_property.name else []
+    for entity in activity.entities or []:
+        props = getattr(entity, "additional_properties", None) or {}
+        mentioned = props.get("mentioned") if isinstance(props.get("mentioned"), dict) else {}
+        if str(getattr(entity, "type", "")).lower() == "mention" and mentioned.get("id") != recipient:
+            names.append(str(mentioned.get("name") or ""))
+    return names
+
+
 class KanalvaktenBot(TeamsActivityHandler):
     """Kanalvakten's Teams activity handler."""
 
@@ -180,12 +201,19 @@ class KanalvaktenBot(TeamsActivityHandler):
         for message in result.messages:
             await turn_context.send_activity(to_activity(message))
         # Saved once per turn, after the answer was sent: a turn that failed leaves the state as it was.
-        event = None
+        logged: dict[str, Any] = {}
         if result.outcome != "other":
             event = QuestionEvent(
                 at=turn.now, topic=result.topic, scope=scope, outcome=result.outcome, platform=result.platform
             )
-        await self._save(key, result.state, e_tag, event)
+            logged[question_key(event)] = event.model_dump(mode="json")
+        if result.outcome == "unanswered":  # its text, scrubbed, for the curator's report
+            item = question_text_item(
+                _text_to_log(activity), "unanswered", at=turn.now, scope=scope, names=_names_in(activity)
+            )
+            if item is not None:
+                logged[item[0]] = item[1]
+        await self._save(key, result.state, e_tag, logged)
         if result.handoff is not None:
             await self._hand_off(turn_context, result.handoff)
 
@@ -202,10 +230,10 @@ class KanalvaktenBot(TeamsActivityHandler):
             log.warning("unreadable user state replaced")
             return UserState(), e_tag
 
-    async def _save(self, key: str, state: UserState, e_tag: str | None, event: QuestionEvent | None) -> None:
-        """One write: the state (compare-and-set on the e_tag read) and the anonymous question event."""
+    async def _save(self, key: str, state: UserState, e_tag: str | None, logged: dict[str, Any]) -> None:
+        """One write: the state (compare-and-set on the e_tag read), the anonymous question event
+        and, for a question the bot could not answer, its scrubbed text."""
         changes: dict[str, Any] = {key: {**state.model_dump(mode="json"), "e_tag": e_tag}}
-        logged = {question_key(event): event.model_dump(mode="json")} if event is not None else {}
         try:
             await self.storage.write({**changes, **logged})
         except ETagConflictError:
