@@ -52,13 +52,18 @@ TextKind = Literal["unanswered", "disliked", "comment"]
 
 GROUP_SIMILARITY = 70
 """token_set_ratio (0..100) at which two texts count as the same question."""
-CLOSEST_TOPIC_SIMILARITY = 50
+CLOSEST_TOPIC_SIMILARITY = 60
 """Below this no topic is named as the closest."""
 
-_FILLER = frozenset(
-    simplify(w)
-    for w in ["hur", "vad", "var", "när", "vem", "vilken", "vilket", "vilka", "varför", "jag", "du", "vi", "ni", "man", "det", "den", "de", "dem", "och", "att", "som", "med", "för", "från", "till", "av", "om", "på", "i", "ut", "in", "upp", "efter", "inte", "bara", "även", "också", "kan", "ska", "skall", "vill", "måste", "behöver", "har", "hade", "får", "göra", "gör", "är", "blir", "min", "mitt", "mina", "vår", "vårt", "våra", "er", "ert", "era", "mig", "dig", "oss", "eller", "men", "så", "nu", "här", "där", "någon", "något", "några", "en", "ett", "the", "a", "an", "to", "of", "is", "are", "do", "does", "how", "what", "can", "i", "we", "my", "our", "you", "hej", "tack", "snälla", "e", "post", "telefon", "personnummer", "namn"]
-)
+_FILLER_WORDS = """
+hur vad var när vem vilken vilket vilka varför jag du vi ni man det den de dem och att som med
+för från till av om på i ut in upp efter inte bara även också kan ska skall vill måste behöver
+har hade får göra gör är blir min mitt mina vår vårt våra er ert era mig dig oss eller men så nu
+här där någon något några en ett the a an to of is are do does how what can i we my our you
+hej tack snälla e post telefon personnummer namn
+"""
+_FILLER = frozenset(simplify(w) for w in _FILLER_WORDS.split())
+"""Words that say nothing about what was asked (and the placeholders' words)."""
 
 
 _STEM = 6
