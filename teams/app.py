@@ -32,6 +32,7 @@ from teams.auth import IdentityServiceUnavailable
 from teams.bot_authentication import create_bot_authentication
 from teams.compose import announcement_service, conversation_for, election_of, load_kb, open_storage
 from teams.handler import KanalvaktenBot, on_turn_error
+from teams.handoff import ExpertDesk
 
 __all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "MAX_BODY_BYTES"]
 
@@ -153,8 +154,11 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
             election.date,
         )
     if not settings.support_contact:
-        log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
-                    "(organisation.yaml's support_contact)", kb.organisation.support_contact)
+        log.warning(
+            "SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
+            "(organisation.yaml's support_contact)",
+            kb.organisation.support_contact,
+        )
 
 
 def create_app(
@@ -184,6 +188,7 @@ def create_app(
         registry=registry,
         admin_hook=admin.handle,
         clock=clock,
+        experts=ExpertDesk(conversation.handoff, storage, app_id=settings.app_id, clock=clock),
     )
     authentication = create_bot_authentication(settings, credentials_factory=credentials)
     adapter = CloudAdapter(authentication)
