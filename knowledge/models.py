@@ -41,6 +41,7 @@ TopicId = Literal[
     "account_hijacked",
     "election_date",
     "capabilities",
+    "human_contact",
     "greeting",
     "thanks",
 ]

@@ -226,3 +226,131 @@ async def test_a_display_name_with_a_link_is_shown_as_typed(fake_connector, team
         assert "\\[x\\]\\(https://evil.example\\)" in done
     finally:
         await bot.stop()
+
+
+# -- a person is always reachable ----------------------------------------------------------------
+
+OWN_SUPPORT = "din förvaltnings eller ditt bolags IT-support och kommunikationsavdelning"
+
+
+def _said(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(all_text(r) for r in replies)
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [pytest.param("personal", id="personal"), pytest.param("channel", id="channel")],
+)
+async def test_without_experts_asking_for_a_person_names_the_users_own_support(fake_connector, teams, scope):
+    bot = await _bot(fake_connector)
+    try:
+        said = _said(
+            await bot.send(
+                teams.message(
+                    "Kan jag prata med en människa?", conversation_type=scope, mention_bot=scope != "personal"
+                )
+            )
+        )
+        assert f"Kontakta {OWN_SUPPORT}" in said
+        assert not SETTING_NAMES.search(said), said
+        assert not _created(fake_connector)
+    finally:
+        await bot.stop()
+
+
+async def test_without_experts_an_out_of_scope_answer_offers_a_person(fake_connector, teams):
+    bot = await _bot(fake_connector)
+    try:
+        said = _said(await bot.send(teams.message(UNANSWERABLE)))
+        assert "Det kan jag tyvärr inte svara på" in said
+        assert f"prata med en person? Kontakta {OWN_SUPPORT}" in said
+        assert not SETTING_NAMES.search(said), said
+    finally:
+        await bot.stop()
+
+
+async def test_the_configured_support_contact_is_the_person_offered(fake_connector, teams):
+    bot = await _bot(fake_connector, SUPPORT_CONTACT="Digitaliseringsenheten, 031-365 00 00")
+    try:
+        said = _said(await bot.send(teams.message("vem kan jag kontakta?")))
+        assert "Kontakta Digitaliseringsenheten, 031-365 00 00" in said
+        said = _said(await bot.send(teams.card_submit({"cmd": "person"})))  # the 👎 card's "fråga en person"
+        assert "Kontakta Digitaliseringsenheten, 031-365 00 00" in said
+    finally:
+        await bot.stop()
+
+
+async def test_experts_mentioned_in_threads_cannot_be_reached_from_a_personal_chat_so_the_contact_is_given(
+    fake_connector, teams
+):
+    bot = await _bot(fake_connector, EXPERT_AAD_IDS=EXPERT_AAD)
+    try:
+        said = _said(await bot.send(teams.message("Jag vill prata med en person")))
+        assert f"Kontakta {OWN_SUPPORT}" in said
+    finally:
+        await bot.stop()
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        pytest.param(lambda teams: teams.message("prata med en människa"), id="typed"),
+        pytest.param(lambda teams: teams.card_submit({"cmd": "person"}), id="person-button"),
+    ],
+)
+async def test_with_experts_the_next_message_goes_to_them_with_the_askers_name(fake_connector, teams, ask):
+    bot = await _bot(fake_connector, EXPERTS_CHANNEL_ID=EXPERTS)
+    try:
+        said = _said(await bot.send(ask(teams)))
+        assert "Vad vill du fråga?" in said and "ditt namn" in said  # what will be sent, said first
+        assert not _created(fake_connector)
+        replies = await bot.send(teams.message("Hur gör vi med kommentarer från politiker på vår sida?"))
+        assert "kontaktar någon dig" in replies[0]["text"]
+        (created,) = _created(fake_connector)
+        assert created.body["channelData"]["channel"]["id"] == EXPERTS
+        shown = unescape_markdown(all_text(created.activity))
+        assert "Hur gör vi med kommentarer från politiker på vår sida?" in shown and "Åsa Öberg" in shown
+        # the question was asked once: the message after it is an ordinary question again
+        await bot.send(teams.message("Hur bokar jag en tvättid?"))
+        assert len(_created(fake_connector)) == 1
+    finally:
+        await bot.stop()
+
+
+async def test_a_person_asked_for_and_then_not_wanted_sends_nothing(fake_connector, teams):
+    bot = await _bot(fake_connector, EXPERTS_CHANNEL_ID=EXPERTS)
+    try:
+        await bot.send(teams.message("kan jag prata med en person?"))
+        replies = await bot.send(teams.message("nej tack"))
+        assert "skickar jag ingenting" in replies[0]["text"]
+        assert not _created(fake_connector)
+    finally:
+        await bot.stop()
+
+
+async def test_with_experts_a_request_for_a_person_in_a_thread_goes_to_them_at_once(fake_connector, teams):
+    bot = await _bot(fake_connector, EXPERTS_CHANNEL_ID=EXPERTS)
+    try:
+        asked = teams.message(
+            "Kan jag få prata med en människa om vårt Instagramkonto?", conversation_type="channel", mention_bot=True
+        )
+        replies = await bot.send(asked)
+        assert "här i tråden" in replies[0]["text"]
+        (created,) = _created(fake_connector)
+        assert "Instagramkonto" in unescape_markdown(all_text(created.activity))
+        assert "https://teams.microsoft.com/l/message/" in created.activity["text"]
+    finally:
+        await bot.stop()
+
+
+async def test_a_question_the_bot_could_not_answer_can_be_sent_from_the_person_offer(fake_connector, teams):
+    bot = await _bot(fake_connector, EXPERTS_CHANNEL_ID=EXPERTS)
+    try:
+        await bot.send(teams.message(UNANSWERABLE))
+        replies = await bot.send(teams.card_submit({"cmd": "person"}))
+        send = next(v for v in submit_values(replies[0]) if v["cmd"] == "handoff")
+        await bot.send(teams.card_submit(send))
+        (created,) = _created(fake_connector)
+        assert "tvättid i källaren" in unescape_markdown(all_text(created.activity))
+    finally:
+        await bot.stop()
