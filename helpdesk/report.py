@@ -24,9 +24,19 @@ from helpdesk.question_log import QuestionEvent, question_events, report_rows
 from helpdesk.question_texts import QuestionText, TextGroup, TopicIndex, group_texts, question_texts
 from helpdesk.retention import purge
 from knowledge.models import KnowledgeBase
+from knowledge.text import simplify, without_mentions
 from storage import KeyedStorage
 
-__all__ = ["Report", "build_report", "render_text", "render_csv", "top_groups", "main"]
+__all__ = [
+    "Report",
+    "build_report",
+    "load_report",
+    "render_text",
+    "render_csv",
+    "top_groups",
+    "is_report_command",
+    "main",
+]
 
 CSV_HEADER = ["section", "topic", "outcome", "count", "example", "newest"]
 _KIND_NAMES = {"unanswered": "unanswered", "disliked": "👎", "comment": "comment"}
@@ -58,6 +68,14 @@ def build_report(events: list[QuestionEvent], texts: list[QuestionText], kb: Kno
 def top_groups(report: Report, n: int = 10) -> list[TextGroup]:
     """The `n` biggest groups of questions (what the admin's "rapport" card shows)."""
     return report.questions[:n]
+
+
+_REPORT_COMMANDS = {"rapport", "rapporten", "visa rapport", "visa rapporten", "report"}
+
+
+def is_report_command(text: str) -> bool:
+    """An admin typing "rapport" (case, accents, an @mention and punctuation ignored)."""
+    return simplify(without_mentions(text)) in _REPORT_COMMANDS
 
 
 def _kinds(group: TextGroup) -> str:

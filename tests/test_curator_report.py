@@ -7,6 +7,8 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import pytest
+
 from helpdesk.question_log import QuestionEvent, record_question
 from helpdesk.question_texts import QuestionText, question_texts, record_question_text
 from helpdesk.report import main as report
@@ -14,7 +16,7 @@ from helpdesk.retention import purge
 from knowledge.loader import load_knowledge_base
 from storage import MemoryStorage, SqliteStorage
 from storage.keys import QUESTION_TEXT_PREFIX
-from tests.bot_harness import RunningBot, test_settings
+from tests.bot_harness import RunningBot, all_text, card_of, test_settings
 from tests.teams_activities import BOT_ID, BOT_NAME, USER_AAD_ID, USER_ID, USER_NAME
 
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
@@ -53,15 +55,15 @@ async def test_mentioned_names_and_the_askers_own_name_are_scrubbed_in_a_channel
     bot = await RunningBot(fake_connector, test_settings(), storage=storage, clock=lambda: NOW).start()
     try:
         activity = teams.message(
-            "Kan <at>Pelle Persson</at> eller Åsa boka en tvättid åt mig?",
+            "Kan <at>Pelle Karlsson</at> eller Åsa boka en tvättid åt mig?",
             conversation_type="channel",
             mention_bot=True,
         )
         activity["entities"].append(
             {
                 "type": "mention",
-                "mentioned": {"id": "29:pelle", "name": "Pelle Persson"},
-                "text": "<at>Pelle Persson</at>",
+                "mentioned": {"id": "29:pelle", "name": "Pelle Karlsson"},
+                "text": "<at>Pelle Karlsson</at>",
             }
         )
         await bot.send(activity)
@@ -182,3 +184,63 @@ async def test_compact_is_harmless_on_memory_storage():
 
 def test_a_stored_text_has_no_field_for_a_person():
     assert set(QuestionText.model_fields) == {"at", "text", "kind", "topic", "scope"}
+
+
+# -- "rapport" in an admin's chat ----------------------------------------------------------------
+
+
+async def test_an_admin_typing_rapport_gets_the_top_ten_as_a_card(fake_connector, teams):
+    storage = MemoryStorage()
+    distinct = [
+        "Hur bokar jag en tvättid?",
+        "Var ligger närmaste vårdcentral?",
+        "Hur ansöker jag om semester?",
+        "Vilken meny har skolmatsalen idag?",
+        "Hur beställer jag nya visitkort?",
+        "Får man ta med hund till kontoret?",
+        "Hur fungerar friskvårdsbidraget?",
+        "När betalas lönen ut?",
+        "Hur skriver jag ett pressmeddelande?",
+        "Var parkerar besökare?",
+        "Hur bokar jag konferensrum?",
+        "Vem ansvarar för julfesten?",
+    ]
+    for n, question in enumerate(distinct):  # twelve different questions, the first asked three times
+        for _ in range(3 if n == 0 else 1):
+            await record_question_text(storage, question, "unanswered", at=NOW)
+    for _ in range(2):
+        await record_question_text(
+            storage, "**Länken** [här](https://x.example) funkar inte", "disliked", at=NOW, topic="account_hijacked"
+        )
+    bot = await RunningBot(fake_connector, test_settings(ADMIN_AAD_IDS=USER_AAD_ID), storage=storage).start()
+    try:
+        (reply,) = await bot.send(teams.message("Rapport"))
+    finally:
+        await bot.stop()
+    card = card_of(reply)
+    groups = [c for c in card["body"] if c["type"] == "Container"]
+    assert len(groups) == 10
+    assert groups[0]["items"][0]["text"] == "1. 3 st: ”Hur bokar jag en tvättid?”"
+    said = all_text(reply)
+    assert "\\*\\*Länken\\*\\* \\[här\\]\\(https://x.example\\)" in said  # typed Markdown shown as typed
+    assert "2 👎 · närmast: Kontot verkar kapat" in said  # the closest topic by its title
+
+
+@pytest.mark.parametrize(
+    "settings, scope",
+    [
+        pytest.param({}, "personal", id="not-an-admin"),
+        pytest.param({"ADMIN_AAD_IDS": USER_AAD_ID}, "channel", id="admin-in-a-channel"),
+    ],
+)
+async def test_rapport_is_an_ordinary_word_for_others_and_outside_a_personal_chat(
+    fake_connector, teams, settings, scope
+):
+    storage = MemoryStorage()
+    await record_question_text(storage, "Hur bokar jag en tvättid?", "unanswered", at=NOW)
+    bot = await RunningBot(fake_connector, test_settings(**settings), storage=storage).start()
+    try:
+        replies = await bot.send(teams.message("rapport", conversation_type=scope, mention_bot=scope != "personal"))
+    finally:
+        await bot.stop()
+    assert "tvättid" not in "\n".join(all_text(r) for r in replies)
