@@ -2,8 +2,7 @@
 
 One event per answered turn: when, the topic (or none), the platform, the kind of conversation and
 the outcome. No user id, no conversation id, no question text, so the log holds no personal data;
-it is still pruned after `RETENTION_DAYS` like everything else (`helpdesk.retention`). What was
-asked, for questions the bot could not answer, is kept apart and scrubbed (`helpdesk.question_texts`).
+it is still pruned after `RETENTION_DAYS` like everything else (`helpdesk.retention`).
 """
 
 from __future__ import annotations
