@@ -195,7 +195,8 @@ class SqliteStorage(KeyedStorage):
         server) can keep part of the log alive; that is logged, and the next purge tries again."""
 
         def checkpoint(conn: sqlite3.Connection) -> tuple[int, int, int]:
-            return conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            busy, pages, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return int(busy), int(pages), int(done)
 
         busy, log_pages, done = await self._run(checkpoint)
         if busy or done < log_pages:

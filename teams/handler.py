@@ -128,7 +128,8 @@ def _names_in(activity: Activity) -> list[str]:
     names = [activity.from_property.name] if activity.from_property and activity.from_property.name else []
     for entity in activity.entities or []:
         props = getattr(entity, "additional_properties", None) or {}
-        mentioned = props.get("mentioned") if isinstance(props.get("mentioned"), dict) else {}
+        mentioned = props.get("mentioned")
+        mentioned = mentioned if isinstance(mentioned, dict) else {}
         if str(getattr(entity, "type", "")).lower() == "mention" and mentioned.get("id") != recipient:
             names.append(str(mentioned.get("name") or ""))
     return names

@@ -127,7 +127,7 @@ class ExpertDesk:
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
         handoff_id = value.get("id")
-        loaded = await load_handoff(self.storage, handoff_id) if valid_handoff_id(handoff_id) else None
+        loaded = await load_handoff(self.storage, str(handoff_id)) if valid_handoff_id(handoff_id) else None
         if loaded is None:
             await self._say(turn_context, _GONE)
             return

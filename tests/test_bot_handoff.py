@@ -354,3 +354,23 @@ async def test_a_question_the_bot_could_not_answer_can_be_sent_from_the_person_o
         assert "tvättid i källaren" in unescape_markdown(all_text(created.activity))
     finally:
         await bot.stop()
+
+
+async def test_retention_deletes_hand_off_records_older_than_the_retention_period():
+    import datetime as dt
+
+    from helpdesk.handoff import HandoffRecord, HandoffRequest, new_handoff_id, save_handoff
+    from helpdesk.retention import purge
+
+    now = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
+    storage = MemoryStorage()
+    request = HandoffRequest(question="Hur bokar jag en tvättid?", reason="unanswered", scope="personal", asker="Åsa")
+    for days in (91, 89):
+        record = HandoffRecord(
+            id=new_handoff_id(), created_at=now - dt.timedelta(days=days), request=request, reference={}
+        )
+        await save_handoff(storage, record)
+    result = await purge(storage, now, 90)
+    assert result.handoffs == 1
+    (kept,) = (await storage.read(await storage.keys(HANDOFF_PREFIX))).values()
+    assert kept["created_at"].startswith("2026-08-27")
