@@ -56,13 +56,18 @@ async def run_announce(
 
 
 async def run_report(argv: list[str], settings: Settings) -> int:
-    """`report ...` on the configured storage."""
+    """`report ...` on the configured storage (the knowledge base names the closest topics)."""
     from helpdesk.report import main as report_main
-    from teams.compose import open_storage
+    from knowledge.loader import KnowledgeBaseError
+    from teams.compose import load_kb, open_storage
 
+    try:
+        kb = load_kb(settings)
+    except KnowledgeBaseError as exc:
+        return _broken_knowledge_base(exc)
     storage = open_storage(settings)
     try:
-        return await report_main(argv, storage, retention_days=settings.retention_days)
+        return await report_main(argv, storage, retention_days=settings.retention_days, kb=kb)
     finally:
         await storage.close()
 

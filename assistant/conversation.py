@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
-from cards.actions import ASK_CMD, GUIDE_CMD, HANDOFF_CMD, NONE_CMD, command_of, handoff_payload
+from cards.actions import ASK_CMD, GUIDE_CMD, HANDOFF_CMD, NONE_CMD, PERSON_CMD, command_of, handoff_payload
 from cards.answer import render_answer
 from cards.conversation import guide_offer, with_mention_hint
 from cards.guide import PersonHelp, render_guide_replies
@@ -70,6 +70,17 @@ _OFFER = ("Vill du att stadens experter hör av sig? Tryck på \"Skicka frågan 
 _NONE_OF_THESE = {simplify(t) for t in (NONE_OF_THESE, "ingen", "inget", "inget av dem", "ingen av de",
                                                  "ingetdera", "ingendera", "ingen av dessa", "none", "none of them",
                                                  "nej ingen av dem", "nej")}
+_ASK_FOR_QUESTION = {
+    "channel": "Vad vill du fråga? Nämn mig och skriv din fråga här i tråden, så ber jag stadens experter "
+               "att svara här.",
+    "groupChat": "Vad vill du fråga? Nämn mig och skriv din fråga här i chatten, så ber jag stadens experter "
+                 "att svara här.",
+    "personal": "Vad vill du fråga? Skriv din fråga i nästa meddelande, så skickar jag den och ditt namn till "
+                "stadens experter. De hör av sig till dig.",
+}
+_SEND_OFFERED = " Eller tryck på \"Skicka frågan till experterna\" för att skicka frågan du ställde nyss."
+_NEVER_MIND = {"avbryt", "nej", "nej tack", "glom det", "angra", "inget", "ingenting"}
+"""Typed instead of the question for the experts: nothing is sent."""
 OFFER_TTL = dt.timedelta(hours=1)
 RESUME_OFFER_EVERY = dt.timedelta(days=1)
 PENDING_TTL = dt.timedelta(hours=1)
@@ -124,8 +135,11 @@ class Conversation:
         guide_state = load_state(state.guide, turn.now, self.guide_expiry)
         pending = state.pending if state.pending and turn.now - state.pending.asked_at < PENDING_TTL else None
         offer = state.handoff_offer if state.handoff_offer and turn.now - state.handoff_offer.offered_at < OFFER_TTL else None
+        asked = state.person_requested_at
+        asked = asked if asked is not None and turn.now - asked < OFFER_TTL else None
         state = UserState(guide=guide_state, pending=pending, touched_at=turn.now, handoff_offer=offer,
-                          resume_offered_at=state.resume_offered_at if guide_state is not None else None)
+                          resume_offered_at=state.resume_offered_at if guide_state is not None else None,
+                          person_requested_at=asked)
 
         if turn.value is not None:
             return self._submit(turn, state, guide_state)
@@ -139,6 +153,8 @@ class Conversation:
             if wanted is not None:  # "starta guiden för Instagram": no such guide, give its answer
                 return self._answer_topic(turn, state, guide_state, "enable_2fa", wanted)
             return self._guide(turn, state, guide_state, command)
+        if state.person_requested_at is not None:  # the question they were asked to write
+            return self._question_for_people(turn, state, guide_state, text)
 
         match = self.matcher.match(text)
         if pending is not None and pending.kind == "choice" and self._none_of_these(pending, text):
@@ -152,6 +168,8 @@ class Conversation:
         if guide_state is not None and guide_state.is_active and match.topic in (None, "capabilities"):
             # "jag hittar inte pilen", "det funkar inte", "hjälp": stuck on the step, most likely
             return self._guide(turn, state, guide_state, GuideCommand(action="stuck", guide=guide_state.guide_id))
+        if match.topic == "human_contact":
+            return self._person(turn, state, guide_state, typed=text)
         if match.topic == "enable_2fa" and match.platforms == ["facebook"]:
             guide = self.kb.guide_for("facebook")
             if guide is not None:  # "hur slår jag på tvåfaktor på Facebook?" starts the guide
@@ -183,6 +201,8 @@ class Conversation:
             return result
         if cmd == NONE_CMD:  # "Ingen av dem" under a "menade du…" choice
             return self._none_of_them(turn, state, guide_state, state.pending)
+        if cmd == PERSON_CMD:
+            return self._person(turn, state, guide_state, typed=None)
         if cmd == ASK_CMD:
             topic, platform = value.get("topic"), value.get("platform")
             if self.kb.has_topic(topic) and (platform is None or self.kb.has_platform(platform) or platform == "all"):
@@ -246,6 +266,8 @@ class Conversation:
 
     def _answer_topic(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, topic: str,
                       platform: str | None) -> TurnResult:
+        if topic == "human_contact":
+            return self._person(turn, state, guide_state, typed=None)
         if topic == "enable_2fa" and platform == "facebook" and self.kb.guide_for("facebook"):
             guide = self.kb.guide_for("facebook")
             return self._guide(turn, state, guide_state, GuideCommand(action="start", guide=guide.id))
@@ -283,6 +305,9 @@ class Conversation:
             else:
                 handoff = HandoffRequest(question=question[:MAX_QUESTION], reason=reason, scope=turn.scope)
                 answer = answer.model_copy(update={"text": answer.text + "\n\n" + _HANDED_OFF[turn.scope]})
+        elif answer.kind == "out_of_scope":  # no experts to hand to from here: who else can help
+            contact = self.composer.topic("human_contact", today=turn.now.date()).text
+            answer = answer.model_copy(update={"text": answer.text + "\n\n" + contact})
         result = self._finish(turn, state, guide_state, [render_answer(answer)], remind=True)
         result.topic = "enable_2fa" if answer.kind == "clarify_platform" else answer.topic
         result.platform = answer.platform
@@ -290,6 +315,49 @@ class Conversation:
                           "did_you_mean": "asked_back"}.get(answer.kind, "answered")
         result.unanswered = answer.kind == "out_of_scope"
         result.handoff = handoff
+        return result
+
+    def _person(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
+                typed: str | None) -> TurnResult:
+        """Someone wants a person ("prata med en människa", the 👎 card's "fråga en person").
+
+        With experts reachable from here: in a thread a typed request goes to them at once (they
+        answer in the thread); otherwise the user is asked to write the question, and their next
+        message goes. With no experts reachable: the support contact, or the user's own IT
+        support and communications department."""
+        answer = self.composer.topic("human_contact", today=turn.now.date())
+        handoff = None
+        if not self.handoff.reaches(turn.scope):
+            pass  # the topic's answer names the contact
+        elif typed and turn.scope != "personal":
+            handoff = HandoffRequest(question=typed[:MAX_QUESTION], reason="unanswered", scope=turn.scope)
+            answer = answer.model_copy(update={"text": _HANDED_OFF[turn.scope], "followups": [], "links": []})
+        else:
+            state.person_requested_at = turn.now
+            text, followups = _ASK_FOR_QUESTION.get(turn.scope, _ASK_FOR_QUESTION["personal"]), []
+            if turn.scope == "personal" and state.handoff_offer is not None:
+                text += _SEND_OFFERED
+                followups = [FollowUp(label="Skicka frågan till experterna", data=handoff_payload())]
+            answer = answer.model_copy(update={"text": text, "followups": followups, "links": []})
+        result = self._finish(turn, state, guide_state, [render_answer(answer)], remind=True)
+        result.topic, result.outcome, result.handoff = "human_contact", "answered", handoff
+        return result
+
+    def _question_for_people(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
+                             text: str) -> TurnResult:
+        """The message after "Vad vill du fråga?": to the experts (or, if they cannot be reached
+        from here any more, the contact)."""
+        state.person_requested_at = None
+        if simplify(text) in _NEVER_MIND:
+            message = OutgoingMessage(text="Okej, då skickar jag ingenting. Fråga mig gärna något annat.")
+            return self._finish(turn, state, guide_state, [message], remind=True)
+        if not self.handoff.reaches(turn.scope):
+            return self._person(turn, state, guide_state, typed=None)
+        message = OutgoingMessage(text=_HANDED_OFF.get(turn.scope, _HANDED_OFF["personal"]))
+        result = self._finish(turn, state, guide_state, [message], remind=True)
+        # Kept for the curator's report like any question the bot could not answer itself.
+        result.outcome = "unanswered"
+        result.handoff = HandoffRequest(question=text[:MAX_QUESTION], reason="unanswered", scope=turn.scope)
         return result
 
     def _finish(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, messages: list[OutgoingMessage],

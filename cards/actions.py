@@ -16,11 +16,15 @@ __all__ = [
     "GUIDE_CMD",
     "ASK_CMD",
     "HANDOFF_CMD",
+    "PERSON_CMD",
+    "ANSWERED_CMD",
     "ANNOUNCE_CMD",
     "guide_payload",
     "start_guide_payload",
     "ask_payload",
     "handoff_payload",
+    "person_payload",
+    "answered_payload",
     "announce_payload",
     "command_of",
     "NONE_CMD",
@@ -36,6 +40,11 @@ HANDOFF_CMD = "handoff"
 """Send my question to the experts: `{"cmd": "handoff"}` (the question itself stays in state)."""
 NONE_CMD = "none"
 """"Ingen av dem" under a "menade du…" choice: `{"cmd": "none"}`."""
+PERSON_CMD = "person"
+"""I want a person: `{"cmd": "person"}` (the 👎 card's "fråga en person"); the experts when they
+can be reached from here, else the support contact."""
+ANSWERED_CMD = "answered"
+"""An expert's "Besvarad" on the experts' card: `{"cmd": "answered", "id": <hand-off id>}`."""
 ANNOUNCE_CMD = "announce"
 """The admin's confirm card: `{"cmd": "announce", "action": "confirm"|"cancel", "id": <announcement id>}`."""
 
@@ -63,6 +72,15 @@ def ask_payload(topic: str, platform: str | None = None) -> dict[str, Any]:
 
 def handoff_payload() -> dict[str, Any]:
     return {CMD: HANDOFF_CMD}
+
+
+def person_payload() -> dict[str, Any]:
+    return {CMD: PERSON_CMD}
+
+
+def answered_payload(handoff_id: str) -> dict[str, Any]:
+    """The button carries the hand-off's id only; everything else stays with the bot."""
+    return {CMD: ANSWERED_CMD, "id": handoff_id}
 
 
 def announce_payload(action: str, announcement_id: str) -> dict[str, Any]:

@@ -164,6 +164,9 @@ class UserState(BaseModel):
     handoff_offer: HandoffOffer | None = None
     """A question the user may send to the experts (personal chat); kept here, not in the card,
     so a forged button cannot make the bot post made-up text to the experts."""
+    person_requested_at: dt.datetime | None = None
+    """The user asked for a person and was asked to write their question: their next message
+    (within an hour) goes to the experts."""
 
     @field_validator("guide", mode="wrap")
     @classmethod

@@ -4,9 +4,14 @@
   open offer to forward a question), under `storage.keys.USER_STATE_PREFIX`: deleted when
   untouched for the retention period; an offer nobody accepted is dropped after a day;
 - the anonymous question log: events older than the retention period;
+- the scrubbed texts of unanswered and 👎 questions (`helpdesk.question_texts`) and the hand-off
+  records (`helpdesk.handoff`): older than the retention period;
 - greeting flags older than the retention period;
 - conversations the bot was removed from (the announcement registry): deleted that long after
   they were marked gone. Installed conversations are kept: they are where announcements go.
+
+After deleting, the storage is compacted (`KeyedStorage.compact`): SQLite's write-ahead log
+would otherwise still hold the deleted texts until its next checkpoint.
 
 The running bot purges once a day; `python bot.py report --purge` does it on demand.
 """
@@ -22,7 +27,14 @@ from pydantic import BaseModel, ValidationError
 from dialogs.state import UserState
 from helpdesk.question_log import time_key
 from storage import ETagConflictError, KeyedStorage
-from storage.keys import GREETED_PREFIX, QUESTION_PREFIX, REGISTRY_PREFIX, USER_STATE_PREFIX
+from storage.keys import (
+    GREETED_PREFIX,
+    HANDOFF_PREFIX,
+    QUESTION_PREFIX,
+    QUESTION_TEXT_PREFIX,
+    REGISTRY_PREFIX,
+    USER_STATE_PREFIX,
+)
 from storage.models import plain
 
 __all__ = ["PurgeResult", "purge"]
@@ -40,6 +52,8 @@ class PurgeResult(BaseModel):
 
     user_states: int = 0
     question_events: int = 0
+    question_texts: int = 0
+    handoffs: int = 0
     gone_conversations: int = 0
 
 
@@ -101,6 +115,20 @@ async def purge(storage: KeyedStorage, now: dt.datetime, retention_days: int) ->
     await _delete_in_batches(storage, old_events)
     result.question_events = len(old_events)
 
+    text_floor = f"{QUESTION_TEXT_PREFIX}{time_key(cutoff)}"
+    old_texts = [k for k in await storage.keys(QUESTION_TEXT_PREFIX) if k < text_floor]
+    await _delete_in_batches(storage, old_texts)
+    result.question_texts = len(old_texts)
+
+    handoff_keys = await storage.keys(HANDOFF_PREFIX)
+    old_handoffs = []
+    for start in range(0, len(handoff_keys), _BATCH):
+        batch = await storage.read(handoff_keys[start : start + _BATCH])
+        # unreadable: nothing the bot can use, so nothing to keep
+        old_handoffs += [k for k, v in batch.items() if (_parse(dict(v).get("created_at")) or cutoff) <= cutoff]
+    await _delete_in_batches(storage, old_handoffs)
+    result.handoffs = len(old_handoffs)
+
     greeted = await storage.keys(GREETED_PREFIX)
     stale_greetings = []
     for start in range(0, len(greeted), _BATCH):
@@ -119,12 +147,18 @@ async def purge(storage: KeyedStorage, now: dt.datetime, retention_days: int) ->
     await _delete_in_batches(storage, gone)
     result.gone_conversations = len(gone)
 
-    if result.user_states or result.question_events or result.gone_conversations:
+    # Always: a user state whose offer was dropped above was rewritten, not deleted, and its old
+    # version (with the question) is in SQLite's log as much as any deleted text.
+    await storage.compact()
+    if any(result.model_dump().values()):
         log.info(
-            "retention (%d days): deleted %d user states, %d question events, %d removed conversations",
+            "retention (%d days): deleted %d user states, %d question events, %d question texts, "
+            "%d hand-offs, %d removed conversations",
             retention_days,
             result.user_states,
             result.question_events,
+            result.question_texts,
+            result.handoffs,
             result.gone_conversations,
         )
     return result

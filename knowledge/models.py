@@ -37,6 +37,7 @@ CORE_TOPICS: tuple[str, ...] = (
     "account_hijacked",
     "moderate_discussion",
     "capabilities",
+    "human_contact",
 )
 """Topics the bot's own replies point to (buttons, the platform question); every other topic id is
 open: a topic is added in topics.yaml alone."""

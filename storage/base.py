@@ -3,7 +3,8 @@
 Everything the bot keeps (per-user state, the announcement registry, ledger, schedules and run
 lock, the anonymous question log, greeting flags) goes through a `KeyedStorage`: `read`, `write`,
 `delete` of known keys, `keys(prefix)` to list what is stored under a prefix (the registry and
-retention cannot know their keys in advance), and `close()` on shutdown. Key prefixes are defined
+retention cannot know their keys in advance), `compact()` after retention has deleted personal
+data, and `close()` on shutdown. Key prefixes are defined
 once, in `storage.keys`; `storage.models` reads and writes pydantic models through it.
 
 Semantics shared by all our implementations (the same as botbuilder's `Storage`, so a port to
@@ -68,6 +69,14 @@ class KeyedStorage(ABC):
     @abstractmethod
     async def keys(self, prefix: str = "") -> list[str]:
         """All stored keys that start with `prefix`, sorted."""
+
+    async def compact(self) -> None:
+        """Make deleted items unrecoverable from the storage's own files, after a purge.
+
+        A no-op where a delete already removes the data (memory, Azure Blob: a deleted blob is
+        gone, and soft delete is the account's setting); SQLite checkpoints its write-ahead log,
+        which still holds the pages as they were before the delete."""
+        return None
 
     @abstractmethod
     async def close(self) -> None:

@@ -15,8 +15,11 @@ __all__ = [
     "SCHEDULE_PREFIX",
     "BROADCAST_LOCK_PREFIX",
     "QUESTION_PREFIX",
+    "QUESTION_TEXT_PREFIX",
+    "HANDOFF_PREFIX",
     "user_state_key",
     "greeted_key",
+    "handoff_key",
 ]
 
 USER_STATE_PREFIX = "users/"
@@ -37,6 +40,12 @@ BROADCAST_LOCK_PREFIX = "broadcast-lock/"
 """`broadcast-lock/<announcement id>`: the run lock of a send (`announcements.broadcast`)."""
 QUESTION_PREFIX = "questions/"
 """`questions/<ISO time>/<random>`: the anonymous question log, in time order (`helpdesk.question_log`)."""
+QUESTION_TEXT_PREFIX = "question-texts/"
+"""`question-texts/<ISO time>/<random>`: the scrubbed text of a question the bot could not answer
+or that got a 👎, with no user id, for the curator's report (`helpdesk.question_texts`)."""
+HANDOFF_PREFIX = "handoffs/"
+"""`handoffs/<id>`: a question handed to the experts, with where to tell the asker that it was
+answered (`helpdesk.handoff`); deleted after the retention period."""
 
 
 def user_state_key(channel_id: str, conversation_id: str, user_id: str) -> str:
@@ -46,3 +55,7 @@ def user_state_key(channel_id: str, conversation_id: str, user_id: str) -> str:
 
 def greeted_key(conversation_id: str) -> str:
     return f"{GREETED_PREFIX}{conversation_id}"
+
+
+def handoff_key(handoff_id: str) -> str:
+    return f"{HANDOFF_PREFIX}{handoff_id}"

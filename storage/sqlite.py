@@ -12,6 +12,10 @@ Why this shape:
   all-or-nothing.
 - The file and its parent directory are created on first use, not in `__init__`, so building the
   app does no I/O.
+- Deleted means gone (question texts and hand-offs are personal data, see `helpdesk.retention`):
+  `secure_delete` overwrites deleted rows with zeros instead of leaving them in free space, and
+  `compact()` checkpoints the WAL and truncates it, because until then the log still holds the
+  pages as they were before the delete.
 """
 
 from __future__ import annotations
@@ -97,6 +101,7 @@ class SqliteStorage(KeyedStorage):
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA secure_delete = ON")
         conn.execute(_SCHEMA)
         log.info("opened SQLite storage %s", self.path)
         return conn
@@ -182,6 +187,20 @@ class SqliteStorage(KeyedStorage):
             return [key for (key,) in rows if key.startswith(prefix)]
 
         return await self._run(select_keys)
+
+    async def compact(self) -> None:
+        """Copy the WAL into the database and truncate it (`PRAGMA wal_checkpoint(TRUNCATE)`).
+
+        Another connection reading at this moment (e.g. `python bot.py announce` beside the
+        server) can keep part of the log alive; that is logged, and the next purge tries again."""
+
+        def checkpoint(conn: sqlite3.Connection) -> tuple[int, int, int]:
+            busy, pages, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return int(busy), int(pages), int(done)
+
+        busy, log_pages, done = await self._run(checkpoint)
+        if busy or done < log_pages:
+            log.warning("SQLite checkpoint incomplete (%d of %d pages; another connection is busy)", done, log_pages)
 
     async def close(self) -> None:
         if self._closed:

@@ -1,14 +1,19 @@
-"""The bot's side of announcements: admin chat commands and the scheduler, wired to Teams.
+"""The admins' chat commands, wired to Teams: announcements and the curator's report.
 
-`announcements/` is plain Python; this module adapts it to a turn: "utskick förhandsvisa" /
-"utskick skicka" typed in a personal chat, the confirm card's button, and the summary posted back
-to the admin (proactively, with `continue_conversation`) when a background send ends.
+`announcements/` and `helpdesk/` are plain Python; this module adapts them to a turn:
+- "utskick förhandsvisa" / "utskick skicka" typed in a personal chat, the confirm card's button,
+  and the summary posted back to the admin (proactively, with `continue_conversation`) when a
+  background send ends (`AnnouncementAdmin`);
+- "rapport" in a personal chat: the ten biggest groups of unanswered and 👎 questions as a card
+  (`ReportAdmin`). Anyone not in ADMIN_AAD_IDS is answered as if it were an ordinary question.
+`chain_admin_hooks` gives the activity handler one hook for all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -16,15 +21,36 @@ from botbuilder.core import TurnContext
 from announcements.admin import (
     handle_admin_command,
     handle_admin_submit,
+    is_admin,
     is_admin_submit,
     parse_admin_command,
     summary_message,
 )
 from announcements.schedule import run_scheduler
 from announcements.service import AnnouncementService
+from cards.report import report_card
+from helpdesk.report import is_report_command, load_report, top_groups
+from knowledge.models import KnowledgeBase
+from storage import KeyedStorage
 from teams.activity import to_activity
 
-__all__ = ["AnnouncementAdmin"]
+__all__ = ["AnnouncementAdmin", "ReportAdmin", "AdminHook", "chain_admin_hooks"]
+
+AdminHook = Callable[[TurnContext, str, Any], Awaitable[bool]]
+"""Handles the turn if it is an admin command; True when it was."""
+
+
+def chain_admin_hooks(*hooks: AdminHook) -> AdminHook:
+    """One hook that asks each in turn until one handles the turn."""
+
+    async def chained(turn_context: TurnContext, text: str, value: Any) -> bool:
+        for hook in hooks:
+            if await hook(turn_context, text, value):
+                return True
+        return False
+
+    return chained
+
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +100,34 @@ class AnnouncementAdmin:
     async def stop_background(self, stop: asyncio.Event) -> None:
         stop.set()
         await self.service.close()
+
+
+class ReportAdmin:
+    """ "rapport" from an admin in a personal chat: the report's top ten as a card."""
+
+    def __init__(
+        self, storage: KeyedStorage, kb: KnowledgeBase, *, admin_ids: Iterable[str], retention_days: int
+    ) -> None:
+        self.storage = storage
+        self.kb = kb
+        self.admin_ids = list(admin_ids)
+        self.retention_days = retention_days
+
+    async def handle(self, turn_context: TurnContext, text: str, value: Any) -> bool:
+        activity = turn_context.activity
+        scope = (activity.conversation.conversation_type if activity.conversation else None) or "personal"
+        if value is not None or scope != "personal" or not is_report_command(text):
+            return False
+        aad_id = activity.from_property.aad_object_id if activity.from_property else None
+        if not is_admin(aad_id, self.admin_ids):
+            return False  # an ordinary word for everyone else
+        report = await load_report(self.storage, self.kb)
+        message = report_card(
+            top_groups(report, 10),
+            topic_titles={t.id: t.title for t in self.kb.topics},
+            questions=report.total,
+            retention_days=self.retention_days,
+        )
+        await turn_context.send_activity(to_activity(message))
+        log.info("report card sent to an admin (%d groups)", min(10, len(report.questions)))
+        return True

@@ -27,11 +27,12 @@ from helpdesk.retention import purge
 from knowledge.models import KnowledgeBase
 from storage import KeyedStorage
 from teams import msrest_fix
-from teams.admin import AnnouncementAdmin
+from teams.admin import AnnouncementAdmin, ReportAdmin, chain_admin_hooks
 from teams.auth import IdentityServiceUnavailable
 from teams.bot_authentication import create_bot_authentication
 from teams.compose import announcement_service, conversation_for, election_of, load_kb, open_storage
 from teams.handler import KanalvaktenBot, on_turn_error
+from teams.handoff import ExpertDesk
 
 __all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "MAX_BODY_BYTES"]
 
@@ -153,8 +154,11 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
             election.date,
         )
     if not settings.support_contact:
-        log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
-                    "(organisation.yaml's support_contact)", kb.organisation.support_contact)
+        log.warning(
+            "SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
+            "(organisation.yaml's support_contact)",
+            kb.organisation.support_contact,
+        )
 
 
 def create_app(
@@ -177,13 +181,15 @@ def create_app(
 
     registry = ConversationRegistry(storage, announce_channel_id=settings.announce_channel_id)
     admin = AnnouncementAdmin(announcement_service(settings, storage, kb), app_id=settings.app_id)
+    report = ReportAdmin(storage, kb, admin_ids=settings.admin_aad_ids, retention_days=settings.retention_days)
     bot = KanalvaktenBot(
         conversation,
         storage,
         allowed_tenants=settings.allowed_tenants,
         registry=registry,
-        admin_hook=admin.handle,
+        admin_hook=chain_admin_hooks(report.handle, admin.handle),
         clock=clock,
+        experts=ExpertDesk(conversation.handoff, storage, app_id=settings.app_id, clock=clock),
     )
     authentication = create_bot_authentication(settings, credentials_factory=credentials)
     adapter = CloudAdapter(authentication)

@@ -23,22 +23,23 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from botbuilder.core import TurnContext
-from botbuilder.core.cloud_adapter_base import CloudAdapterBase
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Mention
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from pydantic import ValidationError
 
 from announcements.registry import ConversationRegistry
 from assistant.conversation import Conversation, TurnInput
-from cards.handoff import expert_message
+from cards.actions import ANSWERED_CMD, command_of
 from cards.welcome import welcome_message
 from dialogs.state import UserState
 from helpdesk.handoff import HandoffRequest
 from helpdesk.question_log import QuestionEvent, question_key
+from helpdesk.question_texts import question_text_item
 from storage import ETagConflictError, KeyedStorage
 from storage.keys import greeted_key, user_state_key
 from storage.models import plain
-from teams.activity import conversation_scope, start_channel_thread, to_activity
+from teams.activity import conversation_scope, to_activity
+from teams.handoff import ExpertDesk
 
 __all__ = ["KanalvaktenBot", "on_turn_error", "message_link", "strip_bot_mention"]
 
@@ -113,6 +114,27 @@ def strip_bot_mention(activity: Activity) -> str:
     return _AT_TAG.sub(" ", text)  # other people's mentions stay as plain names
 
 
+def _text_to_log(activity: Activity) -> str:
+    """The text as typed, without the bot's @mention; other mentions stay tagged for scrubbing."""
+    text = activity.text or ""
+    for mention in _bot_mentions(activity):
+        text = text.replace(mention, " ")
+    return html.unescape(text)
+
+
+def _names_in(activity: Activity) -> list[str]:
+    """Names a stored text must not keep: the people mentioned (not the bot) and the asker."""
+    recipient = activity.recipient.id if activity.recipient else None
+    names = [activity.from_property.name] if activity.from_property and activity.from_property.name else []
+    for entity in activity.entities or []:
+        props = getattr(entity, "additional_properties", None) or {}
+        mentioned = props.get("mentioned")
+        mentioned = mentioned if isinstance(mentioned, dict) else {}
+        if str(getattr(entity, "type", "")).lower() == "mention" and mentioned.get("id") != recipient:
+            names.append(str(mentioned.get("name") or ""))
+    return names
+
+
 class KanalvaktenBot(TeamsActivityHandler):
     """Kanalvakten's Teams activity handler."""
 
@@ -125,10 +147,12 @@ class KanalvaktenBot(TeamsActivityHandler):
         registry: ConversationRegistry | None = None,
         admin_hook: AdminHook | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        experts: ExpertDesk | None = None,
     ):
         self.conversation = conversation
         self.storage = storage
         self.handoff = conversation.handoff
+        self.experts = experts or ExpertDesk(conversation.handoff, storage, clock=clock)
         # One turn at a time per (conversation, user) and per conversation for the greeting: Teams
         # sends conversationUpdate and installationUpdate together, and a double click sends two
         # submits; without this both turns read the same state and the second save conflicts.
@@ -169,6 +193,9 @@ class KanalvaktenBot(TeamsActivityHandler):
         text = strip_bot_mention(activity) if mentioned else (activity.text or "")
         text = html.unescape(text).strip()
 
+        if command_of(activity.value) == ANSWERED_CMD:  # an expert's "Besvarad"
+            await self.experts.answered(turn_context)
+            return
         if self.admin_hook is not None and await self.admin_hook(turn_context, text, activity.value):
             return
 
@@ -180,12 +207,19 @@ class KanalvaktenBot(TeamsActivityHandler):
         for message in result.messages:
             await turn_context.send_activity(to_activity(message))
         # Saved once per turn, after the answer was sent: a turn that failed leaves the state as it was.
-        event = None
+        logged: dict[str, Any] = {}
         if result.outcome != "other":
             event = QuestionEvent(
                 at=turn.now, topic=result.topic, scope=scope, outcome=result.outcome, platform=result.platform
             )
-        await self._save(key, result.state, e_tag, event)
+            logged[question_key(event)] = event.model_dump(mode="json")
+        if result.outcome == "unanswered":  # its text, scrubbed, for the curator's report
+            item = question_text_item(
+                _text_to_log(activity), "unanswered", at=turn.now, scope=scope, names=_names_in(activity)
+            )
+            if item is not None:
+                logged[item[0]] = item[1]
+        await self._save(key, result.state, e_tag, logged)
         if result.handoff is not None:
             await self._hand_off(turn_context, result.handoff)
 
@@ -202,10 +236,10 @@ class KanalvaktenBot(TeamsActivityHandler):
             log.warning("unreadable user state replaced")
             return UserState(), e_tag
 
-    async def _save(self, key: str, state: UserState, e_tag: str | None, event: QuestionEvent | None) -> None:
-        """One write: the state (compare-and-set on the e_tag read) and the anonymous question event."""
+    async def _save(self, key: str, state: UserState, e_tag: str | None, logged: dict[str, Any]) -> None:
+        """One write: the state (compare-and-set on the e_tag read), the anonymous question event
+        and, for a question the bot could not answer, its scrubbed text."""
         changes: dict[str, Any] = {key: {**state.model_dump(mode="json"), "e_tag": e_tag}}
-        logged = {question_key(event): event.model_dump(mode="json")} if event is not None else {}
         try:
             await self.storage.write({**changes, **logged})
         except ETagConflictError:
@@ -223,39 +257,16 @@ class KanalvaktenBot(TeamsActivityHandler):
 
     # ------------------------------------------------------------------ hand-off to people
     async def _hand_off(self, turn_context: TurnContext, request: HandoffRequest) -> None:
-        """A new thread in the experts' channel, or @mentions of the experts in this thread."""
+        """To the experts (`teams.handoff.ExpertDesk`): with the asker's name from a personal chat
+        (they pressed the button), with a link to the question from a thread."""
         activity = turn_context.activity
-        if request.scope == "personal":  # the user pressed the button: their name goes along
+        if request.scope == "personal":
             request = request.model_copy(
                 update={"asker": activity.from_property.name if activity.from_property else None}
             )
         else:
             request = request.model_copy(update={"link": message_link(activity, self._tenant(activity))})
-        message = to_activity(expert_message(request))
-        try:
-            if self.handoff.channel_id:
-                connector = turn_context.turn_state.get(CloudAdapterBase.BOT_CONNECTOR_CLIENT_KEY)
-                await start_channel_thread(
-                    connector,
-                    self.handoff.channel_id,
-                    message,
-                    bot=activity.recipient,
-                    tenant_id=self._tenant(activity),
-                )
-            elif self.handoff.expert_ids:
-                tags = []
-                message.entities = []
-                for number, aad_id in enumerate(self.handoff.expert_ids, start=1):
-                    tag = f"<at>expert {number}</at>"
-                    tags.append(tag)
-                    message.entities.append(
-                        Mention(mentioned=ChannelAccount(id=aad_id, name=f"expert {number}"), text=tag, type="mention")
-                    )
-                message.text = " ".join(tags) + " " + message.text
-                await turn_context.send_activity(message)
-            log.info("question handed to people (%s)", request.reason)
-        except Exception:
-            log.exception("could not hand the question to people")
+        await self.experts.hand_off(turn_context, request, tenant_id=self._tenant(activity))
 
     # ------------------------------------------------------------------ install / uninstall
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:

@@ -30,11 +30,14 @@ async def test_install_in_a_team_posts_one_short_introduction_in_the_channel(bot
     assert replies[0]["conversation"]["id"].startswith(TEAM_ID.split("@")[0]) or replies[0]["conversation"]["id"]
 
 
-@pytest.mark.parametrize("platform, question", [
-    pytest.param("instagram", "hur slår jag på tvåfaktor på Instagram?", id="instagram"),
-    pytest.param("linkedin", "tvåstegsverifiering linkdin", id="linkedin"),
-    pytest.param("twitter", "2fa på X", id="twitter"),
-])
+@pytest.mark.parametrize(
+    "platform, question",
+    [
+        pytest.param("instagram", "hur slår jag på tvåfaktor på Instagram?", id="instagram"),
+        pytest.param("linkedin", "tvåstegsverifiering linkdin", id="linkedin"),
+        pytest.param("twitter", "2fa på X", id="twitter"),
+    ],
+)
 async def test_a_question_gets_the_answer_with_the_platforms_official_link(bot, teams, platform, question):
     replies = await bot.send(teams.message(question))
     assert len(replies) == 1
@@ -66,10 +69,13 @@ async def test_a_missing_platform_can_be_answered_by_typing_its_name(bot, teams)
     assert PLATFORM_LINKS["instagram"] in replies[0]["text"]
 
 
-@pytest.mark.parametrize("answer, expected", [
-    pytest.param("2", ["instagram"], id="by-number"),
-    pytest.param("alla", ["facebook", "instagram", "linkedin", "twitter"], id="all"),
-])
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        pytest.param("2", ["instagram"], id="by-number"),
+        pytest.param("alla", ["facebook", "instagram", "linkedin", "twitter"], id="all"),
+    ],
+)
 async def test_a_clarification_can_be_answered_by_number_or_all(bot, teams, answer, expected):
     await bot.send(teams.message("Jag vill aktivera tvåfaktorsinloggning"))
     replies = await bot.send(teams.message(answer))
@@ -144,7 +150,9 @@ async def test_activity_types_the_bot_does_not_handle_are_ignored_without_error(
 
 
 async def test_a_tenant_outside_the_allow_list_gets_no_answer(fake_connector, teams):
-    running = await RunningBot(fake_connector, test_settings(ALLOWED_TENANTS="11111111-2222-3333-4444-555555555555")).start()
+    running = await RunningBot(
+        fake_connector, test_settings(ALLOWED_TENANTS="11111111-2222-3333-4444-555555555555")
+    ).start()
     try:
         assert await running.send(teams.message("hej")) == []
     finally:
@@ -200,8 +208,14 @@ EXPERTS = "19:experter-sociala-medier@thread.tacv2"
 async def test_an_unanswerable_channel_question_is_handed_to_the_experts_channel(fake_connector, teams):
     running = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID=EXPERTS)).start()
     try:
-        replies = await running.send(teams.message("Hur ändrar jag omslagsbild på vår sida?", conversation_type="channel",
-                                                   mention_bot=True, user_name="Åsa Öberg"))
+        replies = await running.send(
+            teams.message(
+                "Hur ändrar jag omslagsbild på vår sida?",
+                conversation_type="channel",
+                mention_bot=True,
+                user_name="Åsa Öberg",
+            )
+        )
         assert "vidare till stadens experter" in replies[0]["text"]
         created = [r for r in fake_connector.sent() if r.kind == "create_conversation"]
         assert len(created) == 1
@@ -274,10 +288,15 @@ async def test_without_a_channel_the_experts_are_mentioned_in_the_thread(fake_co
     expert = "6a1b2c3d-0000-4000-8000-000000000001"
     running = await RunningBot(fake_connector, test_settings(EXPERT_AAD_IDS=expert)).start()
     try:
-        replies = await running.send(teams.message("Vårt konto är kapat!", conversation_type="groupChat", mention_bot=True))
+        replies = await running.send(
+            teams.message("Vårt konto är kapat!", conversation_type="groupChat", mention_bot=True)
+        )
         mention = replies[-1]
-        assert any(e.get("mentioned", {}).get("id") == expert for e in mention.get("entities", []))
-        assert "Brådskande" in mention["text"]
+        card = card_of(mention)
+        # mentions on a card: the <at> tag in a TextBlock and the entity in msteams.entities
+        entity = next(e for e in card["msteams"]["entities"] if e["mentioned"]["id"] == expert)
+        assert entity["text"] in all_text(mention)
+        assert "Brådskande" in all_text(mention)
     finally:
         await running.stop()
 
