@@ -23,6 +23,8 @@ __all__ = [
     "handoff_payload",
     "announce_payload",
     "command_of",
+    "CHECKLIST_CMD",
+    "checklist_payload",
 ]
 
 CMD = "cmd"
@@ -64,6 +66,19 @@ def handoff_payload() -> dict[str, Any]:
 
 def announce_payload(action: str, announcement_id: str) -> dict[str, Any]:
     return {CMD: ANNOUNCE_CMD, "action": action, "id": announcement_id}
+
+
+CHECKLIST_CMD = "checklist"
+"""The announcement's checklist and the readiness card: `{"cmd": "checklist", "action": "save",
+"announcement": <id>, "rev": <n>}` ("Spara"; Teams adds the card's input values) and
+`{"cmd": "checklist", "action": "remind", "announcement": <id>}` (an admin's reminder button)."""
+
+
+def checklist_payload(action: str, announcement_id: str, rev: int | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {CMD: CHECKLIST_CMD, "action": action, "announcement": announcement_id}
+    if rev is not None:
+        data["rev"] = rev
+    return data
 
 
 def command_of(value: Any) -> str | None:

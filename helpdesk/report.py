@@ -48,7 +48,8 @@ async def main(
         result = await purge(storage, now or dt.datetime.now(dt.UTC), retention_days)
         print(
             f"deleted {result.user_states} user states, {result.question_events} question events, "
-            f"{result.gone_conversations} removed conversations (older than {retention_days} days)",
+            f"{result.gone_conversations} removed conversations (older than {retention_days} days); "
+            f"names removed from {result.readiness_names} readiness checklists",
             file=out,
         )
         return 0

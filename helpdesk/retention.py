@@ -6,7 +6,10 @@
 - the anonymous question log: events older than the retention period;
 - greeting flags older than the retention period;
 - conversations the bot was removed from (the announcement registry): deleted that long after
-  they were marked gone. Installed conversations are kept: they are where announcements go.
+  they were marked gone. Installed conversations are kept: they are where announcements go;
+- who confirmed an election-readiness checklist item (a display name,
+  `announcements.readiness`): removed `RETENTION_DAYS` after the election the checklist was for;
+  what was confirmed and when stays for the report.
 
 The running bot purges once a day; `python bot.py report --purge` does it on demand.
 """
@@ -19,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from announcements.readiness import ReadinessStore
 from dialogs.state import UserState
 from helpdesk.question_log import time_key
 from storage import ETagConflictError, KeyedStorage
@@ -41,6 +45,8 @@ class PurgeResult(BaseModel):
     user_states: int = 0
     question_events: int = 0
     gone_conversations: int = 0
+    readiness_names: int = 0
+    """Readiness records whose who-confirmed names were removed."""
 
 
 def _parse(value: Any) -> dt.datetime | None:
@@ -119,12 +125,16 @@ async def purge(storage: KeyedStorage, now: dt.datetime, retention_days: int) ->
     await _delete_in_batches(storage, gone)
     result.gone_conversations = len(gone)
 
-    if result.user_states or result.question_events or result.gone_conversations:
+    result.readiness_names = await ReadinessStore(storage).scrub_names(now, retention_days)
+
+    if result.user_states or result.question_events or result.gone_conversations or result.readiness_names:
         log.info(
-            "retention (%d days): deleted %d user states, %d question events, %d removed conversations",
+            "retention (%d days): deleted %d user states, %d question events, %d removed conversations, "
+            "names in %d readiness checklists",
             retention_days,
             result.user_states,
             result.question_events,
             result.gone_conversations,
+            result.readiness_names,
         )
     return result

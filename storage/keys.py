@@ -15,6 +15,8 @@ __all__ = [
     "SCHEDULE_PREFIX",
     "BROADCAST_LOCK_PREFIX",
     "QUESTION_PREFIX",
+    "READINESS_PREFIX",
+    "REMINDER_ROUNDS_PREFIX",
     "user_state_key",
     "greeted_key",
 ]
@@ -35,6 +37,12 @@ SCHEDULE_PREFIX = "schedule/"
 """`schedule/<announcement id>`: a send time (`announcements.schedule`)."""
 BROADCAST_LOCK_PREFIX = "broadcast-lock/"
 """`broadcast-lock/<announcement id>`: the run lock of a send (`announcements.broadcast`)."""
+READINESS_PREFIX = "readiness/"
+"""`readiness/<announcement id>/<conversation id>`: the checklist a conversation confirmed, by whom
+and when (`announcements.readiness`), next to that announcement's ledger."""
+REMINDER_ROUNDS_PREFIX = "reminder-rounds/"
+"""`reminder-rounds/<announcement id>`: the reminder rounds sent for an announcement; round n is
+delivered with the ledger id `<announcement id>-reminder-<n>` (`announcements.reminders`)."""
 QUESTION_PREFIX = "questions/"
 """`questions/<ISO time>/<random>`: the anonymous question log, in time order (`helpdesk.question_log`)."""
 

@@ -2,13 +2,17 @@
 
 `announcements/` is plain Python; this module adapts it to a turn: "utskick förhandsvisa" /
 "utskick skicka" typed in a personal chat, the confirm card's button, and the summary posted back
-to the admin (proactively, with `continue_conversation`) when a background send ends.
+to the admin (proactively, with `continue_conversation`) when a background send ends. The
+announcement's checklist ("Spara", from anyone) and the admins' "beredskap" with its reminder
+button go to `teams.readiness`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -20,9 +24,11 @@ from announcements.admin import (
     parse_admin_command,
     summary_message,
 )
+from announcements.checklist_turns import is_checklist_submit, is_readiness_command
 from announcements.schedule import run_scheduler
 from announcements.service import AnnouncementService
 from teams.activity import to_activity
+from teams.readiness import ReadinessTurns
 
 __all__ = ["AnnouncementAdmin"]
 
@@ -32,13 +38,27 @@ log = logging.getLogger(__name__)
 class AnnouncementAdmin:
     """Admin chat commands ("utskick förhandsvisa", "utskick skicka") and the scheduler task."""
 
-    def __init__(self, service: AnnouncementService, *, app_id: str, poll_seconds: float = 30.0):
+    def __init__(
+        self,
+        service: AnnouncementService,
+        *,
+        app_id: str,
+        poll_seconds: float = 30.0,
+        clock: Callable[[], dt.datetime] | None = None,
+    ):
         self.service = service
         self.app_id = app_id
         self.poll_seconds = poll_seconds
+        self.readiness = ReadinessTurns(service, app_id=app_id, clock=clock)
 
     async def handle(self, turn_context: TurnContext, text: str, value: Any) -> bool:
         """Handle the turn if it is an announcement command; True when it was."""
+        if value is not None and is_checklist_submit(value):
+            await self.readiness.submit(turn_context, value)
+            return True
+        if value is None and is_readiness_command(text):
+            await self.readiness.readiness(turn_context)
+            return True
         activity = turn_context.activity
         aad_id = activity.from_property.aad_object_id if activity.from_property else None
         scope = (activity.conversation.conversation_type if activity.conversation else None) or "personal"
