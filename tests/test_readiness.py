@@ -438,3 +438,22 @@ def test_the_chart_is_a_png_with_a_bar_per_item(tmp_path: Path):
             1 for x in range(pixels.width) for y in range(pixels.height) if pixels.getpixel((x, y)) == (16, 124, 16)
         )
     assert green > 6 * 100  # six half-filled bars
+
+
+def test_a_checklist_topic_the_knowledge_base_lacks_stops_the_bot_at_start(tmp_path: Path):
+    import shutil
+
+    from knowledge.loader import DATA_DIR, KnowledgeBaseError
+    from teams.compose import load_kb
+    from tests.bot_harness import test_settings
+
+    shutil.copytree(DATA_DIR, tmp_path / "data")
+    announcement = tmp_path / "data" / "announcement.yaml"
+    announcement.write_text(
+        announcement.read_text(encoding="utf-8").replace("topic: monitor_channel", "topic: watch_tiktok"),
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_kb(test_settings(KNOWLEDGE_DIR=str(tmp_path / "data")))
+    (problem,) = caught.value.problems
+    assert problem.file == announcement and "watch_tiktok" in problem.reason
