@@ -122,21 +122,40 @@ def _where(record: ConversationRecord, activity_id: str) -> str:
     return record.id
 
 
+class PressedCard(BaseModel):
+    """The card a "Spara" came from, as the submit tells it."""
+
+    activity_id: str | None = None
+    """The submit's replyToId."""
+    conversation_id: str
+    """The conversation of the submit (a team's thread)."""
+    kind: Literal["announcement", "reminder"] = "announcement"
+
+
 async def card_updates(
-    service: AnnouncementService, content: AnnouncementContent, record: ConversationRecord, readiness: Readiness | None
+    service: AnnouncementService,
+    content: AnnouncementContent,
+    record: ConversationRecord,
+    readiness: Readiness | None,
+    pressed: PressedCard | None = None,
 ) -> list[CardUpdate]:
-    """Every checklist card in the conversation, drawn with `readiness`."""
-    refs = await Reminders(service.storage).card_activities(content.id, record.id)
+    """Every checklist card in the conversation, drawn with `readiness`: those the ledger knows
+    (the announcement and reminders), and the pressed one if the ledger has no id for it (a
+    connector that answers a send without the message's id, as the Agents Playground does)."""
+    refs = [
+        (ref.kind, ref.activity_id, _where(record, ref.activity_id))
+        for ref in await Reminders(service.storage).card_activities(content.id, record.id)
+    ]
+    if pressed is not None and pressed.activity_id and pressed.activity_id not in {r[1] for r in refs}:
+        refs.append((pressed.kind, pressed.activity_id, pressed.conversation_id))
     when = election_when(content.election, content.as_of)
     out = []
-    for ref in refs:
-        if ref.kind == "announcement":
+    for kind, activity_id, conversation_id in refs:
+        if kind == "announcement":
             message = render_announcement(content, readiness)
         else:
             message = render_reminder(content.checklist, readiness, content.id, content.election.name, when)
-        out.append(
-            CardUpdate(conversation_id=_where(record, ref.activity_id), activity_id=ref.activity_id, message=message)
-        )
+        out.append(CardUpdate(conversation_id=conversation_id, activity_id=activity_id, message=message))
     return out
 
 
@@ -149,10 +168,13 @@ async def handle_checklist_submit(
     aad_object_id: str | None,
     now: dt.datetime,
     conversation_type: str = "personal",
+    pressed_activity_id: str | None = None,
+    turn_conversation_id: str | None = None,
     on_reminder_done: Callable[[ReminderSummary | BaseException], Awaitable[None]] | None = None,
 ) -> ChecklistOutcome:
     """A press on a checklist card: "Spara" from anyone in the conversation (`conversation_id` is
-    its registry id), or an admin's "Skicka påminnelse"."""
+    its registry id; `pressed_activity_id` the submit's replyToId, in `turn_conversation_id`), or
+    an admin's "Skicka påminnelse"."""
     action = value.get("action")
     if action == "remind":
         return await _remind(service, aad_object_id, conversation_type, on_reminder_done)
@@ -175,6 +197,11 @@ async def handle_checklist_submit(
     delivered = await Ledger(service.storage).get(content.id, conversation_id)
     if delivered is None or delivered.status not in ("sent", "in_flight"):
         return _refused("not_here")
+    pressed = PressedCard(
+        activity_id=pressed_activity_id,
+        conversation_id=turn_conversation_id or conversation_id,
+        kind="reminder" if value.get("card") == "reminder" else "announcement",
+    )
     result = await ReadinessStore(service.storage).save(
         parsed, conversation_id, by=by, now=now, election_date=content.election.date
     )
@@ -183,7 +210,7 @@ async def handle_checklist_submit(
             "checklist save refused in %s: card rev %d, stored %d", conversation_id, parsed.rev, result.readiness.rev
         )
         outcome = _refused("stale")
-        outcome.updates = await card_updates(service, content, record, result.readiness)
+        outcome.updates = await card_updates(service, content, record, result.readiness, pressed)
         outcome.readiness = result.readiness
         return outcome
     if result.outcome == "unchanged":
@@ -196,7 +223,7 @@ async def handle_checklist_submit(
     return ChecklistOutcome(
         result="saved",
         readiness=result.readiness,
-        updates=await card_updates(service, content, record, result.readiness),
+        updates=await card_updates(service, content, record, result.readiness, pressed),
     )
 
 

@@ -238,7 +238,7 @@ def render_chart(report: ReadinessReport, path: Path) -> None:
     from PIL import Image, ImageDraw
 
     total = len(report.rows)
-    label_w, bar_w, row_h, top, margin = 470, 360, 46, 70, 24
+    label_w, bar_w, row_h, top, margin = 470, 360, 46, 84, 24
     width = margin + label_w + bar_w + 110
     height = top + row_h * max(1, len(report.items)) + margin
     image = Image.new("RGB", (width, height), "white")
@@ -250,6 +250,11 @@ def render_chart(report: ReadinessReport, path: Path) -> None:
         fill="#242424",
         font=title,
     )
+    x = margin
+    for colour, words in (("#107c10", "klart"), ("#9fd89f", "används inte"), ("#ebebeb", "inte bekräftat")):
+        draw.rectangle([x, 52, x + 14, 66], fill=colour)
+        draw.text((x + 20, 51), words, fill="#616161", font=small)
+        x += 40 + int(draw.textlength(words, font=small))
     for n, (item, confirmed) in enumerate(report.item_counts()):
         y = top + n * row_h
         label = item.label if len(item.label) <= 58 else item.label[:57] + "…"

@@ -85,44 +85,36 @@ def _row(item: CheckItem, readiness: Readiness | None) -> dict[str, Any]:
         "valueOff": "false",
         "wrap": True,
     }
-    columns: list[dict[str, Any]] = [
-        {"type": "Column", "width": "stretch", "verticalContentAlignment": "Center", "items": [toggle]}
-    ]
-    if item.platform:
-        columns.append(
+    show_how = {"type": "ActionSet", "actions": [_show_how(item)]}
+    row = {
+        "type": "ColumnSet",
+        "columns": [
+            {"type": "Column", "width": "stretch", "verticalContentAlignment": "Center", "items": [toggle]},
+            {"type": "Column", "width": "auto", "verticalContentAlignment": "Center", "items": [show_how]},
+        ],
+    }
+    items: list[dict[str, Any]] = [row]
+    if item.platform:  # under the toggle: does the team use the platform at all?
+        used = {
+            "type": "Input.ChoiceSet",
+            "id": f"used:{item.id}",
+            "style": "compact",
+            "value": "not_used" if status == "not_used" else "used",
+            "choices": [
+                {"title": f"Vi använder {item.platform_name}", "value": "used"},
+                {"title": f"Vi använder inte {item.platform_name}", "value": "not_used"},
+            ],
+        }
+        items.append(
             {
-                "type": "Column",
-                "width": "auto",
-                "verticalContentAlignment": "Center",
-                "items": [
-                    {
-                        "type": "Input.ChoiceSet",
-                        "id": f"used:{item.id}",
-                        "style": "compact",
-                        "value": "not_used" if status == "not_used" else "used",
-                        "choices": [
-                            {"title": "Används", "value": "used"},
-                            {"title": "Används inte", "value": "not_used"},
-                        ],
-                        "label": f"Använder ni {item.platform_name}?",
-                    }
+                "type": "ColumnSet",
+                "spacing": "Small",
+                "columns": [
+                    {"type": "Column", "width": 4, "items": [used]},
+                    {"type": "Column", "width": 1, "items": []},
                 ],
             }
         )
-    columns.append(
-        {
-            "type": "Column",
-            "width": "auto",
-            "verticalContentAlignment": "Center",
-            "items": [
-                {
-                    "type": "ActionSet",
-                    "actions": [_show_how(item)],
-                }
-            ],
-        }
-    )
-    items: list[dict[str, Any]] = [{"type": "ColumnSet", "columns": columns}]
     who = _who(readiness, item.id)
     if who:
         items.append({**text_block(who, subtle=True, size="Small", color="Good"), "spacing": "None"})
@@ -136,8 +128,10 @@ def checklist_body(
     election_name: str,
     *,
     interactive: bool = True,
+    kind: str = "announcement",
 ) -> list[dict[str, Any]]:
-    """The checklist as card elements: inputs and "Spara" (or, for a preview, a plain list)."""
+    """The checklist as card elements: inputs and "Spara" (or, for a preview, a plain list).
+    `kind` ("announcement" or "reminder") goes with "Spara", so the pressed card can be redrawn."""
     if not items:
         return []
     settled = readiness.settled(items) if readiness else 0
@@ -151,7 +145,7 @@ def checklist_body(
     body.append(
         text_block(
             "Kryssa i det ni har gjort och tryck på Spara; alla här ser samma lista. "
-            "Markera kanaler ni inte har som Används inte.",
+            'Har ni inte en kanal, välj "Vi använder inte" under den.',
             subtle=True,
         )
     )
@@ -163,7 +157,7 @@ def checklist_body(
     body.append(status)
     rev = readiness.rev if readiness else 0
     save = {"type": "Action.Submit", "title": "Spara", "style": "positive"}
-    save["data"] = checklist_payload("save", announcement_id, rev)
+    save["data"] = checklist_payload("save", announcement_id, rev, kind)
     body.append({"type": "ActionSet", "actions": [save]})
     return body
 
@@ -194,7 +188,7 @@ def render_reminder(
         "på Spara, så vet kommunikationsavdelningen att ni är redo."
     )
     body = [text_block(heading, size="Medium", weight="Bolder"), text_block(intro)]
-    body += checklist_body(items, readiness, announcement_id, election_name)[1:]  # the heading is ours
+    body += checklist_body(items, readiness, announcement_id, election_name, kind="reminder")[1:]  # our heading
     text = "\n\n".join([f"**{heading}**", intro, checklist_text(items, readiness)])
     card = adaptive_card(body, fallback_text=text)
     return OutgoingMessage(text=text, card=card)

@@ -70,6 +70,8 @@ class ReadinessTurns:
             aad_object_id=sender.aad_object_id if sender else None,
             now=self.clock(),
             conversation_type=conversation_scope(activity),
+            pressed_activity_id=activity.reply_to_id,
+            turn_conversation_id=activity.conversation.id,
             on_reminder_done=on_reminder_done,
         )
         redrawn = await self._redraw(turn_context, outcome.updates)
@@ -94,6 +96,10 @@ class ReadinessTurns:
         for update in updates:
             replacement = to_activity(update.message)
             replacement.id = update.activity_id
+            if replacement.attachments:
+                # The card alone: its fallbackText and the summary carry the text (an update with
+                # text and a card is two messages to the Agents Playground, which refuses it).
+                replacement.text = None
             try:
                 if update.activity_id == pressed:
                     await turn_context.update_activity(replacement)

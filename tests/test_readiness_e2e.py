@@ -173,7 +173,7 @@ async def test_the_announcement_card_has_the_checklist_with_show_how_and_spara(c
     assert all(inputs[f"used:tvafaktor-{p}"] == "used" for p in PLATFORMS)
     text = all_text(campaign.fake.messages(personal(USERS[0]))[-1])
     assert "Checklista inför Riksdagsvalet" in text
-    assert "Tvåfaktorsinloggning är påslagen på Instagram" in text and "Används inte" in text
+    assert "Tvåfaktorsinloggning är påslagen på Instagram" in text and "Vi använder inte Instagram" in str(card)
     show_how = [a for a in submits_of(card) if a["title"] == "Visa hur"]
     assert len(show_how) == len(ITEMS) and all(a["associatedInputs"] == "none" for a in show_how)
     assert show_how[0]["data"] == {"cmd": "guide", "action": "start", "guide": "facebook_2fa"}
@@ -181,7 +181,13 @@ async def test_the_announcement_card_has_the_checklist_with_show_how_and_spara(c
     assert show_how[4]["data"] == {"cmd": "ask", "topic": "recovery_codes"}
     assert show_how[5]["data"] == {"cmd": "ask", "topic": "monitor_channel"}
     (save,) = [a for a in submits_of(card) if a["title"] == "Spara"]
-    assert save["data"] == {"cmd": "checklist", "action": "save", "announcement": ANNOUNCEMENT, "rev": 0}
+    assert save["data"] == {
+        "cmd": "checklist",
+        "action": "save",
+        "announcement": ANNOUNCEMENT,
+        "rev": 0,
+        "card": "announcement",
+    }
 
 
 async def test_visa_hur_gets_the_bots_answer(campaign):
@@ -235,6 +241,22 @@ async def test_ticking_and_saving_updates_the_card_in_place_and_the_stored_readi
     assert (await campaign.readiness(conversation)).is_ready(
         announcement_service(campaign.settings, campaign.storage).content().checklist
     )
+
+
+async def test_the_pressed_card_is_redrawn_even_when_the_connector_gave_no_message_id(campaign):
+    """The Agents Playground answers a send with 202 and no id: the ledger has none to update, so
+    the card the submit came from (its replyToId) is redrawn, as a card without text."""
+    conversation = personal(USERS[1])
+    activity_id, card = campaign.card_in(conversation)
+    entry = await Ledger(campaign.storage).get(ANNOUNCEMENT, conversation)
+    await Ledger(campaign.storage).save(entry.model_copy(update={"activity_id": None}))
+    await campaign.bot.send(
+        campaign.teams.card_submit(spara(card, done=("bevakning",)), user_id=USERS[1], reply_to_id=activity_id)
+    )
+    (put,) = updates(campaign.fake)
+    assert put.conversation_id == conversation and put.activity_id == activity_id
+    assert "text" not in put.body and put.body["summary"]
+    assert inputs_of(card_of(put.body))["done:bevakning"] == "true"
 
 
 async def test_a_team_saves_in_the_announcement_thread_and_the_thread_root_is_updated(campaign):
