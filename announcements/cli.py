@@ -15,6 +15,7 @@ import sys
 from typing import TextIO
 
 from announcements.broadcast import BroadcastBusy, BroadcastProgress
+from announcements.reminders import Reminders
 from announcements.schedule import ScheduleError, Schedules, parse_send_time
 from announcements.service import AnnouncementService, ElectionPassed, NoChecklist, election_passed_reason
 from cards.announcement import announcement_text
@@ -228,6 +229,17 @@ async def _status(service: AnnouncementService, out: TextIO) -> int:
             if entry.interrupted:
                 detail += f", resent after interruption {entry.interrupted}x"
         print(f"  {status:<9} {scope:<9} {conversation_id}{detail}", file=out)
+    for round_ in (await Reminders(service.storage).rounds(content.id)).rounds:
+        state = (
+            f"finished {round_.finished_at:%Y-%m-%d %H:%M:%S}Z ({round_.result})"
+            if round_.finished_at
+            else "unfinished"
+        )
+        print(
+            f"Reminder round {round_.number} ({round_.ledger_id}), {round_.created_at:%Y-%m-%d %H:%M}Z: "
+            f"{len(round_.recipients)} recipients, {state}",
+            file=out,
+        )
     for item in await Schedules(service.storage).all():
         print(
             f"Scheduled: {item.announcement_id} at {item.send_at.isoformat(timespec='minutes')}: {item.state}"

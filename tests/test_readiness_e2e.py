@@ -413,6 +413,8 @@ async def test_a_reminder_goes_only_to_conversations_not_ready_and_only_once_in_
     assert "reminder round 1" in out and "sent 3, failed 0" in out and "ready 2" in out
     entries = await Ledger(campaign.storage).entries(f"{ANNOUNCEMENT}-reminder-1")
     assert set(entries) == not_ready and all(e.status == "sent" and e.activity_id for e in entries.values())
+    code, out, _ = await campaign.cli("status")
+    assert code == 0 and f"Reminder round 1 ({ANNOUNCEMENT}-reminder-1)" in out and "3 recipients, finished" in out
 
     # the same day, and 71 hours later: nobody gets a second one
     for hours in (1, 71):
