@@ -138,12 +138,14 @@ def parse_submit(value: Any, items: list[CheckItem]) -> ChecklistSubmit | Submit
     checklist does not have, and values a toggle or choice cannot give."""
     if not isinstance(value, dict):
         return SubmitProblem(reason="malformed")
-    announcement_id, rev = value.get("announcement"), value.get("rev")
-    if not isinstance(announcement_id, str) or not announcement_id or isinstance(rev, bool):
+    announcement_id, raw_rev = value.get("announcement"), value.get("rev")
+    if not isinstance(announcement_id, str) or not announcement_id or not isinstance(raw_rev, (int, str)):
+        return SubmitProblem(reason="malformed")
+    if isinstance(raw_rev, bool):
         return SubmitProblem(reason="malformed")
     try:
-        rev = int(rev)
-    except (TypeError, ValueError):
+        rev = int(raw_rev)
+    except ValueError:
         return SubmitProblem(reason="malformed")
     known = {item.id: item for item in items}
     done: dict[str, bool] = {}
@@ -256,8 +258,9 @@ class ReadinessStore:
             items = dict(record.items)
             for item_id in changed:
                 status = submit.choices[item_id]
-                kept = {"by": by, "at": now} if status != "open" else {}
-                items[item_id] = ItemState(status=status, **kept)
+                items[item_id] = (
+                    ItemState(status=status) if status == "open" else ItemState(status=status, by=by, at=now)
+                )
             updated = record.model_copy(
                 update={"items": items, "rev": record.rev + 1, "updated_at": now, "election_date": election_date}
             )

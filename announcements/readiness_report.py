@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict
 
@@ -224,7 +224,8 @@ _FONTS = [
 ]
 
 
-def _font(size: int):  # a Pillow font
+def _font(size: int) -> Any:
+    """DejaVu Sans (Debian's fonts-dejavu), Liberation Sans, or Pillow's own font."""
     from PIL import ImageFont
 
     for path in _FONTS:

@@ -156,8 +156,12 @@ def checklist_body(
         status = text_block(f"{settled} av {len(items)} punkter klara.", weight="Bolder")
     body.append(status)
     rev = readiness.rev if readiness else 0
-    save = {"type": "Action.Submit", "title": "Spara", "style": "positive"}
-    save["data"] = checklist_payload("save", announcement_id, rev, kind)
+    save = {
+        "type": "Action.Submit",
+        "title": "Spara",
+        "style": "positive",
+        "data": checklist_payload("save", announcement_id, rev, kind),
+    }
     body.append({"type": "ActionSet", "actions": [save]})
     return body
 

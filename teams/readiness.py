@@ -45,8 +45,9 @@ class ReadinessTurns:
 
     async def submit(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
         activity = turn_context.activity
-        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-        team = data.get("team") if isinstance(data.get("team"), dict) else {}
+        data: dict[str, Any] = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        team = data.get("team")
+        team = team if isinstance(team, dict) else {}
         kind = activity.conversation.conversation_type if activity.conversation else None
         record_id = registry_id(activity.conversation.id, scope_of(kind), team.get("id"))
         sender = activity.from_property
