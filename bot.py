@@ -3,6 +3,7 @@
 - `python bot.py` serves `POST /api/messages` and `GET /healthz` on HOST:PORT.
 - `python bot.py announce preview|send --yes|status|schedule --at ...` runs the announcement.
 - `python bot.py report [--since DATE] [--format csv]` / `report --purge`: statistics, retention.
+- `python bot.py readiness [--format csv] [--chart FILE.png]`: every conversation's checklist.
 
 The configuration and the knowledge base are read once here and handed to what needs them.
 """
@@ -72,6 +73,25 @@ async def run_report(argv: list[str], settings: Settings) -> int:
         await storage.close()
 
 
+async def run_readiness(argv: list[str], settings: Settings, *, out: TextIO | None = None) -> int:
+    """`readiness ...` on the configured storage and knowledge base."""
+    from announcements.readiness_report import main as readiness_main
+    from knowledge.loader import KnowledgeBaseError
+    from teams.compose import announcement_service, load_kb, open_storage
+
+    try:
+        kb = load_kb(settings)
+    except KnowledgeBaseError as exc:
+        return _broken_knowledge_base(exc)
+    storage = open_storage(settings)
+    service = announcement_service(settings, storage, kb)
+    try:
+        return await readiness_main(argv, storage, service.content(), out=out)
+    finally:
+        await service.close()
+        await storage.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from config import ConfigurationError, load_settings
@@ -90,8 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_announce(argv[1:], settings))
     if argv and argv[0] == "report":
         return asyncio.run(run_report(argv[1:], settings))
+    if argv and argv[0] == "readiness":
+        return asyncio.run(run_readiness(argv[1:], settings))
     if argv and argv[0] not in ("serve",):
-        print(f"unknown command {argv[0]!r}; use: python bot.py [serve] | announce ... | report ...", file=sys.stderr)
+        print(
+            f"unknown command {argv[0]!r}; use: python bot.py [serve] | announce ... | report ... | readiness ...",
+            file=sys.stderr,
+        )
         return 2
 
     from aiohttp import web

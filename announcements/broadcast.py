@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -55,6 +55,7 @@ __all__ = [
     "BroadcastLockLost",
     "RateLimiter",
     "Broadcaster",
+    "MessageFor",
     "broadcast",
 ]
 
@@ -80,6 +81,11 @@ class SendOutcome(BaseModel):
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+
+MessageFor = Callable[[ConversationRecord], Awaitable[OutgoingMessage]]
+"""A message drawn for each conversation just before it is sent (a reminder shows that
+conversation's own checklist); `Broadcaster.run` takes it in place of one message for all."""
 
 
 class Sender(Protocol):
@@ -251,7 +257,7 @@ class Broadcaster:
         )
 
     async def run(
-        self, announcement_id: str, message: OutgoingMessage, recipients: list[ConversationRecord]
+        self, announcement_id: str, message: OutgoingMessage | MessageFor, recipients: list[ConversationRecord]
     ) -> BroadcastSummary:
         """Deliver `message` to each of `recipients` that the ledger does not show as done.
 
@@ -308,7 +314,7 @@ class Broadcaster:
     # -- the work queue ---------------------------------------------------------------------
 
     async def _deliver_all(
-        self, jobs: list[_Job], message: OutgoingMessage, counts: _Counts, start: float, lock: RunLock
+        self, jobs: list[_Job], message: OutgoingMessage | MessageFor, counts: _Counts, start: float, lock: RunLock
     ) -> None:
         queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         for job in jobs:
@@ -395,7 +401,9 @@ class Broadcaster:
 
     # -- one attempt ------------------------------------------------------------------------
 
-    async def _attempt(self, job: _Job, message: OutgoingMessage, counts: _Counts, lock: RunLock) -> float | None:
+    async def _attempt(
+        self, job: _Job, message: OutgoingMessage | MessageFor, counts: _Counts, lock: RunLock
+    ) -> float | None:
         """Send once; returns the delay before a retry, or None when the job is finished."""
         summary = counts.summary
         await self._limiter.acquire(_target(job.record))
@@ -408,7 +416,8 @@ class Broadcaster:
         await self._ledger.save(entry)
 
         try:
-            outcome = await self._sender.send(job.record, message)
+            outgoing = message if isinstance(message, OutgoingMessage) else await message(job.record)
+            outcome = await self._sender.send(job.record, outgoing)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a sender must not raise; treat it as "no answer"

@@ -1,4 +1,4 @@
-"""`python bot.py announce preview | send --yes | status | schedule --at TIME`.
+"""`python bot.py announce preview | send --yes | status | schedule --at TIME | remind --yes`.
 
 Uses the bot's own storage (`STORAGE_URL`), so the CLI sees the conversations the running bot
 registered and writes the same ledger. Exit codes: 0 done (nothing failed), 1 some failed,
@@ -15,8 +15,9 @@ import sys
 from typing import TextIO
 
 from announcements.broadcast import BroadcastBusy, BroadcastProgress
+from announcements.reminders import Reminders
 from announcements.schedule import ScheduleError, Schedules, parse_send_time
-from announcements.service import AnnouncementService, ElectionPassed, election_passed_reason
+from announcements.service import AnnouncementService, ElectionPassed, NoChecklist, election_passed_reason
 from cards.announcement import announcement_text
 
 __all__ = ["main", "build_parser"]
@@ -31,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     send = sub.add_parser("send", help="send it now to every installed conversation that has not got it")
     send.add_argument("--yes", action="store_true", help="really send (required)")
     sub.add_parser("status", help="the delivery ledger: status per conversation")
+    remind = sub.add_parser(
+        "remind",
+        help="remind the conversations whose checklist is not done (at most once in 72 hours each)",
+    )
+    remind.add_argument("--yes", action="store_true", help="really send (required; without it: who would get one)")
     schedule = sub.add_parser("schedule", help="let the running bot send it at a given time")
     group = schedule.add_mutually_exclusive_group()
     group.add_argument("--at", metavar="ISO-DATETIME", help="e.g. 2026-09-06T09:00 (local time) or with +02:00")
@@ -89,7 +95,45 @@ async def main(
         return await _send(service, args, out, err)
     if args.command == "status":
         return await _status(service, out)
+    if args.command == "remind":
+        return await _remind(service, args, out, err)
     return await _schedule(service, args, out, err)
+
+
+async def _remind(service: AnnouncementService, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        service.reminder_content()
+    except (ElectionPassed, NoChecklist) as exc:
+        print(f"No reminder sent: {exc}.", file=err)
+        return 2
+    if not args.yes:
+        plan = await service.reminder_plan()
+        print(
+            f"A reminder now would go to {len(plan.recipients)} conversations (ready {len(plan.ready)}, "
+            f"reminded within 72 h {len(plan.reminded_recently)}, announcement not delivered "
+            f"{len(plan.not_delivered)}).",
+            file=out,
+        )
+        for record in plan.recipients:
+            print(f"  {record.scope:<9} {record.id}", file=out)
+        print("Run 'announce remind --yes' to send it.", file=err)
+        return 2
+    progress = _Progress(err)
+    try:
+        summary = await service.remind(on_progress=progress)
+    except ElectionPassed as exc:
+        print(f"No reminder sent: {exc}.", file=err)
+        return 2
+    except BroadcastBusy as exc:
+        print(f"No reminder sent: {exc}.", file=err)
+        return 3
+    finally:
+        progress.end()
+    for line in summary.lines():
+        print(line, file=out)
+    if not summary.ok:
+        print("Some conversations failed; run 'announce remind --yes' again to retry only those.", file=out)
+    return 0 if summary.ok else 1
 
 
 async def _preview(service: AnnouncementService, out: TextIO) -> int:
@@ -185,6 +229,17 @@ async def _status(service: AnnouncementService, out: TextIO) -> int:
             if entry.interrupted:
                 detail += f", resent after interruption {entry.interrupted}x"
         print(f"  {status:<9} {scope:<9} {conversation_id}{detail}", file=out)
+    for round_ in (await Reminders(service.storage).rounds(content.id)).rounds:
+        state = (
+            f"finished {round_.finished_at:%Y-%m-%d %H:%M:%S}Z ({round_.result})"
+            if round_.finished_at
+            else "unfinished"
+        )
+        print(
+            f"Reminder round {round_.number} ({round_.ledger_id}), {round_.created_at:%Y-%m-%d %H:%M}Z: "
+            f"{len(round_.recipients)} recipients, {state}",
+            file=out,
+        )
     for item in await Schedules(service.storage).all():
         print(
             f"Scheduled: {item.announcement_id} at {item.send_at.isoformat(timespec='minutes')}: {item.state}"

@@ -14,6 +14,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from announcements.checklist import CheckItem, checklist_items
 from knowledge.answers import election_when
 from knowledge.models import Election, KnowledgeBase
 
@@ -35,6 +36,8 @@ class AnnouncementContent(BaseModel):
     """The election it speaks of."""
     as_of: dt.date
     """The day the text was filled in for ("om N dagar" counts from it)."""
+    checklist: list[CheckItem] = Field(default_factory=list)
+    """What each conversation confirms on the card, expanded for the configured platforms."""
 
     @property
     def election_passed(self) -> bool:
@@ -57,6 +60,7 @@ def announcement_content(
         paragraphs=[_fill(p, values) for p in template.paragraphs],
         election=election,
         as_of=today,
+        checklist=checklist_items(kb),
     )
 
 

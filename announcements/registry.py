@@ -8,7 +8,9 @@ conversation id is the team id).
 
 Personal data is kept to what a proactive send needs: the conversation reference without the
 user (no names, no user ids) and without conversation names; scope, team/channel/tenant ids and
-when the bot last saw the conversation. Uninstalled or unreachable (403/404) conversations stay
+when the bot last saw the conversation. A team's name, and the name of the channel announcements
+go to, are kept from Teams' channelData when an activity carries them (the readiness report
+names teams by them; they name no person). Uninstalled or unreachable (403/404) conversations stay
 as records with `installed = False` and the reason, so the ledger and status can explain them.
 """
 
@@ -76,6 +78,10 @@ class ConversationRecord(BaseModel):
     """Why it is no longer installed ("uninstalled", "403 Forbidden on send", ...)."""
     gone_at: dt.datetime | None = None
     """When it was marked gone."""
+    team_name: str | None = None
+    """For a team: its name, as Teams last sent it (channelData.team.name)."""
+    channel_name: str | None = None
+    """For a team: the name of `channel_id`, when Teams sent it (None: the General channel)."""
 
 
 def scope_of(conversation_type: str | None) -> Scope:
@@ -133,8 +139,14 @@ class ConversationRegistry:
         channel_id: str | None,
         tenant_id: str | None,
         now: dt.datetime,
+        *,
+        team_name: str | None = None,
+        channel_name: str | None = None,
     ) -> ConversationRecord:
         """Record (or refresh) the conversation an activity came from; returns the record.
+
+        `team_name` / `channel_name`: channelData.team.name and channelData.channel.name, when the
+        activity has them (Teams sends names with some events only; a missing name keeps the stored one).
 
         Call it for `conversationUpdate` with the bot among `membersAdded`, `installationUpdate`
         add, and every message. `reference` is `TurnContext.get_conversation_reference(activity)
@@ -160,12 +172,32 @@ class ConversationRegistry:
         cached = self._known.get(key)
         if cached is not None and cached.installed and now - cached.last_seen < _TOUCH_EVERY:
             candidate = self._record(
-                cached, record_id, reference, scope, team_id, channel_id, tenant_id, service_url, now
+                cached,
+                record_id,
+                reference,
+                scope,
+                team_id,
+                channel_id,
+                tenant_id,
+                service_url,
+                now,
+                (team_name, channel_name),
             )
             if _same(cached, candidate):
                 return cached
         existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
-        record = self._record(existing, record_id, reference, scope, team_id, channel_id, tenant_id, service_url, now)
+        record = self._record(
+            existing,
+            record_id,
+            reference,
+            scope,
+            team_id,
+            channel_id,
+            tenant_id,
+            service_url,
+            now,
+            (team_name, channel_name),
+        )
         if (
             existing is not None
             and existing.installed
@@ -196,15 +228,21 @@ class ConversationRegistry:
         tenant_id: str | None,
         service_url: Any,
         now: dt.datetime,
+        names: tuple[str | None, str | None] = (None, None),
     ) -> ConversationRecord:
         """The record an activity describes, given what is stored (`existing`)."""
         target_channel: str | None = None
+        team_name = channel_name = None
         if scope == "team":
             target_channel = record_id  # General
             seen_configured = channel_id and channel_id == self._announce_channel_id
             kept_configured = existing is not None and existing.channel_id == self._announce_channel_id
             if self._announce_channel_id and (seen_configured or kept_configured):
                 target_channel = self._announce_channel_id
+            team_name = _name(names[0]) or (existing.team_name if existing else None)
+            seen_name = _name(names[1]) if channel_id and channel_id == target_channel else None
+            kept_name = existing.channel_name if existing and existing.channel_id == target_channel else None
+            channel_name = seen_name or kept_name
 
         record = ConversationRecord(
             id=record_id,
@@ -216,6 +254,8 @@ class ConversationRegistry:
             channel_id=target_channel,
             first_seen=existing.first_seen if existing else now,
             last_seen=now,
+            team_name=team_name,
+            channel_name=channel_name,
         )
         return record
 
@@ -272,6 +312,11 @@ class ConversationRegistry:
         return [r for r in await self.all() if r.installed]
 
 
+def _name(value: Any) -> str | None:
+    """A team or channel name as Teams sent it, trimmed; None when absent or not text."""
+    return value.strip()[:200] or None if isinstance(value, str) else None
+
+
 def _same(a: ConversationRecord, b: ConversationRecord) -> bool:
-    fields = ("scope", "reference", "service_url", "tenant_id", "team_id", "channel_id")
+    fields = ("scope", "reference", "service_url", "tenant_id", "team_id", "channel_id", "team_name", "channel_name")
     return all(getattr(a, f) == getattr(b, f) for f in fields)

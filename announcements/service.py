@@ -28,14 +28,19 @@ from announcements.broadcast import (
     BroadcastPolicy,
     BroadcastProgress,
     BroadcastSummary,
+    MessageFor,
     Sender,
 )
 from announcements.clock import Clock, SystemClock
 from announcements.content import AnnouncementContent, announcement_content
 from announcements.ledger import Ledger, LedgerEntry
+from announcements.readiness import ReadinessStore
 from announcements.registry import ConversationRecord, ConversationRegistry
+from announcements.reminders import ReminderPlan, Reminders
 from cards.announcement import render_announcement
+from cards.checklist import render_reminder
 from cards.message import OutgoingMessage
+from knowledge.answers import election_when
 from knowledge.models import Election, KnowledgeBase
 from storage import KeyedStorage
 
@@ -44,6 +49,8 @@ __all__ = [
     "AnnouncementService",
     "AnnouncementChanged",
     "ElectionPassed",
+    "NoChecklist",
+    "ReminderSummary",
     "SenderFactory",
     "election_passed_reason",
     "recipients_for",
@@ -77,6 +84,46 @@ def election_passed_reason(content: AnnouncementContent) -> str:
         "to the coming election (or change it in knowledge/data/organisation.yaml), check it with "
         "'announce preview', then send"
     )
+
+
+class NoChecklist(ValueError):
+    """The announcement has no checklist, so there is nothing to remind of."""
+
+
+_REMIND_KEY = "remind:"
+"""Prefix of a reminder's entry in `AnnouncementService._active` (a send uses the bare id)."""
+
+
+class ReminderSummary(BaseModel):
+    """What a `remind` did."""
+
+    announcement_id: str
+    round: int | None = None
+    """The round sent (None: nobody needed a reminder)."""
+    resumed: bool = False
+    """An unfinished round was resumed instead of starting a new one."""
+    broadcast: BroadcastSummary | None = None
+    """The delivery of the round."""
+    ready: int = 0
+    """Conversations with every item settled."""
+    reminded_recently: int = 0
+    """Skipped: reminded within 72 hours."""
+    not_delivered: int = 0
+    """Skipped: the announcement has not reached them."""
+
+    @property
+    def ok(self) -> bool:
+        return self.broadcast is None or self.broadcast.ok
+
+    def lines(self) -> list[str]:
+        skipped = (
+            f"ready {self.ready}, reminded within 72 h {self.reminded_recently}, "
+            f"announcement not delivered {self.not_delivered}"
+        )
+        if self.broadcast is None:
+            return [f"reminder for {self.announcement_id}: nobody to remind ({skipped})"]
+        head = f"reminder round {self.round} for {self.announcement_id}" + (" (resumed)" if self.resumed else "")
+        return [head, *self.broadcast.lines(), f"  not reminded: {skipped}"]
 
 
 class Recipients(BaseModel):
@@ -198,16 +245,7 @@ class AnnouncementService:
     ) -> BroadcastSummary:
         message = render_announcement(content)
         recipients = await ConversationRegistry(self.storage).installed()
-        sender = self._sender_factory()
-        try:
-            broadcaster = Broadcaster(
-                self.storage, sender, policy=self.policy, clock=self.clock, on_progress=on_progress
-            )
-            summary = await broadcaster.run(content.id, message, recipients)
-        finally:
-            close = getattr(sender, "close", None)
-            if close is not None:
-                await close()
+        summary = await self._broadcast(content.id, message, recipients, on_progress)
         log.info(
             "announcement %s: sent %d, failed %d, gone %d, retried %d, skipped %d, %.1f s",
             summary.announcement_id,
@@ -219,6 +257,118 @@ class AnnouncementService:
             summary.seconds,
         )
         return summary
+
+    async def _broadcast(
+        self,
+        ledger_id: str,
+        message: OutgoingMessage | MessageFor,
+        recipients: list[ConversationRecord],
+        on_progress: Callable[[BroadcastProgress], None] | None,
+    ) -> BroadcastSummary:
+        """One run of the broadcaster under `ledger_id`, with a sender made for it."""
+        sender = self._sender_factory()
+        try:
+            broadcaster = Broadcaster(
+                self.storage, sender, policy=self.policy, clock=self.clock, on_progress=on_progress
+            )
+            return await broadcaster.run(ledger_id, message, recipients)
+        finally:
+            close = getattr(sender, "close", None)
+            if close is not None:
+                await close()
+
+    # -- reminders (announcements.reminders) ----------------------------------------------------
+
+    def reminder_content(self) -> AnnouncementContent:
+        """The announcement, if reminders may go out now: `ElectionPassed` after the election day,
+        `NoChecklist` when the announcement has no checklist to remind of."""
+        content = self.checked_content()
+        if not content.checklist:
+            raise NoChecklist(f"announcement {content.id} has no checklist (announcement.yaml: checklist)")
+        return content
+
+    async def reminder_plan(self) -> ReminderPlan:
+        """Who a reminder sent now would go to (for the admin's card and the CLI)."""
+        content = self.content()
+        return await Reminders(self.storage).plan(content, self.clock.utcnow())
+
+    async def remind(self, *, on_progress: Callable[[BroadcastProgress], None] | None = None) -> ReminderSummary:
+        """Remind every conversation that got the announcement, has not settled its checklist and
+        got no reminder in 72 hours; resumes an unfinished round first. Refuses like `send`
+        (`ElectionPassed`, `BroadcastBusy`) and with `NoChecklist`."""
+        content = self.reminder_content()
+        key = _REMIND_KEY + content.id
+        self._reserve(key)
+        try:
+            return await self._remind(content, on_progress)
+        finally:
+            self._active.discard(key)
+
+    async def _remind(
+        self, content: AnnouncementContent, on_progress: Callable[[BroadcastProgress], None] | None
+    ) -> ReminderSummary:
+        reminders = Reminders(self.storage)
+        round_, resumed, plan = await reminders.open_round(content, self.clock.utcnow())
+        summary = ReminderSummary(
+            announcement_id=content.id,
+            ready=len(plan.ready),
+            reminded_recently=len(plan.reminded_recently),
+            not_delivered=len(plan.not_delivered),
+        )
+        if round_ is None:
+            return summary
+        store = ReadinessStore(self.storage)
+        when = election_when(content.election, content.as_of)
+
+        async def message_for(record: ConversationRecord) -> OutgoingMessage:
+            readiness = await store.get(content.id, record.id)
+            return render_reminder(content.checklist, readiness, content.id, content.election.name, when)
+
+        result = await self._broadcast(round_.ledger_id, message_for, plan.recipients, on_progress)
+        outcome = " ".join(result.lines()[1].split())
+        await reminders.finish_round(content.id, round_.number, self.clock.utcnow(), outcome)
+        log.info("%s: reminder round %d: sent %d, failed %d", content.id, round_.number, result.sent, result.failed)
+        return summary.model_copy(update={"round": round_.number, "resumed": resumed, "broadcast": result})
+
+    def start_remind(
+        self, *, on_done: Callable[[ReminderSummary | BaseException], Awaitable[None]] | None = None
+    ) -> asyncio.Task[ReminderSummary]:
+        """`remind` in the background (the admin's button); reserved before this returns, so a
+        second press while it runs raises `BroadcastBusy`."""
+        content = self.reminder_content()
+        key = _REMIND_KEY + content.id
+        self._reserve(key)
+
+        async def run() -> ReminderSummary:
+            try:
+                try:
+                    summary = await self._remind(self.reminder_content(), None)
+                finally:
+                    self._active.discard(key)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:
+                log.warning("background reminder of %s ended with %s", content.id, exc)
+                if on_done is not None:
+                    await on_done(exc)
+                raise
+            if on_done is not None:
+                await on_done(summary)
+            return summary
+
+        try:
+            task = asyncio.create_task(run(), name="announcement-reminder")
+        except BaseException:
+            self._active.discard(key)
+            raise
+        self._tasks.add(task)
+        task.add_done_callback(self._forget_task)
+        task.add_done_callback(lambda t: self._active.discard(key) if t.cancelled() else None)
+        return task
+
+    def is_reminding(self) -> bool:
+        """This service is sending a reminder for the configured announcement now."""
+        return _REMIND_KEY + self.content().id in self._active
 
     def start_send(
         self,

@@ -28,6 +28,8 @@ __all__ = [
     "announce_payload",
     "command_of",
     "NONE_CMD",
+    "CHECKLIST_CMD",
+    "checklist_payload",
 ]
 
 CMD = "cmd"
@@ -85,6 +87,24 @@ def answered_payload(handoff_id: str) -> dict[str, Any]:
 
 def announce_payload(action: str, announcement_id: str) -> dict[str, Any]:
     return {CMD: ANNOUNCE_CMD, "action": action, "id": announcement_id}
+
+
+CHECKLIST_CMD = "checklist"
+"""The announcement's checklist and the readiness card: `{"cmd": "checklist", "action": "save",
+"announcement": <id>, "rev": <n>, "card": "announcement"|"reminder"}` ("Spara"; Teams adds the
+card's input values) and `{"cmd": "checklist", "action": "remind", "announcement": <id>}` (an
+admin's reminder button)."""
+
+
+def checklist_payload(
+    action: str, announcement_id: str, rev: int | None = None, card: str | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {CMD: CHECKLIST_CMD, "action": action, "announcement": announcement_id}
+    if rev is not None:
+        data["rev"] = rev
+    if card is not None:
+        data["card"] = card
+    return data
 
 
 def command_of(value: Any) -> str | None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cards.actions import ANNOUNCE_CMD, announce_payload, ask_payload, start_guide_payload
+from cards.checklist import checklist_body, checklist_text
 from cards.message import OutgoingMessage, adaptive_card, button, fact_set, text_block
 
 if TYPE_CHECKING:
     from announcements.content import AnnouncementContent
+    from announcements.readiness import Readiness
 
 __all__ = [
     "ANNOUNCEMENT_ACTIONS",
@@ -40,17 +42,30 @@ _TEXT_HINT = (
 )
 
 
-def announcement_text(content: AnnouncementContent) -> str:
+def announcement_text(content: AnnouncementContent, readiness: Readiness | None = None) -> str:
     """The text fallback (notifications, screen readers, clients without cards)."""
-    return "\n\n".join([f"**{content.heading}**", *content.paragraphs, _TEXT_HINT])
+    parts = [f"**{content.heading}**", *content.paragraphs]
+    if content.checklist:
+        parts.append(f"Checklista inför {content.election.name} (kryssa i den på kortet i Teams):")
+        parts.append(checklist_text(content.checklist, readiness))
+    return "\n\n".join([*parts, _TEXT_HINT])
 
 
-def render_announcement(content: AnnouncementContent) -> OutgoingMessage:
-    """The announcement as Adaptive Card 1.5 plus text."""
+def render_announcement(
+    content: AnnouncementContent, readiness: Readiness | None = None, *, interactive: bool = True
+) -> OutgoingMessage:
+    """The announcement as Adaptive Card 1.5 plus text, with its checklist: to tick and save
+    (`readiness` is what the conversation has saved), or, for an admin's preview, as a list."""
     body = [text_block(content.heading, size="Medium", weight="Bolder")]
     body += [text_block(p) for p in content.paragraphs]
-    text = announcement_text(content)
-    card = adaptive_card(body, [dict(a) for a in ANNOUNCEMENT_ACTIONS], fallback_text=text)
+    body += checklist_body(
+        content.checklist, readiness, content.id, content.election.name, interactive=interactive
+    )
+    text = announcement_text(content, readiness)
+    actions = [dict(a) for a in ANNOUNCEMENT_ACTIONS]
+    if content.checklist and interactive:  # these buttons ask something; they carry no ticks
+        actions = [{**a, "associatedInputs": "none"} for a in actions]
+    card = adaptive_card(body, actions, fallback_text=text)
     return OutgoingMessage(text=text, card=card)
 
 
@@ -67,7 +82,7 @@ def election_passed_text(content: AnnouncementContent) -> str:
 def render_preview(content: AnnouncementContent, counts: dict[str, int], already_sent: int = 0) -> OutgoingMessage:
     """For an admin: the announcement as it will look, then who it goes to, then how to send it
     (or, when the election has passed, a warning that it cannot be sent)."""
-    message = render_announcement(content)
+    message = render_announcement(content, interactive=False)
     total = sum(counts.values())
     facts = [
         ("Personliga chattar", str(counts.get("personal", 0))),

@@ -168,7 +168,8 @@ async def main(
         print(
             f"deleted {result.user_states} user states, {result.question_events} question events, "
             f"{result.question_texts} question texts, {result.handoffs} hand-offs, "
-            f"{result.gone_conversations} removed conversations (older than {retention_days} days)",
+            f"{result.gone_conversations} removed conversations (older than {retention_days} days); "
+            f"names removed from {result.readiness_names} readiness checklists",
             file=out,
         )
         return 0

@@ -8,7 +8,10 @@
   records (`helpdesk.handoff`): older than the retention period;
 - greeting flags older than the retention period;
 - conversations the bot was removed from (the announcement registry): deleted that long after
-  they were marked gone. Installed conversations are kept: they are where announcements go.
+  they were marked gone. Installed conversations are kept: they are where announcements go;
+- who confirmed an election-readiness checklist item (a display name,
+  `announcements.readiness`): removed `RETENTION_DAYS` after the election the checklist was for;
+  what was confirmed and when stays for the report.
 
 After deleting, the storage is compacted (`KeyedStorage.compact`): SQLite's write-ahead log
 would otherwise still hold the deleted texts until its next checkpoint.
@@ -24,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from announcements.readiness import ReadinessStore
 from dialogs.state import UserState
 from helpdesk.question_log import time_key
 from storage import ETagConflictError, KeyedStorage
@@ -55,6 +59,8 @@ class PurgeResult(BaseModel):
     question_texts: int = 0
     handoffs: int = 0
     gone_conversations: int = 0
+    readiness_names: int = 0
+    """Readiness records whose who-confirmed names were removed."""
 
 
 def _parse(value: Any) -> dt.datetime | None:
@@ -147,18 +153,20 @@ async def purge(storage: KeyedStorage, now: dt.datetime, retention_days: int) ->
     await _delete_in_batches(storage, gone)
     result.gone_conversations = len(gone)
 
+    result.readiness_names = await ReadinessStore(storage).scrub_names(now, retention_days)
     # Always: a user state whose offer was dropped above was rewritten, not deleted, and its old
     # version (with the question) is in SQLite's log as much as any deleted text.
     await storage.compact()
     if any(result.model_dump().values()):
         log.info(
             "retention (%d days): deleted %d user states, %d question events, %d question texts, "
-            "%d hand-offs, %d removed conversations",
+            "%d hand-offs, %d removed conversations, names in %d readiness checklists",
             retention_days,
             result.user_states,
             result.question_events,
             result.question_texts,
             result.handoffs,
             result.gone_conversations,
+            result.readiness_names,
         )
     return result

@@ -23,6 +23,7 @@ __all__ = [
     "Guide",
     "Election",
     "Announcement",
+    "ChecklistItem",
     "Organisation",
     "KnowledgeBase",
 ]
@@ -170,6 +171,22 @@ class Election(_Strict):
     """Election day (the guide's own: EU-valet 26 May)."""
 
 
+class ChecklistItem(_Strict):
+    """One thing each team confirms on the announcement's checklist ("Spara" on the card)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    """Stable id stored with each conversation's readiness; a per-platform item gets
+    `<id>-<platform id>` for each configured platform."""
+    label: str = Field(min_length=3, max_length=120)
+    """What the team confirms, short Swedish; `{platform}` is the platform's name."""
+    per_platform: bool = False
+    """One item for each platform in platforms.yaml (a platform added there appears by itself);
+    a team marks the platforms it does not use "används inte"."""
+    topic: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    """The topic "Visa hur" answers (for a per-platform item: with that platform; a platform that
+    has a guide starts the guide)."""
+
+
 class Announcement(_Strict):
     """The pre-election announcement's content; {placeholders} filled from the election."""
 
@@ -179,6 +196,8 @@ class Announcement(_Strict):
     """Card heading."""
     paragraphs: list[str] = Field(min_length=1)
     """Body, one paragraph each."""
+    checklist: list[ChecklistItem] = Field(default_factory=list)
+    """What each conversation confirms on the card (election readiness); empty: no checklist."""
 
 
 class Organisation(_Strict):

@@ -17,6 +17,8 @@ __all__ = [
     "QUESTION_PREFIX",
     "QUESTION_TEXT_PREFIX",
     "HANDOFF_PREFIX",
+    "READINESS_PREFIX",
+    "REMINDER_ROUNDS_PREFIX",
     "user_state_key",
     "greeted_key",
     "handoff_key",
@@ -38,6 +40,12 @@ SCHEDULE_PREFIX = "schedule/"
 """`schedule/<announcement id>`: a send time (`announcements.schedule`)."""
 BROADCAST_LOCK_PREFIX = "broadcast-lock/"
 """`broadcast-lock/<announcement id>`: the run lock of a send (`announcements.broadcast`)."""
+READINESS_PREFIX = "readiness/"
+"""`readiness/<announcement id>/<conversation id>`: the checklist a conversation confirmed, by whom
+and when (`announcements.readiness`), next to that announcement's ledger."""
+REMINDER_ROUNDS_PREFIX = "reminder-rounds/"
+"""`reminder-rounds/<announcement id>`: the reminder rounds sent for an announcement; round n is
+delivered with the ledger id `<announcement id>-reminder-<n>` (`announcements.reminders`)."""
 QUESTION_PREFIX = "questions/"
 """`questions/<ISO time>/<random>`: the anonymous question log, in time order (`helpdesk.question_log`)."""
 QUESTION_TEXT_PREFIX = "question-texts/"

@@ -6,12 +6,14 @@
   background send ends (`AnnouncementAdmin`);
 - "rapport" in a personal chat: the ten biggest groups of unanswered and 👎 questions as a card
   (`ReportAdmin`). Anyone not in ADMIN_AAD_IDS is answered as if it were an ordinary question.
-`chain_admin_hooks` gives the activity handler one hook for all of them.
+The announcement's checklist ("Spara", from anyone) and the admins' "beredskap" with its
+reminder button go to `teams.readiness`. `chain_admin_hooks` gives the activity handler one hook for all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -26,6 +28,7 @@ from announcements.admin import (
     parse_admin_command,
     summary_message,
 )
+from announcements.checklist_turns import is_checklist_submit, is_readiness_command
 from announcements.schedule import run_scheduler
 from announcements.service import AnnouncementService
 from cards.report import report_card
@@ -33,6 +36,7 @@ from helpdesk.report import is_report_command, load_report, top_groups
 from knowledge.models import KnowledgeBase
 from storage import KeyedStorage
 from teams.activity import to_activity
+from teams.readiness import ReadinessTurns
 
 __all__ = ["AnnouncementAdmin", "ReportAdmin", "AdminHook", "chain_admin_hooks"]
 
@@ -58,13 +62,27 @@ log = logging.getLogger(__name__)
 class AnnouncementAdmin:
     """Admin chat commands ("utskick förhandsvisa", "utskick skicka") and the scheduler task."""
 
-    def __init__(self, service: AnnouncementService, *, app_id: str, poll_seconds: float = 30.0):
+    def __init__(
+        self,
+        service: AnnouncementService,
+        *,
+        app_id: str,
+        poll_seconds: float = 30.0,
+        clock: Callable[[], dt.datetime] | None = None,
+    ):
         self.service = service
         self.app_id = app_id
         self.poll_seconds = poll_seconds
+        self.readiness = ReadinessTurns(service, app_id=app_id, clock=clock)
 
     async def handle(self, turn_context: TurnContext, text: str, value: Any) -> bool:
         """Handle the turn if it is an announcement command; True when it was."""
+        if value is not None and is_checklist_submit(value):
+            await self.readiness.submit(turn_context, value)
+            return True
+        if value is None and is_readiness_command(text):
+            await self.readiness.readiness(turn_context)
+            return True
         activity = turn_context.activity
         aad_id = activity.from_property.aad_object_id if activity.from_property else None
         scope = (activity.conversation.conversation_type if activity.conversation else None) or "personal"

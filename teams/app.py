@@ -21,6 +21,7 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from announcements.clock import SystemClock
 from announcements.registry import ConversationRegistry
 from config import Settings
 from helpdesk.retention import purge
@@ -161,6 +162,17 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
         )
 
 
+class _ServiceClock(SystemClock):
+    """The announcement service's clock when `create_app` is given one (tests): its wall time,
+    real sleeps."""
+
+    def __init__(self, now: Any) -> None:
+        self._now = now
+
+    def utcnow(self) -> dt.datetime:
+        return self._now()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -180,7 +192,8 @@ def create_app(
     storage = storage or open_storage(settings)
 
     registry = ConversationRegistry(storage, announce_channel_id=settings.announce_channel_id)
-    admin = AnnouncementAdmin(announcement_service(settings, storage, kb), app_id=settings.app_id)
+    service = announcement_service(settings, storage, kb, clock=_ServiceClock(clock) if clock else None)
+    admin = AnnouncementAdmin(service, app_id=settings.app_id, clock=clock)
     report = ReportAdmin(storage, kb, admin_ids=settings.admin_aad_ids, retention_days=settings.retention_days)
     bot = KanalvaktenBot(
         conversation,

@@ -13,12 +13,13 @@ import functools
 from pathlib import Path
 
 from announcements.broadcast import BroadcastPolicy
+from announcements.checklist import ChecklistError, checklist_items
 from announcements.clock import Clock
 from announcements.service import AnnouncementService, SenderFactory
 from assistant.conversation import Conversation
 from config import Settings
 from helpdesk.handoff import HandoffTarget
-from knowledge.loader import load_knowledge_base
+from knowledge.loader import DATA_DIR, KnowledgeBaseError, Problem, load_knowledge_base
 from knowledge.matcher import Matcher
 from knowledge.models import Election, KnowledgeBase
 from knowledge.runtime import composer_for, configured_election
@@ -28,8 +29,15 @@ __all__ = ["load_kb", "election_of", "open_storage", "conversation_for", "announ
 
 
 def load_kb(settings: Settings) -> KnowledgeBase:
-    """The knowledge base from KNOWLEDGE_DIR (default: the shipped one); KnowledgeBaseError if broken."""
-    return load_knowledge_base(Path(settings.knowledge_dir) if settings.knowledge_dir else None)
+    """The knowledge base from KNOWLEDGE_DIR (default: the shipped one); KnowledgeBaseError if broken
+    (also when the announcement's checklist names a topic the knowledge base lacks)."""
+    folder = Path(settings.knowledge_dir) if settings.knowledge_dir else None
+    kb = load_knowledge_base(folder)
+    try:
+        checklist_items(kb)
+    except ChecklistError as exc:
+        raise KnowledgeBaseError([Problem((folder or DATA_DIR) / "announcement.yaml", 1, str(exc))]) from None
+    return kb
 
 
 def election_of(kb: KnowledgeBase, settings: Settings) -> Election:

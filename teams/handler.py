@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from announcements.registry import ConversationRegistry
 from assistant.conversation import Conversation, TurnInput
-from cards.actions import ANSWERED_CMD, command_of
+from cards.actions import ANSWERED_CMD, CHECKLIST_CMD, command_of
 from cards.welcome import welcome_message
 from dialogs.state import UserState
 from helpdesk.handoff import HandoffRequest
@@ -82,6 +82,13 @@ def _section_id(activity: Activity, section: str) -> str | None:
     """channelData.<section>.id (Teams: tenant, team, channel), or None."""
     value = _channel_data(activity).get(section)
     return value.get("id") if isinstance(value, dict) else None
+
+
+def _section_name(activity: Activity, section: str) -> str | None:
+    """channelData.<section>.name (Teams: team, channel), or None."""
+    value = _channel_data(activity).get(section)
+    name = value.get("name") if isinstance(value, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _team_id(activity: Activity) -> str | None:
@@ -315,6 +322,8 @@ class KanalvaktenBot(TeamsActivityHandler):
         if self.registry is None:
             return
         activity = turn_context.activity
+        if command_of(activity.value) == CHECKLIST_CMD:
+            return  # a checklist press never re-registers a conversation the bot was removed from
         team_id, channel_id = _team_id(activity), _section_id(activity, "channel")
         scope = conversation_scope(activity)
         if scope == "channel" and not team_id:
@@ -329,6 +338,8 @@ class KanalvaktenBot(TeamsActivityHandler):
                 channel_id=channel_id,
                 tenant_id=self._tenant(activity),
                 now=self.clock(),
+                team_name=_section_name(activity, "team"),
+                channel_name=_section_name(activity, "channel"),
             )
         except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             log.warning("conversation not registered: %s", str(exc).splitlines()[0])
