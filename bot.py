@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 
 def _configure_logging(level: str) -> None:
+    import logsafe
+
+    logsafe.install()  # line breaks in log arguments are escaped: user text never starts a log line
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -133,8 +133,16 @@ class ConversationRegistry:
         channel_id: str | None,
         tenant_id: str | None,
         now: dt.datetime,
+        *,
+        service_url_vouched: bool = False,
     ) -> ConversationRecord:
         """Record (or refresh) the conversation an activity came from; returns the record.
+
+        `service_url_vouched`: the reference's serviceUrl is the one the Bot Connector's token vouched
+        for (its `serviceurl` claim, checked against the activity). Only such a URL replaces the one
+        stored for a known conversation: an unauthenticated activity (authentication off, local
+        development) can register a new conversation, but never re-point a known one to another
+        address (the change is ignored and logged), or the next announcement would go there.
 
         Call it for `conversationUpdate` with the bot among `membersAdded`, `installationUpdate`
         add, and every message. `reference` is `TurnContext.get_conversation_reference(activity)
@@ -159,13 +167,17 @@ class ConversationRegistry:
         key = REGISTRY_PREFIX + record_id
         cached = self._known.get(key)
         if cached is not None and cached.installed and now - cached.last_seen < _TOUCH_EVERY:
-            candidate = self._record(
-                cached, record_id, reference, scope, team_id, channel_id, tenant_id, service_url, now
-            )
+            url = _kept_service_url(cached, str(service_url), service_url_vouched)
+            candidate = self._record(cached, record_id, reference, scope, team_id, channel_id, tenant_id, url, now)
             if _same(cached, candidate):
+                if url != service_url:
+                    _log_ignored_service_url(record_id, str(service_url))
                 return cached
         existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
-        record = self._record(existing, record_id, reference, scope, team_id, channel_id, tenant_id, service_url, now)
+        url = _kept_service_url(existing, str(service_url), service_url_vouched)
+        if url != service_url:
+            _log_ignored_service_url(record_id, str(service_url))
+        record = self._record(existing, record_id, reference, scope, team_id, channel_id, tenant_id, url, now)
         if (
             existing is not None
             and existing.installed
@@ -209,7 +221,7 @@ class ConversationRegistry:
         record = ConversationRecord(
             id=record_id,
             scope=scope,  # type: ignore[arg-type]
-            reference=reduce_reference(reference, record_id),
+            reference={**reduce_reference(reference, record_id), "serviceUrl": str(service_url)},
             service_url=str(service_url),
             tenant_id=tenant_id or (reference.get("conversation") or {}).get("tenantId"),
             team_id=team_id if scope == "team" else None,
@@ -270,6 +282,21 @@ class ConversationRegistry:
     async def installed(self) -> list[ConversationRecord]:
         """The conversations an announcement goes to."""
         return [r for r in await self.all() if r.installed]
+
+
+def _kept_service_url(existing: ConversationRecord | None, service_url: str, vouched: bool) -> str:
+    """The service URL to store: the activity's if vouched for or the conversation is new, else the stored one."""
+    if vouched or existing is None:
+        return service_url
+    return existing.service_url
+
+
+def _log_ignored_service_url(record_id: str, service_url: str) -> None:
+    log.warning(
+        "conversation %s: serviceUrl %s from an unauthenticated activity ignored; the stored one is kept",
+        record_id,
+        service_url[:200],
+    )
 
 
 def _same(a: ConversationRecord, b: ConversationRecord) -> bool:

@@ -15,12 +15,12 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+import logsafe
 from announcements.registry import ConversationRegistry
 from config import Settings
 from helpdesk.retention import purge
@@ -32,6 +32,7 @@ from teams.auth import IdentityServiceUnavailable
 from teams.bot_authentication import create_bot_authentication
 from teams.compose import announcement_service, conversation_for, election_of, load_kb, open_storage
 from teams.handler import KanalvaktenBot, on_turn_error
+from teams.service_url import service_url_problem
 
 __all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "MAX_BODY_BYTES"]
 
@@ -56,24 +57,30 @@ def _has_id(body: dict[str, Any], key: str) -> bool:
     return isinstance(part, dict) and isinstance(part.get("id"), str) and bool(part["id"].strip())
 
 
-def _activity_problem(body: Any) -> str | None:
-    """What makes a body unusable as an activity, in the words of the 400 answer; None if fine."""
+def _plain(text: str) -> bool:
+    """No control characters: ids end up in URLs and HTTP headers of the Bot Connector calls."""
+    return not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text)
+
+
+def _activity_problem(body: Any, *, authenticated: bool = False) -> str | None:
+    """What makes a body unusable as an activity, in the words of the 400 answer; None if fine.
+
+    No more than botbuilder needs: Teams sends activities without `channelData` (a channel message
+    that @mentions a colleague, a `composeExtension/query`), and botbuilder accepts them. The
+    `serviceUrl` must be one the bot may send to (teams/service_url.py): with authentication off
+    only loopback or a Bot Framework/Teams service address, never one with credentials in it."""
     if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
         return "body is not a Bot Framework activity (no type)"
     for key in ("conversation", "from", "recipient"):
         if not _has_id(body, key):
             return f"activity lacks {key}.id"
+        if not _plain(body[key]["id"]):
+            return f"activity {key}.id has control characters"
     if not isinstance(body.get("channelId"), str) or not body["channelId"]:
         return "activity lacks channelId"
-    service_url = body.get("serviceUrl")
-    if (
-        not isinstance(service_url, str)
-        or urlsplit(service_url).scheme not in ("http", "https")
-        or not urlsplit(service_url).hostname
-    ):
-        return "activity lacks a valid serviceUrl"
-    if body["channelId"] == "msteams" and not isinstance(body.get("channelData"), dict):
-        return "activity from Teams lacks channelData"
+    problem = service_url_problem(body.get("serviceUrl"), authenticated=authenticated)
+    if problem:
+        return problem
     for key in ("channelData", "value", "entities", "text"):
         expected = {"channelData": dict, "entities": list, "text": str}.get(key)
         if expected and body.get(key) is not None and not isinstance(body[key], expected):
@@ -97,7 +104,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         body = json.loads(json.dumps(json.loads(text), ensure_ascii=False).encode("utf-8", "replace"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return _problem(400, "body is not valid JSON")
-    problem = _activity_problem(body)
+    problem = _activity_problem(body, authenticated=request.app[SETTINGS].auth_enabled)
     if problem:
         return _problem(400, problem)
     try:
@@ -153,8 +160,11 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
             election.date,
         )
     if not settings.support_contact:
-        log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
-                    "(organisation.yaml's support_contact)", kb.organisation.support_contact)
+        log.warning(
+            "SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
+            "(organisation.yaml's support_contact)",
+            kb.organisation.support_contact,
+        )
 
 
 def create_app(
@@ -169,6 +179,7 @@ def create_app(
 
     `credentials` replaces botbuilder's outgoing credentials factory (tests)."""
     msrest_fix.apply()
+    logsafe.install()  # user-controlled strings in log arguments never start a new log line
     kb = knowledge or load_kb(settings)
     _warn_about_unconfigured_content(kb, settings)
     conversation = conversation_for(kb, settings)

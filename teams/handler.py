@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from botbuilder.core import TurnContext
+from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.cloud_adapter_base import CloudAdapterBase
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Mention
@@ -310,6 +310,9 @@ class KanalvaktenBot(TeamsActivityHandler):
             log.warning("a channel activity without a team id: conversation not registered")
             return
         reference = TurnContext.get_conversation_reference(activity).serialize()
+        vouched = _vouched_service_url(turn_context)
+        if vouched is not None:
+            reference["serviceUrl"] = vouched
         try:
             await self.registry.remember(
                 reference=reference,
@@ -318,6 +321,7 @@ class KanalvaktenBot(TeamsActivityHandler):
                 channel_id=channel_id,
                 tenant_id=self._tenant(activity),
                 now=self.clock(),
+                service_url_vouched=vouched is not None,
             )
         except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             log.warning("conversation not registered: %s", str(exc).splitlines()[0])
@@ -332,6 +336,18 @@ class KanalvaktenBot(TeamsActivityHandler):
             await self.registry.forget(activity.conversation.id, reason, team_id=_team_id(activity), now=self.clock())
         except Exception:
             log.exception("could not forget the conversation")
+
+
+def _vouched_service_url(turn_context: TurnContext) -> str | None:
+    """The serviceUrl the Bot Connector's token vouched for (its `serviceurl` claim, which
+    teams/auth.py requires to equal the activity's), or None: authentication off, or a token that
+    names no service URL. Only a vouched URL may replace the one stored for a conversation."""
+    identity = turn_context.turn_state.get(BotAdapter.BOT_IDENTITY_KEY)
+    claims = getattr(identity, "claims", None)
+    bound = claims.get("serviceurl") if isinstance(claims, dict) else None
+    if isinstance(bound, str) and bound and bound == turn_context.activity.service_url:
+        return bound
+    return None
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
