@@ -78,9 +78,45 @@ def _channel_data(activity: Activity) -> dict[str, Any]:
 
 
 def _section_id(activity: Activity, section: str) -> str | None:
-    """channelData.<section>.id (Teams: tenant, team, channel), or None."""
+    """channelData.<section>.id (Teams: tenant, team, channel) when it is a non-empty string, else
+    None: a section of the wrong type (`"tenant": "abc"`, `{"id": 5}`) counts as missing."""
     value = _channel_data(activity).get(section)
-    return value.get("id") if isinstance(value, dict) else None
+    found = value.get("id") if isinstance(value, dict) else None
+    return found.strip() if isinstance(found, str) and found.strip() else None
+
+
+_CHANNEL_DATA_SECTIONS = ("tenant", "team", "channel", "meeting", "settings", "notification")
+"""channelData parts botbuilder deserialises as objects (TeamsChannelData): a string there makes its
+conversationUpdate/messageUpdate dispatch raise, so the activity would end in a failed turn."""
+
+
+def _drop_malformed_sections(activity: Activity) -> None:
+    """Remove channelData sections of the wrong type (not an object, or an id that is not a string):
+    they are treated as missing, by us and by botbuilder."""
+    data = activity.channel_data
+    if not isinstance(data, dict):
+        return
+    for section in _CHANNEL_DATA_SECTIONS:
+        if section not in data or data[section] is None:
+            continue
+        value = data[section]
+        if not isinstance(value, dict) or ("id" in value and not isinstance(value["id"], str)):
+            log.info("channelData.%s of the wrong type treated as missing", section)
+            del data[section]
+
+
+def _conversation_tenant(activity: Activity) -> str | None:
+    """conversation.tenantId (botbuilder keeps Teams' spelling among the additional properties)."""
+    conversation = activity.conversation
+    if conversation is None:
+        return None
+    found = conversation.tenant_id or (conversation.additional_properties or {}).get("tenantId")
+    return found.strip() if isinstance(found, str) and found.strip() else None
+
+
+def _tenant_key(tenant: str | None) -> str | None:
+    """How tenant ids are compared: trimmed, case-insensitive (GUIDs are written both ways)."""
+    return tenant.strip().lower() if tenant else None
 
 
 def _team_id(activity: Activity) -> str | None:
@@ -133,7 +169,8 @@ class KanalvaktenBot(TeamsActivityHandler):
         # sends conversationUpdate and installationUpdate together, and a double click sends two
         # submits; without this both turns read the same state and the second save conflicts.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self.allowed_tenants = set(allowed_tenants or [])
+        self.allowed_tenants = {key for key in map(_tenant_key, allowed_tenants or []) if key}
+        """ALLOWED_TENANTS, trimmed and lower-cased; empty: any tenant (local use)."""
         self.registry = registry
         self.admin_hook = admin_hook
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -141,9 +178,14 @@ class KanalvaktenBot(TeamsActivityHandler):
     # ------------------------------------------------------------------ turn
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        _drop_malformed_sections(activity)
         tenant = self._tenant(activity)
-        if self.allowed_tenants and tenant not in self.allowed_tenants:
-            log.warning("ignoring %s activity from a tenant that is not allowed", activity.type)
+        if self.allowed_tenants and _tenant_key(tenant) not in self.allowed_tenants:
+            log.warning(
+                "ignoring %s activity from tenant %s: not in ALLOWED_TENANTS",
+                activity.type,
+                tenant[:100] if tenant else "(none given)",
+            )
             return
         conversation_id = activity.conversation.id if activity.conversation else ""
         user_id = activity.from_property.id if activity.from_property else ""
@@ -298,7 +340,8 @@ class KanalvaktenBot(TeamsActivityHandler):
 
     # ------------------------------------------------------------------ registry
     def _tenant(self, activity: Activity) -> str | None:
-        return _section_id(activity, "tenant")
+        """channelData.tenant.id, else conversation.tenantId; None when neither is a string."""
+        return _section_id(activity, "tenant") or _conversation_tenant(activity)
 
     async def _remember(self, turn_context: TurnContext) -> None:
         if self.registry is None:
