@@ -26,6 +26,9 @@ from storage.keys import REGISTRY_PREFIX
 
 __all__ = [
     "Scope",
+    "TEAM_ARCHIVED",
+    "TEAM_DELETED",
+    "CHANNEL_DELETED",
     "ConversationRecord",
     "ConversationRegistry",
     "REGISTRY_PREFIX",
@@ -37,6 +40,15 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Scope = Literal["personal", "groupChat", "team"]
+
+TEAM_ARCHIVED = "team archived"
+"""`gone_reason` of a team Teams reported archived (teamArchived); teamUnarchived takes it away."""
+TEAM_DELETED = "team deleted"
+"""`gone_reason` of a deleted team (teamDeleted, teamHardDeleted); teamRestored takes it away."""
+CHANNEL_DELETED = "channel deleted"
+"""`gone_reason` of a team whose announcement channel was deleted; channelRestored takes it away."""
+_LIFECYCLE = frozenset({TEAM_ARCHIVED, TEAM_DELETED, CHANNEL_DELETED})
+"""Marks Teams sets and takes away; one may replace another (a deleted team that was archived)."""
 
 _TOUCH_EVERY = dt.timedelta(hours=1)
 """`last_seen` is rewritten at most this often, so a chatty conversation costs few writes."""
@@ -255,8 +267,8 @@ class ConversationRegistry:
         if existing is None:
             log.info("conversation %s not in the registry; nothing to forget (%s)", record_id, reason)
             return None
-        if not existing.installed:
-            return existing
+        if not existing.installed and not (reason in _LIFECYCLE and existing.gone_reason in _LIFECYCLE):
+            return existing  # an uninstall or a 403 stays the reason
         retired = existing.model_copy(
             update={
                 "installed": False,
@@ -267,6 +279,36 @@ class ConversationRegistry:
         await write_models(self._storage, {key: retired})
         log.info("conversation %s (%s) no longer reachable: %s", record_id, existing.scope, reason)
         return retired
+
+    async def channel_deleted(
+        self, team_id: str, channel_id: str, *, now: dt.datetime | None = None
+    ) -> ConversationRecord | None:
+        """A channel of the team was deleted: when it is the one announcements go to, the team is
+        marked (CHANNEL_DELETED) and skipped until the channel is restored; another channel is not
+        the registry's concern."""
+        record = await self.get(team_id)
+        if record is None or record.channel_id != channel_id:
+            log.info("deleted channel %s is not where announcements to team %s go", channel_id, team_id)
+            return record
+        return await self._retire(team_id, CHANNEL_DELETED, now)
+
+    async def reinstate(
+        self, record_id: str, reason: str, *, channel_id: str | None = None, now: dt.datetime | None = None
+    ) -> ConversationRecord | None:
+        """Take away a mark Teams set (`reason`: TEAM_ARCHIVED, TEAM_DELETED, CHANNEL_DELETED) when the
+        team is unarchived or restored, or the channel restored (`channel_id` then names it). A record
+        gone for another reason (uninstalled, 403) stays gone."""
+        key = REGISTRY_PREFIX + record_id
+        self._known.pop(key, None)
+        existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
+        if existing is None or existing.installed or existing.gone_reason != reason:
+            return existing
+        if channel_id is not None and existing.channel_id != channel_id:
+            return existing
+        reinstated = existing.model_copy(update={"installed": True, "gone_reason": None, "gone_at": None})
+        await write_models(self._storage, {key: reinstated})
+        log.info("conversation %s (%s) reachable again: no longer %s", record_id, existing.scope, reason)
+        return reinstated
 
     async def get(self, record_id: str) -> ConversationRecord | None:
         key = REGISTRY_PREFIX + record_id

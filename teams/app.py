@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
+from msrest.serialization import Deserializer
 
 import logsafe
 from announcements.registry import ConversationRegistry
@@ -88,6 +89,24 @@ def _activity_problem(body: Any, *, authenticated: bool = False) -> str | None:
     return None
 
 
+_TIMESTAMPS = ("timestamp", "localTimestamp", "expiration")
+
+
+def _drop_unreadable_timestamps(body: dict[str, Any]) -> None:
+    """Timestamps botbuilder cannot parse are dropped, not the activity: Microsoft's published
+    meeting events carry `"localTimestamp": "2023-02-23T11:34:07.478-8"`, which msrest refuses
+    (and with it the whole activity). Nothing here reads them; the turn goes on without."""
+    for key in _TIMESTAMPS:
+        value = body.get(key)
+        if value is None:
+            continue
+        try:
+            Deserializer.deserialize_iso(value)
+        except Exception:  # noqa: BLE001 - msrest raises DeserializationError, or TypeError for a non-string
+            log.info("activity %s %r is not an ISO 8601 time; left out", key, str(value)[:40])
+            del body[key]
+
+
 async def messages(request: web.Request) -> web.StreamResponse:
     """Bot Framework messaging endpoint."""
     if request.content_type != "application/json":
@@ -107,6 +126,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     problem = _activity_problem(body, authenticated=request.app[SETTINGS].auth_enabled)
     if problem:
         return _problem(400, problem)
+    _drop_unreadable_timestamps(body)
     try:
         activity = Activity().deserialize(body)
     except Exception:  # noqa: BLE001 - msrest raises many kinds for odd shapes

@@ -26,9 +26,10 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.cloud_adapter_base import CloudAdapterBase
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Mention
+from botbuilder.schema.teams import TeamsChannelAccount
 from pydantic import ValidationError
 
-from announcements.registry import ConversationRegistry
+from announcements.registry import CHANNEL_DELETED, TEAM_ARCHIVED, TEAM_DELETED, ConversationRegistry
 from assistant.conversation import Conversation, TurnInput
 from cards.handoff import expert_message
 from cards.welcome import welcome_message
@@ -307,6 +308,28 @@ class KanalvaktenBot(TeamsActivityHandler):
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         await self._forget(turn_context, "uninstalled")
 
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> Any:
+        """botbuilder's dispatch, with Teams' eventType matched in any case: Microsoft's published
+        team-restored event says "teamrestored", botbuilder compares with "teamRestored"."""
+        data = turn_context.activity.channel_data
+        if isinstance(data, dict) and isinstance(data.get("eventType"), str):
+            data["eventType"] = _EVENT_TYPES.get(data["eventType"].strip().lower(), data["eventType"])
+        return await super().on_conversation_update_activity(turn_context)
+
+    async def on_teams_members_added_dispatch(self, members_added, team_info, turn_context: TurnContext) -> Any:
+        """The added members as the activity names them, with no lookup.
+
+        botbuilder asks the Bot Connector for each added member it knows little about
+        (`GET /v3/conversations/{id}/members/{uid}`) and fails the turn when that answers 404
+        MemberNotFound, so the welcome in a new personal chat was never sent. All this bot needs is
+        whether it was added itself, and its own id is in the activity (`recipient.id`)."""
+        accounts = []
+        for member in members_added or []:
+            account = member.serialize()
+            account.pop("additional_properties", None)
+            accounts.append(TeamsChannelAccount().deserialize(account))
+        return await self.on_teams_members_added(accounts, team_info, turn_context)
+
     async def on_teams_members_added(self, teams_members_added, team_info, turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(m.id == bot_id for m in teams_members_added):
@@ -318,8 +341,29 @@ class KanalvaktenBot(TeamsActivityHandler):
         if any(m.id == bot_id for m in teams_members_removed):
             await self._forget(turn_context, "bot removed")
 
+    # ------------------------------------------------------------------ team and channel lifecycle
+    # Archived and deleted teams, and a deleted announcement channel, are marked in the registry so
+    # announcements skip them; unarchiving or restoring takes the mark away again.
     async def on_teams_team_deleted(self, team_info, turn_context: TurnContext) -> None:
-        await self._forget(turn_context, "team deleted")
+        await self._forget(turn_context, TEAM_DELETED)
+
+    async def on_teams_team_hard_deleted(self, team_info, turn_context: TurnContext) -> None:
+        await self._forget(turn_context, TEAM_DELETED)
+
+    async def on_teams_team_archived(self, team_info, turn_context: TurnContext) -> None:
+        await self._forget(turn_context, TEAM_ARCHIVED)
+
+    async def on_teams_team_unarchived(self, team_info, turn_context: TurnContext) -> None:
+        await self._reinstate(turn_context, TEAM_ARCHIVED)
+
+    async def on_teams_team_restored(self, team_info, turn_context: TurnContext) -> None:
+        await self._reinstate(turn_context, TEAM_DELETED)
+
+    async def on_teams_channel_deleted(self, channel_info, team_info, turn_context: TurnContext) -> None:
+        await self._channel_lifecycle(turn_context, deleted=True)
+
+    async def on_teams_channel_restored(self, channel_info, team_info, turn_context: TurnContext) -> None:
+        await self._channel_lifecycle(turn_context, deleted=False)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext):
         # Non-Teams channels (the Bot Framework Emulator): same rule, the bot itself was added.
@@ -371,6 +415,32 @@ class KanalvaktenBot(TeamsActivityHandler):
         except Exception:
             log.exception("could not remember the conversation")
 
+    async def _reinstate(self, turn_context: TurnContext, reason: str) -> None:
+        if self.registry is None:
+            return
+        activity = turn_context.activity
+        record_id = _team_id(activity) or (activity.conversation.id if activity.conversation else "")
+        try:
+            await self.registry.reinstate(record_id, reason, now=self.clock())
+        except Exception:
+            log.exception("could not reinstate the conversation")
+
+    async def _channel_lifecycle(self, turn_context: TurnContext, *, deleted: bool) -> None:
+        if self.registry is None:
+            return
+        activity = turn_context.activity
+        team_id, channel_id = _team_id(activity), _section_id(activity, "channel")
+        if not team_id or not channel_id:
+            log.info("a channel event without team and channel ids ignored")
+            return
+        try:
+            if deleted:
+                await self.registry.channel_deleted(team_id, channel_id, now=self.clock())
+            else:
+                await self.registry.reinstate(team_id, CHANNEL_DELETED, channel_id=channel_id, now=self.clock())
+        except Exception:
+            log.exception("could not record the channel event")
+
     async def _forget(self, turn_context: TurnContext, reason: str) -> None:
         if self.registry is None:
             return
@@ -379,6 +449,26 @@ class KanalvaktenBot(TeamsActivityHandler):
             await self.registry.forget(activity.conversation.id, reason, team_id=_team_id(activity), now=self.clock())
         except Exception:
             log.exception("could not forget the conversation")
+
+
+_EVENT_TYPES = {
+    name.lower(): name
+    for name in (
+        "channelCreated",
+        "channelDeleted",
+        "channelRenamed",
+        "channelRestored",
+        "teamArchived",
+        "teamDeleted",
+        "teamHardDeleted",
+        "teamRenamed",
+        "teamRestored",
+        "teamUnarchived",
+        "teamMemberAdded",
+        "teamMemberRemoved",
+    )
+}
+"""Teams' conversationUpdate event types, as botbuilder spells them, by their lower-case form."""
 
 
 def _vouched_service_url(turn_context: TurnContext) -> str | None:
