@@ -8,7 +8,7 @@ the experts' channel, announcements to a team).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from botbuilder.schema import (
     Activity,
@@ -23,7 +23,7 @@ from botbuilder.schema import (
 
 from cards.message import CARD_CONTENT_TYPE, OutgoingMessage
 
-__all__ = ["to_activity", "start_channel_thread", "conversation_scope"]
+__all__ = ["to_activity", "start_channel_thread", "conversation_scope", "ConversationScope"]
 
 
 def to_activity(message: OutgoingMessage) -> Activity:
@@ -60,7 +60,12 @@ async def start_channel_thread(
     return await client.conversations.create_conversation(parameters)
 
 
-_DECLARED_SCOPES = {"personal": "personal", "groupchat": "groupChat", "channel": "channel"}
+ConversationScope = Literal["personal", "groupChat", "channel"]
+_DECLARED_SCOPES: dict[str, ConversationScope] = {
+    "personal": "personal",
+    "groupchat": "groupChat",
+    "channel": "channel",
+}
 _CHANNEL_THREAD_DOMAINS = ("thread.tacv2", "thread.skype")
 """`19:…@thread.tacv2` is a Teams channel; `@thread.skype` a channel of the older kind (Microsoft's
 published channel payloads, e.g. `19:…@thread.skype;messageid=…`)."""
@@ -70,7 +75,7 @@ def _has_section_id(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("id"), str) and bool(value["id"].strip())
 
 
-def conversation_scope(activity: Activity) -> str:
+def conversation_scope(activity: Activity) -> ConversationScope:
     """personal, groupChat or channel: where the activity comes from.
 
     Teams' `conversation.conversationType` when it names one (in any case: Microsoft's published
