@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 
 def _configure_logging(level: str) -> None:
+    import logsafe
+
+    logsafe.install()  # line breaks in log arguments are escaped: user text never starts a log line
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -94,12 +97,16 @@ async def run_readiness(argv: list[str], settings: Settings, *, out: TextIO | No
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from config import ConfigurationError, load_settings
+    from config import ConfigurationError, check_registration, check_serving, is_loopback_host, load_settings
 
     try:
         settings = load_settings()
+        if not argv or argv[0] == "serve":
+            check_serving(settings)
+        elif argv[0] == "announce":
+            check_registration(settings)
     except ConfigurationError as exc:
-        print(exc, file=sys.stderr)
+        print(exc, file=sys.stderr)  # one line naming the variable, no traceback
         return 2
     _configure_logging(settings.log_level)
     from teams import msrest_fix
@@ -124,18 +131,28 @@ def main(argv: list[str] | None = None) -> int:
     from knowledge.loader import KnowledgeBaseError
     from teams.app import create_app
 
+    log = logging.getLogger("kanalvakten")
+    if not settings.auth_enabled and not is_loopback_host(settings.host):
+        log.warning(
+            "ALLOW_UNAUTHENTICATED=true: serving on %s without authentication; anyone who reaches the port "
+            "is answered (set MicrosoftAppId for Teams)",
+            settings.host,
+        )
     try:
         app = create_app(settings)
     except KnowledgeBaseError as exc:
         return _broken_knowledge_base(exc)
-    logging.getLogger("kanalvakten").info(
-        "Kanalvakten listening on http://%s:%s/api/messages (storage %s, auth %s)",
-        settings.host,
-        settings.port,
+    log.info(
+        "Kanalvakten serves /api/messages and /healthz (storage %s, auth %s)",
         settings.storage_url,
         "on" if settings.auth_enabled else "off",
     )
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+
+    def announce_address(text: str) -> None:
+        # aiohttp's "======== Running on http://host:port ========" names the bound port (PORT=0 too)
+        log.info("%s", text.splitlines()[0].strip("= "))
+
+    web.run_app(app, host=settings.host, port=settings.port, print=announce_address)
     return 0
 
 

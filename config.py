@@ -8,13 +8,21 @@ working directory is read when present. Bad values fail at start with a clear me
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "load_settings", "ConfigurationError"]
+__all__ = [
+    "Settings",
+    "load_settings",
+    "ConfigurationError",
+    "check_registration",
+    "check_serving",
+    "is_loopback_host",
+]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -49,6 +57,8 @@ class Settings(BaseSettings):
     """MultiTenant, SingleTenant or UserAssignedMSI, as in Microsoft's samples."""
     app_tenant_id: str = Field("", alias="MicrosoftAppTenantId")
     """Tenant of the app registration (SingleTenant / UserAssignedMSI)."""
+    allow_unauthenticated: bool = Field(False, alias="ALLOW_UNAUTHENTICATED")
+    """Serve without MicrosoftAppId on a non-loopback HOST (refused otherwise; logged as a warning)."""
     channel_openid_metadata_url: str = Field(
         "https://login.botframework.com/v1/.well-known/openidconfiguration",
         alias="TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL",
@@ -122,6 +132,7 @@ class Settings(BaseSettings):
         "log_level",
         "channel_openid_metadata_url",
         "aad_openid_metadata_url",
+        "allow_unauthenticated",
         mode="before",
     )
     @classmethod
@@ -180,6 +191,20 @@ class Settings(BaseSettings):
             raise ValueError("STORAGE_URL must be sqlite:///PATH, azureblob://<container> or memory://")
         return value
 
+    @field_validator("app_password", "app_tenant_id", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _anonymous_is_multitenant(self) -> Settings:
+        """Without an app id (local development, authentication off) the app type, password and
+        tenant are not used: the type is taken as MultiTenant, so nothing downstream asks for a
+        tenant. Whether a registration is complete is asked at start (`check_registration`)."""
+        if not self.app_id:
+            self.app_type = "MultiTenant"
+        return self
+
     @property
     def auth_enabled(self) -> bool:
         """Authentication is on whenever an app id is configured."""
@@ -187,14 +212,63 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the environment once; turn pydantic's error into a readable ConfigurationError."""
+    """Read the environment once; turn pydantic's error into a ConfigurationError of one line that
+    names the variable (several problems are joined with "; ")."""
     from pydantic import ValidationError
 
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
+        problems = []
         for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]) or "settings"
-            lines.append(f"{name}: {err['msg']}")
-        raise ConfigurationError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
+            message = str(err["msg"]).removeprefix("Value error, ")
+            name = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{name}: {message}" if name else message)
+        text = "; ".join(" ".join(problem.split()) for problem in problems)
+        raise ConfigurationError(f"Invalid configuration: {text}") from None
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for an interface only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_registration(settings: Settings) -> None:
+    """What the app type needs, asked only when there is an app id: SingleTenant and UserAssignedMSI
+    need MicrosoftAppTenantId, and every type but UserAssignedMSI needs MicrosoftAppPassword.
+
+    Called where the bot talks to the Bot Connector (serving, announcements); building the Teams
+    app package needs the app id alone. Raises ConfigurationError (one line, naming the variable)."""
+    if not settings.app_id:
+        return
+    if settings.app_type in ("SingleTenant", "UserAssignedMSI") and not settings.app_tenant_id:
+        raise ConfigurationError(
+            f"Invalid configuration: MicrosoftAppTenantId must be set when MicrosoftAppType is {settings.app_type}"
+        )
+    if settings.app_type != "UserAssignedMSI" and not settings.app_password.get_secret_value():
+        raise ConfigurationError(
+            "Invalid configuration: MicrosoftAppPassword must be set when MicrosoftAppId is set "
+            "(the app registration's client secret)"
+        )
+
+
+def check_serving(settings: Settings) -> None:
+    """Everything `python bot.py` needs to serve: a complete registration (`check_registration`), and
+    no unauthenticated bot where others can reach the port.
+
+    Without MicrosoftAppId every request is accepted unauthenticated; that is for local development
+    on a loopback HOST. Anywhere else it takes ALLOW_UNAUTHENTICATED=true (the caller logs a
+    warning). Raises ConfigurationError (one line, naming the variables)."""
+    check_registration(settings)
+    if settings.auth_enabled or is_loopback_host(settings.host) or settings.allow_unauthenticated:
+        return
+    raise ConfigurationError(
+        f"Invalid configuration: HOST={settings.host} is reachable from other machines but MicrosoftAppId is "
+        "empty (no authentication); set MicrosoftAppId, or HOST=127.0.0.1, or ALLOW_UNAUTHENTICATED=true"
+    )

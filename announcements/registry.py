@@ -28,6 +28,9 @@ from storage.keys import REGISTRY_PREFIX
 
 __all__ = [
     "Scope",
+    "TEAM_ARCHIVED",
+    "TEAM_DELETED",
+    "CHANNEL_DELETED",
     "ConversationRecord",
     "ConversationRegistry",
     "REGISTRY_PREFIX",
@@ -39,6 +42,15 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Scope = Literal["personal", "groupChat", "team"]
+
+TEAM_ARCHIVED = "team archived"
+"""`gone_reason` of a team Teams reported archived (teamArchived); teamUnarchived takes it away."""
+TEAM_DELETED = "team deleted"
+"""`gone_reason` of a deleted team (teamDeleted, teamHardDeleted); teamRestored takes it away."""
+CHANNEL_DELETED = "channel deleted"
+"""`gone_reason` of a team whose announcement channel was deleted; channelRestored takes it away."""
+_LIFECYCLE = frozenset({TEAM_ARCHIVED, TEAM_DELETED, CHANNEL_DELETED})
+"""Marks Teams sets and takes away; one may replace another (a deleted team that was archived)."""
 
 _TOUCH_EVERY = dt.timedelta(hours=1)
 """`last_seen` is rewritten at most this often, so a chatty conversation costs few writes."""
@@ -142,11 +154,19 @@ class ConversationRegistry:
         *,
         team_name: str | None = None,
         channel_name: str | None = None,
+        service_url_vouched: bool = False,
     ) -> ConversationRecord:
         """Record (or refresh) the conversation an activity came from; returns the record.
 
         `team_name` / `channel_name`: channelData.team.name and channelData.channel.name, when the
         activity has them (Teams sends names with some events only; a missing name keeps the stored one).
+
+        `service_url_vouched`: the reference's serviceUrl is the one the Bot Connector's token vouched
+        for (its `serviceurl` claim, checked against the activity). Only such a URL replaces the one
+        stored for a known conversation: an unauthenticated activity (authentication off, local
+        development) can register a new conversation, but never re-point a known one to another
+        address (the change is ignored and logged), or the next announcement would go there.
+
 
         Call it for `conversationUpdate` with the bot among `membersAdded`, `installationUpdate`
         add, and every message. `reference` is `TurnContext.get_conversation_reference(activity)
@@ -171,6 +191,7 @@ class ConversationRegistry:
         key = REGISTRY_PREFIX + record_id
         cached = self._known.get(key)
         if cached is not None and cached.installed and now - cached.last_seen < _TOUCH_EVERY:
+            url = _kept_service_url(cached, str(service_url), service_url_vouched)
             candidate = self._record(
                 cached,
                 record_id,
@@ -179,13 +200,18 @@ class ConversationRegistry:
                 team_id,
                 channel_id,
                 tenant_id,
-                service_url,
+                url,
                 now,
                 (team_name, channel_name),
             )
             if _same(cached, candidate):
+                if url != service_url:
+                    _log_ignored_service_url(record_id, str(service_url))
                 return cached
         existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
+        url = _kept_service_url(existing, str(service_url), service_url_vouched)
+        if url != service_url:
+            _log_ignored_service_url(record_id, str(service_url))
         record = self._record(
             existing,
             record_id,
@@ -194,7 +220,7 @@ class ConversationRegistry:
             team_id,
             channel_id,
             tenant_id,
-            service_url,
+            url,
             now,
             (team_name, channel_name),
         )
@@ -247,7 +273,7 @@ class ConversationRegistry:
         record = ConversationRecord(
             id=record_id,
             scope=scope,  # type: ignore[arg-type]
-            reference=reduce_reference(reference, record_id),
+            reference={**reduce_reference(reference, record_id), "serviceUrl": str(service_url)},
             service_url=str(service_url),
             tenant_id=tenant_id or (reference.get("conversation") or {}).get("tenantId"),
             team_id=team_id if scope == "team" else None,
@@ -283,8 +309,8 @@ class ConversationRegistry:
         if existing is None:
             log.info("conversation %s not in the registry; nothing to forget (%s)", record_id, reason)
             return None
-        if not existing.installed:
-            return existing
+        if not existing.installed and not (reason in _LIFECYCLE and existing.gone_reason in _LIFECYCLE):
+            return existing  # an uninstall or a 403 stays the reason
         retired = existing.model_copy(
             update={
                 "installed": False,
@@ -295,6 +321,36 @@ class ConversationRegistry:
         await write_models(self._storage, {key: retired})
         log.info("conversation %s (%s) no longer reachable: %s", record_id, existing.scope, reason)
         return retired
+
+    async def channel_deleted(
+        self, team_id: str, channel_id: str, *, now: dt.datetime | None = None
+    ) -> ConversationRecord | None:
+        """A channel of the team was deleted: when it is the one announcements go to, the team is
+        marked (CHANNEL_DELETED) and skipped until the channel is restored; another channel is not
+        the registry's concern."""
+        record = await self.get(team_id)
+        if record is None or record.channel_id != channel_id:
+            log.info("deleted channel %s is not where announcements to team %s go", channel_id, team_id)
+            return record
+        return await self._retire(team_id, CHANNEL_DELETED, now)
+
+    async def reinstate(
+        self, record_id: str, reason: str, *, channel_id: str | None = None, now: dt.datetime | None = None
+    ) -> ConversationRecord | None:
+        """Take away a mark Teams set (`reason`: TEAM_ARCHIVED, TEAM_DELETED, CHANNEL_DELETED) when the
+        team is unarchived or restored, or the channel restored (`channel_id` then names it). A record
+        gone for another reason (uninstalled, 403) stays gone."""
+        key = REGISTRY_PREFIX + record_id
+        self._known.pop(key, None)
+        existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
+        if existing is None or existing.installed or existing.gone_reason != reason:
+            return existing
+        if channel_id is not None and existing.channel_id != channel_id:
+            return existing
+        reinstated = existing.model_copy(update={"installed": True, "gone_reason": None, "gone_at": None})
+        await write_models(self._storage, {key: reinstated})
+        log.info("conversation %s (%s) reachable again: no longer %s", record_id, existing.scope, reason)
+        return reinstated
 
     async def get(self, record_id: str) -> ConversationRecord | None:
         key = REGISTRY_PREFIX + record_id
@@ -315,6 +371,21 @@ class ConversationRegistry:
 def _name(value: Any) -> str | None:
     """A team or channel name as Teams sent it, trimmed; None when absent or not text."""
     return value.strip()[:200] or None if isinstance(value, str) else None
+
+
+def _kept_service_url(existing: ConversationRecord | None, service_url: str, vouched: bool) -> str:
+    """The service URL to store: the activity's if vouched for or the conversation is new, else the stored one."""
+    if vouched or existing is None:
+        return service_url
+    return existing.service_url
+
+
+def _log_ignored_service_url(record_id: str, service_url: str) -> None:
+    log.warning(
+        "conversation %s: serviceUrl %s from an unauthenticated activity ignored; the stored one is kept",
+        record_id,
+        service_url[:200],
+    )
 
 
 def _same(a: ConversationRecord, b: ConversationRecord) -> bool:

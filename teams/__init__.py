@@ -8,6 +8,8 @@
 - `admin`: the admin's announcement commands in chat and the scheduler task;
 - `sender`: the announcement sender through the Bot Connector REST API;
 - `auth`: our own check of the Bot Framework token (asynchronous, bounded, cached keys);
+- `service_url`: which `serviceUrl` an activity may name (loopback or Microsoft's service hosts
+  without authentication, never credentials);
 - `bot_authentication`: botbuilder authentication that trusts that check, and `to_botbuilder_config`;
 - `outgoing_tokens`: outgoing tokens cached per app id and scope, fetched off the event loop;
 - `msrest_fix`: the one start-up fix to the archived SDK's HTTP layer;

@@ -8,7 +8,7 @@ the experts' channel, announcements to a team).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from botbuilder.schema import (
     Activity,
@@ -23,7 +23,7 @@ from botbuilder.schema import (
 
 from cards.message import CARD_CONTENT_TYPE, OutgoingMessage
 
-__all__ = ["to_activity", "start_channel_thread", "conversation_scope"]
+__all__ = ["to_activity", "start_channel_thread", "conversation_scope", "ConversationScope"]
 
 
 def to_activity(message: OutgoingMessage) -> Activity:
@@ -60,7 +60,51 @@ async def start_channel_thread(
     return await client.conversations.create_conversation(parameters)
 
 
-def conversation_scope(activity: Activity) -> str:
-    """personal, groupChat or channel, from Teams' conversationType."""
-    kind = (activity.conversation.conversation_type if activity.conversation else None) or "personal"
-    return kind if kind in ("personal", "groupChat", "channel") else "personal"
+ConversationScope = Literal["personal", "groupChat", "channel"]
+_DECLARED_SCOPES: dict[str, ConversationScope] = {
+    "personal": "personal",
+    "groupchat": "groupChat",
+    "channel": "channel",
+}
+_CHANNEL_THREAD_DOMAINS = ("thread.tacv2", "thread.skype")
+"""`19:…@thread.tacv2` is a Teams channel; `@thread.skype` a channel of the older kind (Microsoft's
+published channel payloads, e.g. `19:…@thread.skype;messageid=…`)."""
+
+
+def _has_section_id(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("id"), str) and bool(value["id"].strip())
+
+
+def conversation_scope(activity: Activity) -> ConversationScope:
+    """personal, groupChat or channel: where the activity comes from.
+
+    Teams' `conversation.conversationType` when it names one (in any case: Microsoft's published
+    meeting events say "groupchat"). Without it, what the activity shows, in this order:
+    `channelData.team`/`channel` (a channel); a `19:…` conversation id: `19:meeting_…` is a meeting
+    chat (a group chat), `…;messageid=…` a channel thread, `@thread.tacv2`/`@thread.skype` a channel,
+    another `@thread.…` (`@thread.v2`) a group chat; `channelData.meeting` (a meeting chat, a group
+    chat); `conversation.isGroup` (a group chat). Only then personal."""
+    conversation = activity.conversation
+    declared = conversation.conversation_type if conversation is not None else None
+    if isinstance(declared, str) and declared.strip().lower() in _DECLARED_SCOPES:
+        return _DECLARED_SCOPES[declared.strip().lower()]
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    if _has_section_id(data.get("team")) or _has_section_id(data.get("channel")):
+        return "channel"
+    conversation_id = conversation.id if conversation is not None and isinstance(conversation.id, str) else ""
+    base = conversation_id.split(";", 1)[0].strip().lower()
+    if base.startswith("19:"):
+        if base.startswith("19:meeting_"):
+            return "groupChat"
+        if ";messageid=" in conversation_id:
+            return "channel"
+        domain = base.rpartition("@")[2]
+        if domain in _CHANNEL_THREAD_DOMAINS:
+            return "channel"
+        if domain.startswith("thread."):
+            return "groupChat"
+    if isinstance(data.get("meeting"), dict):
+        return "groupChat"
+    if conversation is not None and conversation.is_group is True:
+        return "groupChat"
+    return "personal"

@@ -15,12 +15,13 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
+from msrest.serialization import Deserializer
 
+import logsafe
 from announcements.clock import SystemClock
 from announcements.registry import ConversationRegistry
 from config import Settings
@@ -34,6 +35,7 @@ from teams.bot_authentication import create_bot_authentication
 from teams.compose import announcement_service, conversation_for, election_of, load_kb, open_storage
 from teams.handler import KanalvaktenBot, on_turn_error
 from teams.handoff import ExpertDesk
+from teams.service_url import service_url_problem
 
 __all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "MAX_BODY_BYTES"]
 
@@ -58,29 +60,53 @@ def _has_id(body: dict[str, Any], key: str) -> bool:
     return isinstance(part, dict) and isinstance(part.get("id"), str) and bool(part["id"].strip())
 
 
-def _activity_problem(body: Any) -> str | None:
-    """What makes a body unusable as an activity, in the words of the 400 answer; None if fine."""
+def _plain(text: str) -> bool:
+    """No control characters: ids end up in URLs and HTTP headers of the Bot Connector calls."""
+    return not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text)
+
+
+def _activity_problem(body: Any, *, authenticated: bool = False) -> str | None:
+    """What makes a body unusable as an activity, in the words of the 400 answer; None if fine.
+
+    No more than botbuilder needs: Teams sends activities without `channelData` (a channel message
+    that @mentions a colleague, a `composeExtension/query`), and botbuilder accepts them. The
+    `serviceUrl` must be one the bot may send to (teams/service_url.py): with authentication off
+    only loopback or a Bot Framework/Teams service address, never one with credentials in it."""
     if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
         return "body is not a Bot Framework activity (no type)"
     for key in ("conversation", "from", "recipient"):
         if not _has_id(body, key):
             return f"activity lacks {key}.id"
+        if not _plain(body[key]["id"]):
+            return f"activity {key}.id has control characters"
     if not isinstance(body.get("channelId"), str) or not body["channelId"]:
         return "activity lacks channelId"
-    service_url = body.get("serviceUrl")
-    if (
-        not isinstance(service_url, str)
-        or urlsplit(service_url).scheme not in ("http", "https")
-        or not urlsplit(service_url).hostname
-    ):
-        return "activity lacks a valid serviceUrl"
-    if body["channelId"] == "msteams" and not isinstance(body.get("channelData"), dict):
-        return "activity from Teams lacks channelData"
+    problem = service_url_problem(body.get("serviceUrl"), authenticated=authenticated)
+    if problem:
+        return problem
     for key in ("channelData", "value", "entities", "text"):
         expected = {"channelData": dict, "entities": list, "text": str}.get(key)
         if expected and body.get(key) is not None and not isinstance(body[key], expected):
             return f"activity {key} has the wrong type"
     return None
+
+
+_TIMESTAMPS = ("timestamp", "localTimestamp", "expiration")
+
+
+def _drop_unreadable_timestamps(body: dict[str, Any]) -> None:
+    """Timestamps botbuilder cannot parse are dropped, not the activity: Microsoft's published
+    meeting events carry `"localTimestamp": "2023-02-23T11:34:07.478-8"`, which msrest refuses
+    (and with it the whole activity). Nothing here reads them; the turn goes on without."""
+    for key in _TIMESTAMPS:
+        value = body.get(key)
+        if value is None:
+            continue
+        try:
+            Deserializer.deserialize_iso(value)
+        except Exception:  # noqa: BLE001 - msrest raises DeserializationError, or TypeError for a non-string
+            log.info("activity %s %r is not an ISO 8601 time; left out", key, str(value)[:40])
+            del body[key]
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
@@ -99,9 +125,10 @@ async def messages(request: web.Request) -> web.StreamResponse:
         body = json.loads(json.dumps(json.loads(text), ensure_ascii=False).encode("utf-8", "replace"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return _problem(400, "body is not valid JSON")
-    problem = _activity_problem(body)
+    problem = _activity_problem(body, authenticated=request.app[SETTINGS].auth_enabled)
     if problem:
         return _problem(400, problem)
+    _drop_unreadable_timestamps(body)
     try:
         activity = Activity().deserialize(body)
     except Exception:  # noqa: BLE001 - msrest raises many kinds for odd shapes
@@ -185,6 +212,7 @@ def create_app(
 
     `credentials` replaces botbuilder's outgoing credentials factory (tests)."""
     msrest_fix.apply()
+    logsafe.install()  # user-controlled strings in log arguments never start a new log line
     kb = knowledge or load_kb(settings)
     _warn_about_unconfigured_content(kb, settings)
     conversation = conversation_for(kb, settings)

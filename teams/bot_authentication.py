@@ -138,12 +138,16 @@ def create_bot_authentication(
 
 
 def to_botbuilder_config(settings: Settings) -> object:
-    """The attribute-style object botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+    """The attribute-style object botbuilder's ConfigurationBotFrameworkAuthentication reads.
+
+    Without an app id (authentication off) it is an anonymous MultiTenant registration: botbuilder's
+    SingleTenant/UserAssignedMSI branches would demand an app id and a tenant at start."""
+    anonymous = not settings.app_id
 
     class _Config:
         APP_ID = settings.app_id
-        APP_PASSWORD = settings.app_password.get_secret_value()
-        APP_TYPE = settings.app_type
-        APP_TENANTID = settings.app_tenant_id
+        APP_PASSWORD = "" if anonymous else settings.app_password.get_secret_value()
+        APP_TYPE = "MultiTenant" if anonymous else settings.app_type
+        APP_TENANTID = "" if anonymous else settings.app_tenant_id
 
     return _Config()

@@ -22,12 +22,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from botbuilder.core import TurnContext
+from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema.teams import TeamsChannelAccount
 from pydantic import ValidationError
 
-from announcements.registry import ConversationRegistry
+from announcements.registry import CHANNEL_DELETED, TEAM_ARCHIVED, TEAM_DELETED, ConversationRegistry
 from assistant.conversation import Conversation, TurnInput
 from cards.actions import ANSWERED_CMD, CHECKLIST_CMD, command_of
 from cards.welcome import welcome_message
@@ -79,9 +80,45 @@ def _channel_data(activity: Activity) -> dict[str, Any]:
 
 
 def _section_id(activity: Activity, section: str) -> str | None:
-    """channelData.<section>.id (Teams: tenant, team, channel), or None."""
+    """channelData.<section>.id (Teams: tenant, team, channel) when it is a non-empty string, else
+    None: a section of the wrong type (`"tenant": "abc"`, `{"id": 5}`) counts as missing."""
     value = _channel_data(activity).get(section)
-    return value.get("id") if isinstance(value, dict) else None
+    found = value.get("id") if isinstance(value, dict) else None
+    return found.strip() if isinstance(found, str) and found.strip() else None
+
+
+_CHANNEL_DATA_SECTIONS = ("tenant", "team", "channel", "meeting", "settings", "notification")
+"""channelData parts botbuilder deserialises as objects (TeamsChannelData): a string there makes its
+conversationUpdate/messageUpdate dispatch raise, so the activity would end in a failed turn."""
+
+
+def _drop_malformed_sections(activity: Activity) -> None:
+    """Remove channelData sections of the wrong type (not an object, or an id that is not a string):
+    they are treated as missing, by us and by botbuilder."""
+    data = activity.channel_data
+    if not isinstance(data, dict):
+        return
+    for section in _CHANNEL_DATA_SECTIONS:
+        if section not in data or data[section] is None:
+            continue
+        value = data[section]
+        if not isinstance(value, dict) or ("id" in value and not isinstance(value["id"], str)):
+            log.info("channelData.%s of the wrong type treated as missing", section)
+            del data[section]
+
+
+def _conversation_tenant(activity: Activity) -> str | None:
+    """conversation.tenantId (botbuilder keeps Teams' spelling among the additional properties)."""
+    conversation = activity.conversation
+    if conversation is None:
+        return None
+    found = conversation.tenant_id or (conversation.additional_properties or {}).get("tenantId")
+    return found.strip() if isinstance(found, str) and found.strip() else None
+
+
+def _tenant_key(tenant: str | None) -> str | None:
+    """How tenant ids are compared: trimmed, case-insensitive (GUIDs are written both ways)."""
+    return tenant.strip().lower() if tenant else None
 
 
 def _section_name(activity: Activity, section: str) -> str | None:
@@ -164,7 +201,8 @@ class KanalvaktenBot(TeamsActivityHandler):
         # sends conversationUpdate and installationUpdate together, and a double click sends two
         # submits; without this both turns read the same state and the second save conflicts.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self.allowed_tenants = set(allowed_tenants or [])
+        self.allowed_tenants = {key for key in map(_tenant_key, allowed_tenants or []) if key}
+        """ALLOWED_TENANTS, trimmed and lower-cased; empty: any tenant (local use)."""
         self.registry = registry
         self.admin_hook = admin_hook
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -172,9 +210,14 @@ class KanalvaktenBot(TeamsActivityHandler):
     # ------------------------------------------------------------------ turn
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        _drop_malformed_sections(activity)
         tenant = self._tenant(activity)
-        if self.allowed_tenants and tenant not in self.allowed_tenants:
-            log.warning("ignoring %s activity from a tenant that is not allowed", activity.type)
+        if self.allowed_tenants and _tenant_key(tenant) not in self.allowed_tenants:
+            log.warning(
+                "ignoring %s activity from tenant %s: not in ALLOWED_TENANTS",
+                activity.type,
+                tenant[:100] if tenant else "(none given)",
+            )
             return
         conversation_id = activity.conversation.id if activity.conversation else ""
         user_id = activity.from_property.id if activity.from_property else ""
@@ -283,6 +326,28 @@ class KanalvaktenBot(TeamsActivityHandler):
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         await self._forget(turn_context, "uninstalled")
 
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> Any:
+        """botbuilder's dispatch, with Teams' eventType matched in any case: Microsoft's published
+        team-restored event says "teamrestored", botbuilder compares with "teamRestored"."""
+        data = turn_context.activity.channel_data
+        if isinstance(data, dict) and isinstance(data.get("eventType"), str):
+            data["eventType"] = _EVENT_TYPES.get(data["eventType"].strip().lower(), data["eventType"])
+        return await super().on_conversation_update_activity(turn_context)
+
+    async def on_teams_members_added_dispatch(self, members_added, team_info, turn_context: TurnContext) -> Any:
+        """The added members as the activity names them, with no lookup.
+
+        botbuilder asks the Bot Connector for each added member it knows little about
+        (`GET /v3/conversations/{id}/members/{uid}`) and fails the turn when that answers 404
+        MemberNotFound, so the welcome in a new personal chat was never sent. All this bot needs is
+        whether it was added itself, and its own id is in the activity (`recipient.id`)."""
+        accounts = []
+        for member in members_added or []:
+            account = member.serialize()
+            account.pop("additional_properties", None)
+            accounts.append(TeamsChannelAccount().deserialize(account))
+        return await self.on_teams_members_added(accounts, team_info, turn_context)
+
     async def on_teams_members_added(self, teams_members_added, team_info, turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(m.id == bot_id for m in teams_members_added):
@@ -294,8 +359,29 @@ class KanalvaktenBot(TeamsActivityHandler):
         if any(m.id == bot_id for m in teams_members_removed):
             await self._forget(turn_context, "bot removed")
 
+    # ------------------------------------------------------------------ team and channel lifecycle
+    # Archived and deleted teams, and a deleted announcement channel, are marked in the registry so
+    # announcements skip them; unarchiving or restoring takes the mark away again.
     async def on_teams_team_deleted(self, team_info, turn_context: TurnContext) -> None:
-        await self._forget(turn_context, "team deleted")
+        await self._forget(turn_context, TEAM_DELETED)
+
+    async def on_teams_team_hard_deleted(self, team_info, turn_context: TurnContext) -> None:
+        await self._forget(turn_context, TEAM_DELETED)
+
+    async def on_teams_team_archived(self, team_info, turn_context: TurnContext) -> None:
+        await self._forget(turn_context, TEAM_ARCHIVED)
+
+    async def on_teams_team_unarchived(self, team_info, turn_context: TurnContext) -> None:
+        await self._reinstate(turn_context, TEAM_ARCHIVED)
+
+    async def on_teams_team_restored(self, team_info, turn_context: TurnContext) -> None:
+        await self._reinstate(turn_context, TEAM_DELETED)
+
+    async def on_teams_channel_deleted(self, channel_info, team_info, turn_context: TurnContext) -> None:
+        await self._channel_lifecycle(turn_context, deleted=True)
+
+    async def on_teams_channel_restored(self, channel_info, team_info, turn_context: TurnContext) -> None:
+        await self._channel_lifecycle(turn_context, deleted=False)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext):
         # Non-Teams channels (the Bot Framework Emulator): same rule, the bot itself was added.
@@ -316,7 +402,8 @@ class KanalvaktenBot(TeamsActivityHandler):
 
     # ------------------------------------------------------------------ registry
     def _tenant(self, activity: Activity) -> str | None:
-        return _section_id(activity, "tenant")
+        """channelData.tenant.id, else conversation.tenantId; None when neither is a string."""
+        return _section_id(activity, "tenant") or _conversation_tenant(activity)
 
     async def _remember(self, turn_context: TurnContext) -> None:
         if self.registry is None:
@@ -330,6 +417,9 @@ class KanalvaktenBot(TeamsActivityHandler):
             log.warning("a channel activity without a team id: conversation not registered")
             return
         reference = TurnContext.get_conversation_reference(activity).serialize()
+        vouched = _vouched_service_url(turn_context)
+        if vouched is not None:
+            reference["serviceUrl"] = vouched
         try:
             await self.registry.remember(
                 reference=reference,
@@ -340,11 +430,38 @@ class KanalvaktenBot(TeamsActivityHandler):
                 now=self.clock(),
                 team_name=_section_name(activity, "team"),
                 channel_name=_section_name(activity, "channel"),
+                service_url_vouched=vouched is not None,
             )
         except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             log.warning("conversation not registered: %s", str(exc).splitlines()[0])
         except Exception:
             log.exception("could not remember the conversation")
+
+    async def _reinstate(self, turn_context: TurnContext, reason: str) -> None:
+        if self.registry is None:
+            return
+        activity = turn_context.activity
+        record_id = _team_id(activity) or (activity.conversation.id if activity.conversation else "")
+        try:
+            await self.registry.reinstate(record_id, reason, now=self.clock())
+        except Exception:
+            log.exception("could not reinstate the conversation")
+
+    async def _channel_lifecycle(self, turn_context: TurnContext, *, deleted: bool) -> None:
+        if self.registry is None:
+            return
+        activity = turn_context.activity
+        team_id, channel_id = _team_id(activity), _section_id(activity, "channel")
+        if not team_id or not channel_id:
+            log.info("a channel event without team and channel ids ignored")
+            return
+        try:
+            if deleted:
+                await self.registry.channel_deleted(team_id, channel_id, now=self.clock())
+            else:
+                await self.registry.reinstate(team_id, CHANNEL_DELETED, channel_id=channel_id, now=self.clock())
+        except Exception:
+            log.exception("could not record the channel event")
 
     async def _forget(self, turn_context: TurnContext, reason: str) -> None:
         if self.registry is None:
@@ -354,6 +471,38 @@ class KanalvaktenBot(TeamsActivityHandler):
             await self.registry.forget(activity.conversation.id, reason, team_id=_team_id(activity), now=self.clock())
         except Exception:
             log.exception("could not forget the conversation")
+
+
+_EVENT_TYPES = {
+    name.lower(): name
+    for name in (
+        "channelCreated",
+        "channelDeleted",
+        "channelRenamed",
+        "channelRestored",
+        "teamArchived",
+        "teamDeleted",
+        "teamHardDeleted",
+        "teamRenamed",
+        "teamRestored",
+        "teamUnarchived",
+        "teamMemberAdded",
+        "teamMemberRemoved",
+    )
+}
+"""Teams' conversationUpdate event types, as botbuilder spells them, by their lower-case form."""
+
+
+def _vouched_service_url(turn_context: TurnContext) -> str | None:
+    """The serviceUrl the Bot Connector's token vouched for (its `serviceurl` claim, which
+    teams/auth.py requires to equal the activity's), or None: authentication off, or a token that
+    names no service URL. Only a vouched URL may replace the one stored for a conversation."""
+    identity = turn_context.turn_state.get(BotAdapter.BOT_IDENTITY_KEY)
+    claims = getattr(identity, "claims", None)
+    bound = claims.get("serviceurl") if isinstance(claims, dict) else None
+    if isinstance(bound, str) and bound and bound == turn_context.activity.service_url:
+        return bound
+    return None
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:

@@ -34,10 +34,17 @@ import pytest
         ),
         pytest.param(
             "application/json",
-            b'{"type": "conversationUpdate", "channelId": "msteams", "serviceUrl": "http://127.0.0.1:9/", '
+            b'{"type": "message", "channelId": "msteams", "serviceUrl": "https://attacker.example/", '
             b'"conversation": {"id": "a:1"}, "from": {"id": "29:u"}, "recipient": {"id": "28:b"}}',
             400,
-            id="teams-without-channelData",
+            id="service-url-not-microsoft",
+        ),
+        pytest.param(
+            "application/json",
+            b'{"type": "message", "channelId": "msteams", "serviceUrl": "https://u:p@smba.trafficmanager.net/emea/", '
+            b'"conversation": {"id": "a:1"}, "from": {"id": "29:u"}, "recipient": {"id": "28:b"}}',
+            400,
+            id="service-url-with-credentials",
         ),
         pytest.param("application/json", b"[" * 100000 + b"]" * 100000, 400, id="deeply-nested"),
         pytest.param("text/plain", b'{"type": "message"}', 415, id="wrong-content-type"),

@@ -27,6 +27,7 @@ def test_microsofts_names_and_lists_are_read():
         MicrosoftAppId="00000000-1111-2222-3333-444444444444",
         MicrosoftAppPassword="s3cret",
         MicrosoftAppType="singletenant",
+        MicrosoftAppTenantId="5f0c3a2e-8b7d-4c1a-9e6f-2d4b8a7c1e90",
         ADMIN_AAD_IDS=" a , b,,c ",
         ELECTION_DATE="2029-06-10",
     )

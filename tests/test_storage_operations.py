@@ -105,9 +105,15 @@ async def test_the_registry_remembers_from_memory_until_the_reference_changes():
     assert storage.calls == []  # same conversation, same reference, within the hour: no storage at all
 
     await registry.remember(
-        _reference("https://smba.trafficmanager.net/amer/"), "personal", None, None, "t", NOW + dt.timedelta(minutes=2)
+        _reference("https://smba.trafficmanager.net/amer/"),
+        "personal",
+        None,
+        None,
+        "t",
+        NOW + dt.timedelta(minutes=2),
+        service_url_vouched=True,
     )
-    assert [op for op, _ in storage.calls] == ["read", "write"]  # a new service URL is stored at once
+    assert [op for op, _ in storage.calls] == ["read", "write"]  # a new (token-vouched) service URL is stored at once
     assert (await registry.get("a:1anna")).service_url == "https://smba.trafficmanager.net/amer/"
 
     storage.calls.clear()
