@@ -17,11 +17,17 @@ __all__ = [
     "ASK_CMD",
     "HANDOFF_CMD",
     "ANNOUNCE_CMD",
+    "FEEDBACK_CMD",
+    "PERSON_CMD",
+    "FEEDBACK_VALUES",
+    "COMMENT_INPUT",
     "guide_payload",
     "start_guide_payload",
     "ask_payload",
     "handoff_payload",
     "announce_payload",
+    "feedback_payload",
+    "person_payload",
     "command_of",
 ]
 
@@ -35,6 +41,17 @@ HANDOFF_CMD = "handoff"
 """Send my question to the experts: `{"cmd": "handoff"}` (the question itself stays in state)."""
 ANNOUNCE_CMD = "announce"
 """The admin's confirm card: `{"cmd": "announce", "action": "confirm"|"cancel", "id": <announcement id>}`."""
+FEEDBACK_CMD = "feedback"
+"""👍/👎 under an answer, and the comment sent after 👎: `{"cmd": "feedback", "value": "up"|"down"|"comment",
+"q": <question event id>, "at": <when asked, ISO>, "topic": <topic id>, "platforms": [<platform id>, ...]}`. Topic and
+platforms let the bot draw the same answer again when it updates the card in place; the comment
+itself arrives as the input `COMMENT_INPUT` beside the payload."""
+FEEDBACK_VALUES = ("up", "down", "comment")
+"""What a feedback button may say."""
+COMMENT_INPUT = "comment"
+"""The id of the optional comment field after 👎; Teams adds its text to the submit's value."""
+PERSON_CMD = "person"
+"""Ask for a person (after 👎): `{"cmd": "person"}`."""
 
 
 def guide_payload(action: str, guide_id: str, step: int | None = None) -> dict[str, Any]:
@@ -64,6 +81,24 @@ def handoff_payload() -> dict[str, Any]:
 
 def announce_payload(action: str, announcement_id: str) -> dict[str, Any]:
     return {CMD: ANNOUNCE_CMD, "action": action, "id": announcement_id}
+
+
+def feedback_payload(
+    value: str, question_id: str, topic: str, platforms: list[str] | None = None, asked_at: str | None = None
+) -> dict[str, Any]:
+    """👍 (`up`), 👎 (`down`) or the comment's "Skicka" (`comment`) for the answer to one question;
+    `asked_at` (ISO time) lets the bot find the question event without a search."""
+    data: dict[str, Any] = {CMD: FEEDBACK_CMD, "value": value, "q": question_id, "topic": topic}
+    if platforms:
+        data["platforms"] = list(platforms)
+    if asked_at:
+        data["at"] = asked_at
+    return data
+
+
+def person_payload() -> dict[str, Any]:
+    """"Fråga en person"."""
+    return {CMD: PERSON_CMD}
 
 
 def command_of(value: Any) -> str | None:
