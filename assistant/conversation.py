@@ -357,7 +357,7 @@ class Conversation:
                                                    offered_at=turn.now)
                 answer = answer.model_copy(update={
                     "text": answer.text + "\n\n" + _OFFER,
-                    "followups": [FollowUp(label="Skicka frågan till experterna", data=handoff_payload()),
+                    "followups": [FollowUp(label=HANDOFF_BUTTON, data=handoff_payload()),
                                   *answer.followups][:4],
                 })
             else:

@@ -117,12 +117,16 @@ class RunningBot:
     async def send(self, activity: dict[str, Any]) -> list[dict[str, Any]]:
         """One turn; returns the messages the bot sent during it (card updates go to `updates`).
         Every message and update is checked with `check_message`."""
-        before = len(self.connector.sent())
+        before = len(self.connector.requests)
         status, text = await self.post(activity)
         assert status in (200, 201, 202), (status, text)
-        made = self.connector.sent()[before:]
+        made = self.connector.requests[before:]
         replies = [r.activity for r in made if r.is_message]
-        self.updates = [(r.activity_id, r.activity) for r in made if r.kind == "update" and r.activity is not None]
+        self.updates = [
+            (r.activity_id, r.activity)
+            for r in made
+            if r.kind == "update" and r.status < 300 and r.activity is not None
+        ]
         for reply in [*replies, *(update for _, update in self.updates)]:
             check_message(reply)  # type: ignore[arg-type]
         return replies  # type: ignore[return-value]
