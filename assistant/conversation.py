@@ -22,7 +22,6 @@ from rapidfuzz import fuzz, process
 
 from cards.actions import (
     ASK_CMD,
-    COMMENT_INPUT,
     FEEDBACK_CMD,
     GUIDE_CMD,
     HANDOFF_CMD,
@@ -127,7 +126,8 @@ class _FeedbackValue(BaseModel):
     at: dt.datetime | None = None
     topic: StrictStr
     platforms: list[StrictStr] = Field(default_factory=list, max_length=10)
-    comment: StrictStr | None = Field(default=None, alias=COMMENT_INPUT)
+    comment: StrictStr | None = None
+    """The comment field (`cards.actions.COMMENT_INPUT`), after 👎."""
 
 
 class TurnResult(BaseModel):

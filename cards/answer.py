@@ -68,7 +68,8 @@ def answer_text(answer: Answer) -> str:
     return "\n".join(lines).strip()
 
 
-def render_answer(answer: Answer, feedback: FeedbackRef | None = None, *, given: Given | None = None) -> OutgoingMessage:
+def render_answer(answer: Answer, feedback: FeedbackRef | None = None, *,
+                  given: Given | None = None) -> OutgoingMessage:
     """The answer's card: title, text, its links and follow-up questions beside it, and under
     them 👍/👎 (with `feedback`) or, once pressed (`given`), what replaced them."""
     body = [text_block(answer.title, size="Medium", weight="Bolder")]

@@ -45,7 +45,7 @@ LINK_MARK = " ↗"
 """Ends every link button's title: a link leaves Teams, a plain button asks the bot."""
 MAX_BUTTON_TITLE = 28
 """Characters in a button title, the link mark included. On a 330-px phone card a button has
-about 330 - 2 × 16 (card padding) - 2 × 12 (button padding) = 274 px for its title; Teams' 14-px
+about 330 - 2 * 16 (card padding) - 2 * 12 (button padding) = 274 px for its title; Teams' 14-px
 semibold Segoe UI averages about 7.5 px a character in Swedish text, so some 36 characters fit.
 28 leaves a fifth for wide letters (m, w, å) and larger text settings, and holds the words
 Swedish makes long: "tvåfaktorsinloggning" alone is 20."""

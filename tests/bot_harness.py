@@ -37,6 +37,7 @@ __all__ = [
     "bot",
     "test_settings",
     "card_of",
+    "card_in",
     "all_text",
     "fallback_text",
     "submit_values",
@@ -152,6 +153,13 @@ def card_of(activity: dict[str, Any]) -> dict[str, Any] | None:
         if attachment.get("contentType") == CARD:
             return attachment["content"]
     return None
+
+
+def card_in(activity: dict[str, Any]) -> dict[str, Any]:
+    """The message's card; the test fails when it has none."""
+    card = card_of(activity)
+    assert card is not None, f"a message without a card: {activity}"
+    return card
 
 
 def fallback_text(activity: dict[str, Any]) -> str:

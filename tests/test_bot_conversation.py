@@ -6,7 +6,16 @@ import pytest
 
 from cards.message import card_actions
 from storage.keys import USER_STATE_PREFIX
-from tests.bot_harness import RunningBot, all_text, card_of, fallback_text, sqlite_url, submit_values, test_settings
+from tests.bot_harness import (
+    RunningBot,
+    all_text,
+    card_in,
+    card_of,
+    fallback_text,
+    sqlite_url,
+    submit_values,
+    test_settings,
+)
 from tests.teams_activities import BOT_ID, TEAM_ID
 
 PLATFORM_LINKS = {
@@ -279,8 +288,7 @@ async def test_without_a_channel_the_experts_are_mentioned_in_the_thread(fake_co
             teams.message("Vårt konto är kapat!", conversation_type="groupChat", mention_bot=True)
         )
         mention = replies[-1]
-        card = card_of(mention)
-        entities = card["msteams"]["entities"]
+        entities = card_in(mention)["msteams"]["entities"]
         assert any(e.get("mentioned", {}).get("id") == expert for e in entities)
         assert all(e["text"] in all_text(mention) for e in entities)  # each tag is on the card
         assert "Brådskande" in fallback_text(mention)

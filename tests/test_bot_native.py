@@ -19,6 +19,7 @@ from storage import MemoryStorage
 from tests.bot_harness import (
     RunningBot,
     all_text,
+    card_in,
     card_of,
     check_message,
     fallback_text,
@@ -64,7 +65,11 @@ async def turn(bot: RunningBot, activity: dict[str, Any]) -> list[tuple[str, dic
     """One turn; (the id the connector gave it, the message) for each message the bot sent."""
     before = len(bot.connector.requests)
     await bot.send(activity)
-    return [(r.response_id or "", r.activity) for r in bot.connector.requests[before:] if r.is_message]  # type: ignore[misc]
+    return [
+        (r.response_id or "", r.activity)
+        for r in bot.connector.requests[before:]
+        if r.is_message and r.activity is not None
+    ]
 
 
 def button(reply: dict[str, Any], **match: Any) -> dict[str, Any]:
@@ -114,8 +119,8 @@ async def test_a_whole_conversation_sends_no_message_with_both_text_and_a_card(n
     requests = [r for r in native_bot.connector.requests if r.activity is not None]
     assert len(said) == 11 and len(requests) == 11
     for request in requests:
-        check_message(request.activity)  # type: ignore[arg-type]
-        assert not (request.activity.get("text") and card_of(request.activity))  # type: ignore[union-attr]
+        check_message(request.activity)
+        assert not (request.activity.get("text") and card_of(request.activity))
 
 
 async def test_starting_the_guide_is_one_message_with_the_introduction_and_step_1(native_bot, teams):
@@ -124,7 +129,7 @@ async def test_starting_the_guide_is_one_message_with_the_introduction_and_step_
         (only,) = await native_bot.send(start)
         said = fallback_text(only)
         assert "Manualen är från 2019" in said and "Steg 1 av 11" in said
-        assert "Nästa" in titles(card_of(only))  # type: ignore[arg-type]
+        assert "Nästa" in titles(card_in(only))
         await native_bot.send(teams.message("avbryt"))
 
 
@@ -145,7 +150,7 @@ async def test_the_last_step_offers_neither_cancel_nor_stuck(native_bot, teams):
     for _ in range(10):
         replies = await native_bot.send(teams.card_submit(button(replies[-1], cmd="guide", action="next")))
     assert "Steg 11 av 11" in fallback_text(replies[0])
-    assert titles(card_of(replies[0])) == ["Klar, avsluta", "Tillbaka"]  # type: ignore[arg-type]
+    assert titles(card_in(replies[0])) == ["Klar, avsluta", "Tillbaka"]
     assert "avbryt" not in fallback_text(replies[0]).lower() and "fastnat" not in fallback_text(replies[0]).lower()
 
 
@@ -156,9 +161,9 @@ async def test_a_question_mid_guide_is_one_message_with_a_small_footer_to_contin
     assert len(replies) == 1
     said = fallback_text(replies[0])
     assert said.index("EU-valet") < said.index("Du är på steg 2 av 11")
-    card = card_of(replies[0])
+    card = card_in(replies[0])
     assert card["actions"] == [a for a in card_actions(card) if a.get("data", {}).get("action") == "repeat"]
-    assert titles({"actions": card["actions"]}) == ["Fortsätt på steg 2"]  # type: ignore[index]
+    assert titles({"actions": card["actions"]}) == ["Fortsätt på steg 2"]
 
 
 async def test_the_step_footer_comes_only_while_the_guide_was_used_in_the_last_30_minutes(native_bot, teams, clock):
@@ -191,15 +196,15 @@ async def test_an_answer_in_a_channel_thread_mentions_the_asker(native_bot, team
         teams.message("när är valet?", conversation_type="channel", mention_bot=True, user_name="Åsa [Öberg](x)")
     )
     (reply,) = replies
-    card = card_of(reply)
-    (entity,) = card["msteams"]["entities"]  # type: ignore[index]
+    card = card_in(reply)
+    (entity,) = card["msteams"]["entities"]
     assert entity["type"] == "mention" and entity["mentioned"] == {"id": USER_ID, "name": "Åsa [Öberg](x)"}
     assert entity["text"] == "<at>Åsa Öbergx</at>"  # no markdown or tag characters inside the tag
-    assert card["body"][0]["text"] == entity["text"]  # type: ignore[index]
+    assert card["body"][0]["text"] == entity["text"]
     assert "EU-valet" in all_text(reply)
     # a personal chat has no one else to tell apart
-    personal = card_of((await native_bot.send(teams.message("när är valet?")))[0])
-    assert "entities" not in personal["msteams"]  # type: ignore[index]
+    personal = card_in((await native_bot.send(teams.message("när är valet?")))[0])
+    assert "entities" not in personal["msteams"]
 
 
 async def test_guide_steps_in_a_thread_say_one_thing_about_how_to_go_on(native_bot, teams):
@@ -225,7 +230,7 @@ async def test_every_topic_answer_has_thumbs_up_and_down_and_clarifying_question
     answer = (await native_bot.send(teams.message("vad är återställningskoder?")))[0]
     up, down = button(answer, cmd="feedback", value="up"), button(answer, cmd="feedback", value="down")
     assert up["q"] == down["q"] and len(up["q"]) == 32 and up["topic"] == "recovery_codes"
-    assert {"👍 Ja", "👎 Nej"} <= set(titles(card_of(answer)))  # type: ignore[arg-type]
+    assert {"👍 Ja", "👎 Nej"} <= set(titles(card_in(answer)))
     clarify = (await native_bot.send(teams.message("hur slår jag på tvåfaktor?")))[0]
     assert not [v for v in submit_values(clarify) if v.get("cmd") == "feedback"]
     step = (await native_bot.send(teams.message("starta guiden")))[0]
@@ -242,10 +247,10 @@ async def test_thumbs_up_updates_that_same_card_in_place_with_a_thank_you(native
     (put,) = [r for r in native_bot.connector.requests if r.kind == "update"]
     assert put.method == "PUT" and put.path.endswith(f"/activities/{card_id}")
     assert not updated.get("text")
-    card = card_of(updated)
+    card = card_in(updated)
     said = all_text(updated)
     assert "Tack för ditt svar!" in said
-    assert card["body"][0]["text"] == card_of(answer)["body"][0]["text"]  # type: ignore[index]  # the answer stays
+    assert card["body"][0]["text"] == card_in(answer)["body"][0]["text"]  # the answer stays
     assert not [v for v in submit_values(updated) if v.get("cmd") == "feedback"]  # 👍/👎 are gone
     events = list((await question_events(storage)).values())
     assert [(e.id, e.topic, e.feedback) for e in events] == [(up["q"], "recovery_codes", "up")]
@@ -257,8 +262,8 @@ async def test_thumbs_down_offers_a_comment_and_a_person_and_records_the_comment
     assert await native_bot.send(teams.card_submit(down, reply_to_id=card_id)) == []
     ((updated_id, updated),) = native_bot.updates
     assert updated_id == card_id
-    card = card_of(updated)
-    inputs = [e for e in card["body"][-1]["items"] if e["type"] == "Input.Text"]  # type: ignore[index]
+    card = card_in(updated)
+    inputs = [e for e in card["body"][-1]["items"] if e["type"] == "Input.Text"]
     assert [i["id"] for i in inputs] == ["comment"]
     send = button(updated, cmd="feedback", value="comment")
     person = button(updated, cmd="person")
@@ -267,7 +272,7 @@ async def test_thumbs_down_offers_a_comment_and_a_person_and_records_the_comment
     await native_bot.send(teams.card_submit({**send, "comment": "Jag  ville veta om Threads."}, reply_to_id=card_id))
     ((_, thanked),) = native_bot.updates
     assert "kommentar" in all_text(thanked) and not [
-        i for i in card_actions(card_of(thanked)) if i["title"] == "Skicka"
+        i for i in card_actions(card_in(thanked)) if i["title"] == "Skicka"
     ]
     events = list((await question_events(storage)).values())
     assert [(e.feedback, e.comment) for e in events] == [("down", "Jag ville veta om Threads.")]
