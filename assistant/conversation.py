@@ -4,22 +4,36 @@ Plain Python: the activity handler turns an activity into a `TurnInput`, reads t
 `UserState` once, calls `Conversation.handle`, writes the returned state once and sends the
 returned messages. Nothing here imports the SDK, so the whole decision can be tested directly;
 nothing here builds a card either (`cards/` renders answers, guide replies and offers).
+
+What one turn says is one message: `handle` merges a turn's messages into one card. A 👍/👎
+press returns no new message but `update`, the same card drawn again for the handler to put in
+place of the one pressed, and `feedback` to record with the question.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from rapidfuzz import fuzz, process
 
-from cards.actions import ASK_CMD, GUIDE_CMD, HANDOFF_CMD, NONE_CMD, PERSON_CMD, command_of, handoff_payload
-from cards.answer import render_answer
-from cards.conversation import guide_offer, with_mention_hint
-from cards.guide import PersonHelp, render_guide_replies
-from cards.message import OutgoingMessage
+from cards.actions import (
+    ASK_CMD,
+    FEEDBACK_CMD,
+    GUIDE_CMD,
+    HANDOFF_CMD,
+    NONE_CMD,
+    PERSON_CMD,
+    command_of,
+    handoff_payload,
+)
+from cards.answer import MAX_COMMENT, FeedbackRef, render_answer, wants_feedback
+from cards.conversation import guide_offer
+from cards.guide import HANDOFF_BUTTON, PersonHelp, render_guide_replies
+from cards.message import OutgoingMessage, merge_messages
 from dialogs import (
     DEFAULT_EXPIRY,
     GuideCommand,
@@ -52,6 +66,7 @@ __all__ = [
     "HandoffOffer",
     "UserState",
     "TurnResult",
+    "FeedbackGiven",
     "Conversation",
     "MAX_TEXT",
 ]
@@ -65,7 +80,7 @@ _HANDED_OFF = {
     "groupChat": "Jag har bett stadens experter att titta på frågan. De kan svara dig här i chatten.",
     "personal": "Tack! Jag har skickat frågan och ditt namn till stadens experter, så kontaktar någon dig.",
 }
-_OFFER = ("Vill du att stadens experter hör av sig? Tryck på \"Skicka frågan till experterna\", så "
+_OFFER = (f"Vill du att stadens experter hör av sig? Tryck på \"{HANDOFF_BUTTON}\", så "
           "skickas din fråga och ditt namn till dem.")
 _NONE_OF_THESE = {simplify(t) for t in (NONE_OF_THESE, "ingen", "inget", "inget av dem", "ingen av de",
                                                  "ingetdera", "ingendera", "ingen av dessa", "none", "none of them",
@@ -78,13 +93,15 @@ _ASK_FOR_QUESTION = {
     "personal": "Vad vill du fråga? Skriv din fråga i nästa meddelande, så skickar jag den och ditt namn till "
                 "stadens experter. De hör av sig till dig.",
 }
-_SEND_OFFERED = " Eller tryck på \"Skicka frågan till experterna\" för att skicka frågan du ställde nyss."
+_SEND_OFFERED = f" Eller tryck på \"{HANDOFF_BUTTON}\" för att skicka frågan du ställde nyss."
 _NEVER_MIND = {"avbryt", "nej", "nej tack", "glom det", "angra", "inget", "ingenting"}
 """Typed instead of the question for the experts: nothing is sent."""
 OFFER_TTL = dt.timedelta(hours=1)
 RESUME_OFFER_EVERY = dt.timedelta(days=1)
 PENDING_TTL = dt.timedelta(hours=1)
 """A clarifying question older than this is no longer what the user answers."""
+_OTHER_PLATFORM = "other"
+"""In a feedback payload: the answer for a platform the guide does not cover."""
 
 
 class TurnInput(BaseModel):
@@ -100,13 +117,49 @@ class TurnInput(BaseModel):
     """Timezone-aware time of the turn."""
 
 
+class FeedbackGiven(BaseModel):
+    """👍 or 👎 (and perhaps a comment) on the answer to one question, to record with it."""
+
+    question_id: str
+    """The question event's id."""
+    asked_at: dt.datetime | None = None
+    """When the question was asked (finds its event directly)."""
+    value: Literal["up", "down"]
+    """👍 or 👎."""
+    comment: str | None = None
+    """What the user wrote after 👎, if anything."""
+    topic: str | None = None
+    """The topic the answer was about."""
+
+
+class _FeedbackValue(BaseModel):
+    """What a feedback button may send (`cards.actions.feedback_payload` plus the comment field);
+    extra keys are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    value: Literal["up", "down", "comment"]
+    q: StrictStr = Field(pattern=r"^[0-9a-f]{32}$")
+    at: dt.datetime | None = None
+    topic: StrictStr
+    platforms: list[StrictStr] = Field(default_factory=list, max_length=10)
+    comment: StrictStr | None = None
+    """The comment field (`cards.actions.COMMENT_INPUT`), after 👎."""
+
+
 class TurnResult(BaseModel):
     """What to send and what to keep."""
 
     state: UserState
     """State to save."""
     messages: list[OutgoingMessage] = Field(default_factory=list)
-    """Messages to send, in order."""
+    """Messages to send, in order (`Conversation.handle` returns at most one)."""
+    update: OutgoingMessage | None = None
+    """The card the button was pressed on, drawn again: to replace it in place (👍/👎)."""
+    feedback: FeedbackGiven | None = None
+    """Feedback to record with its question."""
+    question_id: str | None = None
+    """The id of this turn's question event, when its answer carries 👍/👎."""
     topic: str | None = None
     """Topic answered, for statistics without the question text."""
     unanswered: bool = False
@@ -129,9 +182,17 @@ class Conversation:
         self.composer = composer
         self.guide_expiry = guide_expiry
         self.handoff = handoff or HandoffTarget()
+        self._other_platform_title = composer.other_platform().title
+        """The answer for a platform the guide does not cover is drawn again by its own name."""
 
     # ------------------------------------------------------------------ entry point
     def handle(self, turn: TurnInput, state: UserState) -> TurnResult:
+        """The turn's answer as one message (or a card update), and the state to keep."""
+        result = self._handle(turn, state)
+        result.messages = merge_messages(result.messages)
+        return result
+
+    def _handle(self, turn: TurnInput, state: UserState) -> TurnResult:
         guide_state = load_state(state.guide, turn.now, self.guide_expiry)
         pending = state.pending if state.pending and turn.now - state.pending.asked_at < PENDING_TTL else None
         offer = state.handoff_offer if state.handoff_offer and turn.now - state.handoff_offer.offered_at < OFFER_TTL else None
@@ -178,7 +239,7 @@ class Conversation:
         if command is not None and match.topic is None and self.kb.guides:
             return self._no_guide_running(turn, state, guide_state, command)
         answer = self.composer.compose(match, turn.now.date())
-        return self._reply(turn, state, guide_state, answer, question=text)
+        return self._reply(turn, state, guide_state, answer, question=text, platforms=match.platforms)
 
     # ------------------------------------------------------------------ branches
     def _submit(self, turn: TurnInput, state: UserState, guide_state: GuideState | None) -> TurnResult:
@@ -201,6 +262,8 @@ class Conversation:
             return result
         if cmd == NONE_CMD:  # "Ingen av dem" under a "menade du…" choice
             return self._none_of_them(turn, state, guide_state, state.pending)
+        if cmd == FEEDBACK_CMD:
+            return self._feedback(turn, state, value)
         if cmd == PERSON_CMD:
             return self._person(turn, state, guide_state, typed=None)
         if cmd == ASK_CMD:
@@ -214,6 +277,37 @@ class Conversation:
             "Skriv din fråga, eller \"hjälp\" för att se vad jag kan."
         )
         return self._finish(turn, state, guide_state, [message], remind=True)
+
+    def _feedback(self, turn: TurnInput, state: UserState, value: dict[str, Any]) -> TurnResult:
+        """👍, 👎 or a comment: the same answer card again with the buttons replaced, and the
+        feedback to record. A button we cannot use gets the usual unknown-button answer."""
+        try:
+            given = _FeedbackValue.model_validate(value)
+        except ValidationError:
+            given = None
+        platforms = given.platforms if given else []
+        known = given is not None and self.kb.has_topic(given.topic) and all(
+            self.kb.has_platform(p) or p == _OTHER_PLATFORM for p in platforms)
+        if given is None or not known:
+            log.info("unusable feedback submit")
+            message = OutgoingMessage(text="Den knappen känner jag inte igen, den kan höra till ett äldre "
+                                           "meddelande. Skriv din fråga, eller \"hjälp\" för att se vad jag kan.")
+            return TurnResult(state=state, messages=[message])
+        answer = self._answer_again(given.topic, platforms, turn.now.date())
+        ref = FeedbackRef(question_id=given.q, asked_at=given.at or turn.now, topic=given.topic, platforms=platforms)
+        comment = " ".join((given.comment or "").split())[:MAX_COMMENT] or None
+        # An empty comment sent: the comment field stays.
+        shown = ("comment" if comment else "down") if given.value == "comment" else given.value
+        card = render_answer(answer, ref, given=shown)
+        recorded = FeedbackGiven(question_id=given.q, asked_at=given.at, value="up" if given.value == "up" else "down",
+                                 comment=comment, topic=given.topic)
+        return TurnResult(state=state, update=card, feedback=recorded, topic=given.topic)
+
+    def _answer_again(self, topic: str, platforms: list[str], today: dt.date) -> Answer:
+        """The answer a feedback button sits under, drawn again from its topic and platforms."""
+        if platforms == [_OTHER_PLATFORM]:
+            return self.composer.other_platform()
+        return self.composer.topic(topic, today=today, platforms=platforms or None)
 
     def _no_guide_running(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
                           command: GuideCommand) -> TurnResult:
@@ -250,11 +344,9 @@ class Conversation:
             question = f"Fastnat på steg {stuck.step} av {stuck.total} i guiden {stuck.guide_title}: {stuck.instruction}"
             state.handoff_offer = HandoffOffer(question=question[:MAX_QUESTION], reason="unanswered",
                                                offered_at=turn.now)
-        messages = render_guide_replies(replies, self.kb, person)
-        if turn.scope != "personal" and messages:
-            messages[-1] = with_mention_hint(messages[-1])
+        messages = render_guide_replies(replies, self.kb, person, in_thread=turn.scope != "personal")
         started = isinstance(command, GuideCommand) and command.action in ("start", "restart")
-        return TurnResult(state=state, messages=self._scoped(turn, messages), topic="enable_2fa",
+        return TurnResult(state=state, messages=messages, topic="enable_2fa",
                           platform=guide.platform, outcome="guide" if started else "other")
 
     def _none_of_them(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
@@ -273,10 +365,10 @@ class Conversation:
             return self._guide(turn, state, guide_state, GuideCommand(action="start", guide=guide.id))
         platforms = None if platform in (None, "all") else [platform]
         answer = self.composer.topic(topic, today=turn.now.date(), platforms=platforms)
-        return self._reply(turn, state, guide_state, answer)
+        return self._reply(turn, state, guide_state, answer, platforms=platforms)
 
     def _reply(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, answer: Answer,
-               question: str | None = None) -> TurnResult:
+               question: str | None = None, platforms: list[str] | None = None) -> TurnResult:
         if answer.kind in ("clarify_platform", "did_you_mean"):
             state.pending = Pending(
                 kind="platform" if answer.kind == "clarify_platform" else "choice",
@@ -299,7 +391,7 @@ class Conversation:
                                                    offered_at=turn.now)
                 answer = answer.model_copy(update={
                     "text": answer.text + "\n\n" + _OFFER,
-                    "followups": [FollowUp(label="Skicka frågan till experterna", data=handoff_payload()),
+                    "followups": [FollowUp(label=HANDOFF_BUTTON, data=handoff_payload()),
                                   *answer.followups][:4],
                 })
             else:
@@ -308,7 +400,15 @@ class Conversation:
         elif answer.kind == "out_of_scope":  # no experts to hand to from here: who else can help
             contact = self.composer.topic("human_contact", today=turn.now.date()).text
             answer = answer.model_copy(update={"text": answer.text + "\n\n" + contact})
-        result = self._finish(turn, state, guide_state, [render_answer(answer)], remind=True)
+        feedback = None
+        if wants_feedback(answer):
+            assert answer.topic is not None
+            if answer.topic == "enable_2fa" and answer.title == self._other_platform_title:
+                platforms = [_OTHER_PLATFORM]
+            feedback = FeedbackRef(question_id=uuid.uuid4().hex, asked_at=turn.now, topic=answer.topic,
+                                   platforms=list(dict.fromkeys(platforms or [])))
+        result = self._finish(turn, state, guide_state, [render_answer(answer, feedback)], remind=True)
+        result.question_id = feedback.question_id if feedback else None
         result.topic = "enable_2fa" if answer.kind == "clarify_platform" else answer.topic
         result.platform = answer.platform
         result.outcome = {"out_of_scope": "unanswered", "clarify_platform": "asked_back",
@@ -337,7 +437,7 @@ class Conversation:
             text, followups = _ASK_FOR_QUESTION.get(turn.scope, _ASK_FOR_QUESTION["personal"]), []
             if turn.scope == "personal" and state.handoff_offer is not None:
                 text += _SEND_OFFERED
-                followups = [FollowUp(label="Skicka frågan till experterna", data=handoff_payload())]
+                followups = [FollowUp(label=HANDOFF_BUTTON, data=handoff_payload())]
             answer = answer.model_copy(update={"text": text, "followups": followups, "links": []})
         result = self._finish(turn, state, guide_state, [render_answer(answer)], remind=True)
         result.topic, result.outcome, result.handoff = "human_contact", "answered", handoff
@@ -374,8 +474,8 @@ class Conversation:
                 else:
                     state.resume_offered_at = turn.now
             if follow is not None:
-                messages = [*messages, *render_guide_replies([follow], self.kb)]
-        return TurnResult(state=state, messages=self._scoped(turn, messages))
+                messages = [*messages, *render_guide_replies([follow], self.kb, in_thread=turn.scope != "personal")]
+        return TurnResult(state=state, messages=messages)
 
     # ------------------------------------------------------------------ helpers
     def _platform_without_guide(self, command: GuideCommand) -> str | None:
@@ -408,10 +508,3 @@ class Conversation:
         labels = [simplify(o.label) for o in pending.options]
         hit = process.extractOne(" ".join(words), labels, scorer=fuzz.WRatio, score_cutoff=85)
         return pending.options[hit[2]] if hit else None
-
-    @staticmethod
-    def _scoped(turn: TurnInput, messages: list[OutgoingMessage]) -> list[OutgoingMessage]:
-        """Teams shows suggested actions only in 1:1 chats: drop them elsewhere."""
-        if turn.scope == "personal":
-            return messages
-        return [m.model_copy(update={"suggested": []}) if m.suggested else m for m in messages]

@@ -19,6 +19,9 @@ __all__ = [
     "PERSON_CMD",
     "ANSWERED_CMD",
     "ANNOUNCE_CMD",
+    "FEEDBACK_CMD",
+    "FEEDBACK_VALUES",
+    "COMMENT_INPUT",
     "guide_payload",
     "start_guide_payload",
     "ask_payload",
@@ -26,6 +29,7 @@ __all__ = [
     "person_payload",
     "answered_payload",
     "announce_payload",
+    "feedback_payload",
     "command_of",
     "NONE_CMD",
     "CHECKLIST_CMD",
@@ -49,6 +53,15 @@ ANSWERED_CMD = "answered"
 """An expert's "Besvarad" on the experts' card: `{"cmd": "answered", "id": <hand-off id>}`."""
 ANNOUNCE_CMD = "announce"
 """The admin's confirm card: `{"cmd": "announce", "action": "confirm"|"cancel", "id": <announcement id>}`."""
+FEEDBACK_CMD = "feedback"
+"""👍/👎 under an answer, and the comment sent after 👎: `{"cmd": "feedback", "value": "up"|"down"|"comment",
+"q": <question event id>, "at": <when asked, ISO>, "topic": <topic id>, "platforms": [<platform id>, ...]}`. Topic and
+platforms let the bot draw the same answer again when it updates the card in place; the comment
+itself arrives as the input `COMMENT_INPUT` beside the payload."""
+FEEDBACK_VALUES = ("up", "down", "comment")
+"""What a feedback button may say."""
+COMMENT_INPUT = "comment"
+"""The id of the optional comment field after 👎; Teams adds its text to the submit's value."""
 
 
 def guide_payload(action: str, guide_id: str, step: int | None = None) -> dict[str, Any]:
@@ -104,6 +117,19 @@ def checklist_payload(
         data["rev"] = rev
     if card is not None:
         data["card"] = card
+    return data
+
+
+def feedback_payload(
+    value: str, question_id: str, topic: str, platforms: list[str] | None = None, asked_at: str | None = None
+) -> dict[str, Any]:
+    """👍 (`up`), 👎 (`down`) or the comment's "Skicka" (`comment`) for the answer to one question;
+    `asked_at` (ISO time) lets the bot find the question event without a search."""
+    data: dict[str, Any] = {CMD: FEEDBACK_CMD, "value": value, "q": question_id, "topic": topic}
+    if platforms:
+        data["platforms"] = list(platforms)
+    if asked_at:
+        data["at"] = asked_at
     return data
 
 

@@ -1,4 +1,4 @@
-"""The turn logic's own cards (`assistant.conversation`): the guide offer and the @mention hint."""
+"""The turn logic's own cards (`assistant.conversation`): the guide offer."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ from cards.actions import start_guide_payload
 from cards.message import OutgoingMessage, adaptive_card, button, text_block
 from knowledge.models import Guide
 
-__all__ = ["guide_offer", "with_mention_hint", "MENTION_HINT"]
-
-MENTION_HINT = ("Här i kanalen: nämn mig först när du skriver, till exempel \"@Kanalvakten nästa\", "
-                "eller använd knapparna.")
+__all__ = ["guide_offer"]
 
 
 def guide_offer(guide: Guide, *, finished: bool = False) -> OutgoingMessage:
@@ -22,11 +19,3 @@ def guide_offer(guide: Guide, *, finished: bool = False) -> OutgoingMessage:
                 "Skriv \"starta guiden\" eller tryck på knappen.")
     card = adaptive_card([text_block(text)], [button("Starta guiden", start_guide_payload(guide.id))])
     return OutgoingMessage(text=text, card=card)
-
-
-def with_mention_hint(message: OutgoingMessage) -> OutgoingMessage:
-    """In channels and group chats typed commands need an @mention; say so under the guide."""
-    card = None
-    if message.card is not None:
-        card = {**message.card, "body": [*message.card.get("body", []), text_block(MENTION_HINT, subtle=True)]}
-    return message.model_copy(update={"text": f"{message.text}\n\n{MENTION_HINT}", "card": card})

@@ -2,8 +2,11 @@
 
 This is where the guide's wording around the content lives (plain Swedish, "du"). Every card
 button is an `Action.Submit` with `{"cmd": "guide", "action": ..., "guide": <id>, "step": <n>}`,
-so the engine can tell a press on the current card from one on an older card; every text
-fallback says what to type instead, for clients and people that do not use the buttons.
+so the engine can tell a press on the current card from one on an older card. In a personal
+chat every text fallback says what to type instead, for clients and people that do not use the
+buttons; in a channel thread or group chat, where typed words need an @mention, a turn's replies
+say one thing only, once, at the end: `THREAD_HINT`. A turn's replies are sent as one message
+(`cards.message.merge_messages`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from knowledge.text import normalise
 
 __all__ = [
     "HANDOFF_BUTTON",
+    "THREAD_HINT",
     "PersonHelp",
     "guide_action",
     "start_guide_action",
@@ -35,8 +39,10 @@ __all__ = [
     "render_guide_replies",
 ]
 
-HANDOFF_BUTTON = "Skicka frågan till experterna"
+HANDOFF_BUTTON = "Fråga experterna"
 """The button that hands a question to people (`{"cmd": "handoff"}`)."""
+THREAD_HINT = "Tryck på knapparna, eller nämn mig: @Kanalvakten nästa"
+"""How to go on in a channel thread or group chat: the one instruction there."""
 
 
 class PersonHelp(BaseModel):
@@ -47,6 +53,11 @@ class PersonHelp(BaseModel):
     contact: str = "din förvaltnings eller ditt bolags IT-support och kommunikationsavdelning"
     """Whom to contact otherwise (the configured support contact)."""
 
+
+_NOTHING = "\x00"
+"""A text line that is left out (`_Context.typed` in a thread)."""
+_LINK_TITLE = 26
+"""Link titles, before the link mark (`cards.message.MAX_BUTTON_TITLE`)."""
 
 MAX_PROGRESS_SEGMENTS = 20
 """Longer guides get no segmented bar (it would be too thin to read); the text still says N av T."""
@@ -76,28 +87,41 @@ def start_guide_action(guide: Guide, title: str = "Starta guiden") -> dict[str, 
 
 def other_platform_links(kb: KnowledgeBase, platform_id: str | None) -> list[Link]:
     """The other platforms' 2FA help, for the summary's "and the rest of your channels"."""
-    return [Link(label=f"Tvåfaktorsinloggning på {p.name}"[:60], url=p.help_url, platform=p.id)
+    return [Link(label=p.name[:_LINK_TITLE], url=p.help_url, platform=p.id)
             for p in kb.platforms if p.id != platform_id]
 
 
 def render_guide_replies(replies: Iterable[GuideReply], kb: KnowledgeBase | None = None,
-                         person: PersonHelp | None = None) -> list[OutgoingMessage]:
+                         person: PersonHelp | None = None, *, in_thread: bool = False) -> list[OutgoingMessage]:
     """All replies of one turn, in order; `kb` supplies the platform's name and the summary's links
-    to other platforms, `person` who can help someone who is stuck again."""
+    to other platforms, `person` who can help someone who is stuck again. `in_thread`: a channel
+    thread or group chat, where the last reply says `THREAD_HINT` and none says "skriv …"."""
     messages = []
     for reply in replies:
         links = other_platform_links(kb, reply.platform) if kb is not None else []
         name = _platform_name(kb, reply.platform)
-        messages.append(render_guide_reply(reply, links, platform_name=name, person=person))
+        messages.append(render_guide_reply(reply, links, platform_name=name, person=person, in_thread=in_thread))
+    if in_thread and messages:
+        messages[-1] = with_thread_hint(messages[-1])
     return messages
 
 
 def render_guide_reply(reply: GuideReply, links: Sequence[Link] = (), *, platform_name: str | None = None,
-                       person: PersonHelp | None = None) -> OutgoingMessage:
-    """One reply as a card plus its text fallback."""
-    context = _Context(links=links, platform_name=platform_name, person=person or PersonHelp())
+                       person: PersonHelp | None = None, in_thread: bool = False) -> OutgoingMessage:
+    """One reply as a card plus its text fallback (in a thread without what to type:
+    `render_guide_replies` adds `THREAD_HINT` once per turn)."""
+    context = _Context(links=links, platform_name=platform_name, person=person or PersonHelp(), in_thread=in_thread)
     body, actions, text = _RENDERERS[reply.kind](reply, context)
+    text = "\n".join(line for line in text.split("\n") if line != _NOTHING).strip()
     return OutgoingMessage(text=text, card=adaptive_card(body, actions, fallback_text=text))
+
+
+def with_thread_hint(message: OutgoingMessage) -> OutgoingMessage:
+    """`THREAD_HINT` under the card and the text: in a thread, typed words need an @mention."""
+    card = None
+    if message.card is not None:
+        card = {**message.card, "body": [*message.card.get("body", []), text_block(THREAD_HINT, subtle=True)]}
+    return message.model_copy(update={"text": f"{message.text}\n\n{THREAD_HINT}", "card": card})
 
 
 def _platform_name(kb: KnowledgeBase | None, platform_id: str | None) -> str | None:
@@ -117,6 +141,18 @@ class _Context(BaseModel):
     """The guide's platform ("Facebook"), for "Facebooks egen hjälp"."""
     person: PersonHelp = PersonHelp()
     """Who can help when the guide does not."""
+    in_thread: bool = False
+    """A channel thread or group chat: no "skriv …" lines (`THREAD_HINT` says it once)."""
+
+    def typed(self, personal: str) -> str:
+        """What to type, in a personal chat; nothing in a thread."""
+        return _NOTHING if self.in_thread else personal
+
+    @property
+    def help_title(self) -> str:
+        """The link button to the platform's own help ("Facebooks egen hjälp")."""
+        name = self.platform_help[0].upper() + self.platform_help[1:]
+        return name if len(name) <= _LINK_TITLE else "Plattformens hjälp"
 
     @property
     def platform_help(self) -> str:
@@ -181,14 +217,14 @@ def _step_body(reply: GuideReply) -> list[dict[str, Any]]:
     return body
 
 
-def _step_text(reply: GuideReply) -> str:
+def _step_text(reply: GuideReply, ctx: _Context) -> str:
     lines = [f"Steg {reply.step} av {reply.total} – {reply.guide_title}", "", reply.instruction or ""]
     if reply.click:
         if _click_adds_something(reply):
             lines.append(f"Klicka: {reply.click}")
     if reply.why:
         lines.append(f"Varför? {reply.why}")
-    lines += ["", _how_to_go_on(reply)]
+    lines += ["", ctx.typed(_how_to_go_on(reply))]
     return "\n".join(lines)
 
 
@@ -196,18 +232,21 @@ def _how_to_go_on(reply: GuideReply) -> str:
     if reply.step == 1:
         return "Skriv nästa när du är klar, eller avbryt för att sluta. Fastnat? Skriv fastnat."
     if reply.step == reply.total:
-        return "Skriv nästa för att avsluta guiden, tillbaka eller avbryt. Fastnat? Skriv fastnat."
+        return "Skriv nästa för att avsluta guiden, eller tillbaka för att backa."
     return "Skriv nästa, tillbaka eller avbryt. Fastnat? Skriv fastnat."
 
 
 def _step_actions(reply: GuideReply) -> list[dict[str, Any]]:
+    """Nästa, Tillbaka, Jag har fastnat, Avbryt; the last step only "Klar, avsluta" and
+    Tillbaka (nothing is left to get stuck on or to cancel)."""
     gid, n = reply.guide_id, reply.step
     last = n == reply.total
     actions = [guide_action("Klar, avsluta" if last else "Nästa", "next", gid, n, style="positive")]
     if n and n > 1:
         actions.append(guide_action("Tillbaka", "back", gid, n))
-    actions.append(guide_action("Jag har fastnat", "stuck", gid, n))
-    actions.append(guide_action("Avbryt", "cancel", gid, n))
+    if not last:
+        actions.append(guide_action("Jag har fastnat", "stuck", gid, n))
+        actions.append(guide_action("Avbryt", "cancel", gid, n))
     return actions
 
 
@@ -220,7 +259,7 @@ Rendered = tuple[list[dict[str, Any]], list[dict[str, Any]], str]
 
 def _render_step(reply: GuideReply, ctx: _Context) -> Rendered:
     body = _step_body(reply)
-    text = _step_text(reply)
+    text = _step_text(reply, ctx)
     if reply.note is not None:
         body.insert(0, _note(_NOTES[reply.note]))
         text = f"{_NOTES[reply.note]}\n\n{text}"
@@ -235,7 +274,7 @@ def _render_intro(reply: GuideReply, ctx: _Context) -> Rendered:
         return body, [], text
     help_name = ctx.platform_help
     text += f"\n\n{help_name[0].upper()}{help_name[1:]}: {reply.help_url}"
-    return body, [open_url_action(f"Öppna {help_name}"[:60], reply.help_url)], text
+    return body, [open_url_action(ctx.help_title, reply.help_url)], text
 
 
 def _render_help(reply: GuideReply, ctx: _Context) -> Rendered:
@@ -252,14 +291,14 @@ def _render_help(reply: GuideReply, ctx: _Context) -> Rendered:
     text = [f"Hjälp med steg {n} av {reply.total}", "", reply.help or "", "", f"Steget: {reply.instruction}"]
     if reply.help_url:
         help_name = ctx.platform_help
-        actions.append(open_url_action(f"Öppna {help_name}"[:60], reply.help_url))
+        actions.append(open_url_action(ctx.help_title, reply.help_url))
         body.append(text_block(f"Kommer du ändå inte vidare? {help_name[0].upper()}{help_name[1:]}: "
                                f"{reply.help_url}", subtle=True))
         text.append(f"{help_name[0].upper()}{help_name[1:]}: {reply.help_url}")
-    actions.append(guide_action("Jag har fortfarande fastnat", "stuck", gid, n))
+    actions.append(guide_action("Fortfarande fastnat", "stuck", gid, n))
     actions.append(guide_action("Avbryt", "cancel", gid, n))
-    text += ["", "Skriv nästa när du är klar, upprepa för att se steget igen, fastnat om det ändå inte "
-             "går, eller avbryt."]
+    text += ["", ctx.typed("Skriv nästa när du är klar, upprepa för att se steget igen, fastnat om det ändå inte "
+                           "går, eller avbryt.")]
     return body, actions, "\n".join(text)
 
 
@@ -283,7 +322,7 @@ def _render_stuck_again(reply: GuideReply, ctx: _Context) -> Rendered:
     actions: list[dict[str, Any]] = []
     text = [heading, "", lead, "", own]
     if reply.help_url:
-        actions.append(open_url_action(f"Öppna {help_name}"[:60], reply.help_url))
+        actions.append(open_url_action(ctx.help_title, reply.help_url))
         text.append(reply.help_url)
     if ctx.person.handoff:
         actions.append(button(HANDOFF_BUTTON, handoff_payload()))
@@ -291,7 +330,7 @@ def _render_stuck_again(reply: GuideReply, ctx: _Context) -> Rendered:
     actions.append(guide_action("Nästa", "next", gid, n, style="positive"))
     actions.append(guide_action("Visa steget igen", "repeat", gid, n))
     actions.append(guide_action("Avbryt", "cancel", gid, n))
-    text += ["", "Skriv nästa när du är klar, upprepa för att se steget igen eller avbryt."]
+    text += ["", ctx.typed("Skriv nästa när du är klar, upprepa för att se steget igen eller avbryt.")]
     return body, actions, "\n".join(text)
 
 
@@ -318,10 +357,10 @@ def _render_confirm_restart(reply: GuideReply, ctx: _Context) -> Rendered:
     else:
         question = (f"Du har redan en annan guide igång (steg {reply.other_step}). Vill du fortsätta "
                     f"den, eller börja med {reply.guide_title} i stället?")
-        restart_title = f"Börja med {reply.guide_title}"[:60]
+        restart_title = "Starta den nya guiden"
     actions = [guide_action(f"Fortsätt på steg {reply.other_step}", "resume", other, style="positive"),
                guide_action(restart_title, "restart", reply.guide_id)]
-    text = f"{question}\n\nSkriv fortsätt eller börja om."
+    text = f"{question}\n\n{ctx.typed('Skriv fortsätt eller börja om.')}"
     return [text_block(question)], actions, text
 
 
@@ -329,13 +368,13 @@ def _render_cancelled(reply: GuideReply, ctx: _Context) -> Rendered:
     first = "Okej, jag har avbrutit guiden." if reply.step else "Okej, ingen guide är igång just nu."
     message = f"{first} Du kan starta guiden igen när du vill."
     actions = [guide_action("Starta guiden igen", "start", reply.guide_id)]
-    return [text_block(message)], actions, f"{message}\n\nSkriv starta guiden för att börja."
+    return [text_block(message)], actions, f"{message}\n\n{ctx.typed('Skriv starta guiden för att börja.')}"
 
 
 def _render_paused(reply: GuideReply, ctx: _Context) -> Rendered:
     message = f"Okej, jag sparar var du är: {_where(reply)}."
     actions = [guide_action(f"Fortsätt på steg {reply.step}", "resume", reply.guide_id, style="positive")]
-    return [text_block(message)], actions, f"{message}\n\nSkriv fortsätt när du vill gå vidare."
+    return [text_block(message)], actions, f"{message}\n\n{ctx.typed('Skriv fortsätt när du vill gå vidare.')}"
 
 
 def _render_resume_offer(reply: GuideReply, ctx: _Context) -> Rendered:
@@ -343,23 +382,23 @@ def _render_resume_offer(reply: GuideReply, ctx: _Context) -> Rendered:
     actions = [guide_action(f"Fortsätt på steg {reply.step}", "resume", reply.guide_id, style="positive"),
                guide_action("Börja om", "restart", reply.guide_id),
                guide_action("Avbryt guiden", "cancel", reply.guide_id, reply.step)]
-    return [text_block(message)], actions, f"{message}\n\nSkriv fortsätt, börja om eller avbryt."
+    return [text_block(message)], actions, f"{message}\n\n{ctx.typed('Skriv fortsätt, börja om eller avbryt.')}"
 
 
 def _render_reminder(reply: GuideReply, ctx: _Context) -> Rendered:
-    message = (f"Du är på {_where(reply)}. Skriv nästa för att fortsätta "
-               "eller avbryt för att sluta.")
-    actions = [guide_action(f"Visa steg {reply.step}", "repeat", reply.guide_id, reply.step),
-               guide_action("Nästa", "next", reply.guide_id, reply.step, style="positive"),
-               guide_action("Avbryt", "cancel", reply.guide_id, reply.step)]
-    return [text_block(message, subtle=True)], actions, message
+    """The small footer under an answer given mid-guide: where you are, one button back."""
+    where = f"Du är på {_where(reply)}."
+    typed = ctx.typed("Skriv nästa för att fortsätta eller avbryt för att sluta.")
+    message = where if typed is _NOTHING else f"{where} {typed}"
+    actions = [guide_action(f"Fortsätt på steg {reply.step}", "repeat", reply.guide_id, reply.step)]
+    return [text_block(message, subtle=True, size="Small")], actions, message
 
 
 def _render_not_in_guide(reply: GuideReply, ctx: _Context) -> Rendered:
     message = (f"Du är inte i någon guide just nu. Vill du att jag guidar dig genom "
                f"{reply.guide_title}, ett steg i taget?")
     actions = [guide_action("Starta guiden", "start", reply.guide_id, style="positive")]
-    return [text_block(message)], actions, f"{message}\n\nSkriv starta guiden för att börja."
+    return [text_block(message)], actions, f"{message}\n\n{ctx.typed('Skriv starta guiden för att börja.')}"
 
 
 def _render_invalid(reply: GuideReply, ctx: _Context) -> Rendered:
@@ -369,7 +408,7 @@ def _render_invalid(reply: GuideReply, ctx: _Context) -> Rendered:
         return [_note(message, "Attention"), *body], actions, f"{message} {text}"
     message = "Jag kunde inte använda den knappen, men inget har ändrats."
     body = [_note(message, "Attention"), *_step_body(reply)]
-    return body, _step_actions(reply), f"{message}\n\n{_step_text(reply)}"
+    return body, _step_actions(reply), f"{message}\n\n{_step_text(reply, ctx)}"
 
 
 _RENDERERS = {

@@ -2,7 +2,8 @@
 
 It renders the card JSON the bot sends (the same dicts `cards.*` build), not a re-telling of
 it: the elements and properties this bot uses (TextBlock with size, weight, colour and subtle;
-Container styles; ColumnSet; FactSet; Action.OpenUrl and Action.Submit) in Teams' light theme.
+Container styles; ColumnSet; FactSet; ActionSet; Input.Text; Action.OpenUrl and Action.Submit)
+in Teams' light theme. Link buttons carry their mark (↗) in their title, as in Teams.
 No scripts and no external assets: the styles are in `CARD_CSS`, to be put in the page once.
 TextBlock text gets the little Markdown Teams understands (**bold**, [text](url), bare links).
 """
@@ -39,7 +40,7 @@ CARD_CSS = """
 .tm-btn{display:inline-block;border:1px solid #d1d1d1;border-radius:4px;padding:5px 12px;background:#fff;
   color:#242424;font-weight:600;font-size:14px;text-decoration:none}
 .tm-btn-positive{background:#5b5fc7;border-color:#5b5fc7;color:#fff}
-.tm-btn-url:after{content:" \\2197";font-weight:400}
+.tm-input{border:1px solid #d1d1d1;border-radius:4px;padding:6px 8px;color:#8a8a8a;min-height:2.5em}
 .tm-fallback{font-size:12px;color:#616161;margin-top:6px}
 .tm-fallback pre{white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:8px;border-radius:4px}
 """
@@ -83,6 +84,12 @@ def _element(node: dict[str, Any]) -> str:
             width = "tm-col-auto" if column.get("width") == "auto" else "tm-col-stretch"
             columns.append(f'<div class="{width}">{"".join(_element(i) for i in column.get("items", []))}</div>')
         return f'<div class="tm-columns">{"".join(columns)}</div>'
+    if kind == "ActionSet":
+        return f'<div class="tm-actions">{"".join(_action(a) for a in node.get("actions", []))}</div>'
+    if kind == "Input.Text":
+        label = html.escape(str(node.get("label", "")))
+        hint = html.escape(str(node.get("placeholder", "")))
+        return f'<div class="tm-text"><div class="tm-subtle">{label}</div><div class="tm-input">{hint}</div></div>'
     if kind == "FactSet":
         rows = "".join(f"<tr><td>{html.escape(str(f.get('title', '')))}</td><td>{markdown_html(str(f.get('value', '')))}</td></tr>"
                        for f in node.get("facts", []))

@@ -9,10 +9,10 @@ from cards.message import OutgoingMessage, adaptive_card, button, text_block
 __all__ = ["welcome_message"]
 
 _WELCOME_EXAMPLES = [
-    ("Hur slår jag på tvåfaktorsinloggning på Instagram?", ask_payload("enable_2fa", "instagram")),
+    ("Skydda Instagram-kontot", ask_payload("enable_2fa", "instagram")),
     ("Starta Facebook-guiden", start_guide_payload("facebook_2fa")),
-    ("Vad gör jag om kontot kapas?", ask_payload("account_hijacked")),
-    ("Var ska vi spara återställningskoderna?", ask_payload("recovery_codes")),
+    ("Om kontot kapas", ask_payload("account_hijacked")),
+    ("Återställningskoder", ask_payload("recovery_codes")),
 ]
 
 
@@ -22,7 +22,7 @@ def welcome_message(scope: str) -> OutgoingMessage:
         intro = (
             "Hej! Jag är Kanalvakten. Jag hjälper dig att skydda verksamhetens sociala mediekonton, "
             "särskilt i valtider: tvåfaktorsinloggning, återställningskoder, kapade konton och moderering. "
-            "Skriv din fråga med egna ord, eller prova en av de här:"
+            "Skriv din fråga med egna ord, eller tryck på en av knapparna:"
         )
         card = adaptive_card(
             [text_block("Välkommen till Kanalvakten", size="Medium", weight="Bolder"), text_block(intro)],

@@ -54,8 +54,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_IDLE = dt.timedelta(hours=1)
-"""An active guide untouched this long counts as left: the user is offered to resume."""
+DEFAULT_IDLE = dt.timedelta(minutes=30)
+"""An active guide untouched this long counts as left: answers stop saying "Du är på steg N"
+under them, and the user is offered to resume instead (`assistant.conversation` offers it once
+a day)."""
 
 Result = tuple[GuideState | None, list[GuideReply]]
 Transition = Callable[[GuideState | None, GuideCommand, Guide, dt.datetime], Result]

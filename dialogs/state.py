@@ -137,7 +137,7 @@ class Pending(BaseModel):
 
 
 class HandoffOffer(BaseModel):
-    """The question behind a "Skicka frågan till experterna" button."""
+    """The question behind a "Fråga experterna" button."""
 
     question: str
     """What was asked (cut to helpdesk.handoff.MAX_QUESTION)."""

@@ -147,7 +147,7 @@ class Composer:
             self._warned_contact = True
             log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer names the user's own "
                         "IT support and communications department (organisation.yaml's support_contact)")
-        followups = [FollowUp(label=self.kb.topic(r).title, data=ask_command(r)) for r in topic.related]
+        followups = [FollowUp(label=self.kb.topic(r).label, data=ask_command(r)) for r in topic.related]
         if topic_id in {"enable_2fa", "recovery_codes"} and self.kb.guides:
             followups.insert(0, self._guide_followup())
         # Teams shows six actions: the links first, then as many follow-ups as fit.
@@ -171,8 +171,8 @@ class Composer:
         guide = next((g for g in (self.kb.guide_for(p.id) for p in chosen) if g), None)
         if guide is not None:
             followups.append(self._guide_followup(guide))
-        followups.append(FollowUp(label=self.kb.topic("what_is_2fa").title, data=ask_command("what_is_2fa")))
-        followups.append(FollowUp(label="Återställningskoder", data=ask_command("recovery_codes")))
+        followups.append(FollowUp(label=self.kb.topic("what_is_2fa").label, data=ask_command("what_is_2fa")))
+        followups.append(FollowUp(label=self.kb.topic("recovery_codes").label, data=ask_command("recovery_codes")))
         return Answer(
             kind="answer",
             topic="enable_2fa",
@@ -206,7 +206,7 @@ class Composer:
     def did_you_mean(self, match: Match) -> Answer:
         """Plausible but not sure (a near miss), or two topics too close to call: offer them."""
         followups = [
-            FollowUp(label=self.kb.topic(t).title, data=ask_command(t, match.platform)) for t in self._options(match)
+            FollowUp(label=self.kb.topic(t).label, data=ask_command(t, match.platform)) for t in self._options(match)
         ]
         followups.append(FollowUp(label=NONE_OF_THESE, data={"cmd": "none"}))
         return Answer(
@@ -229,7 +229,7 @@ class Composer:
                 f"tvåfaktorsinloggning på {names}, återställningskoder, kapade konton, att hålla koll "
                 "på kanalen och att moderera diskussioner."
             ),
-            followups=[FollowUp(label=self.kb.topic(t).title, data=ask_command(t)) for t in examples],
+            followups=[FollowUp(label=self.kb.topic(t).label, data=ask_command(t)) for t in examples],
         )
 
     # -------------------------------------------------------------- helpers
@@ -239,9 +239,10 @@ class Composer:
         return FollowUp(label=f"Starta {name}-guiden", data={"cmd": "guide", "action": "start", "guide": guide.id})
 
     def _help_link(self, platform_id: str) -> Link:
-        """The guide's link for the platform: its help page on tvåfaktorsinloggning."""
+        """The guide's link for the platform: its help page on tvåfaktorsinloggning, named by
+        the platform (the answer around it says what the page is about; a link button holds 26)."""
         platform = self.kb.platform(platform_id)
-        return Link(label=f"Tvåfaktorsinloggning på {platform.name}"[:60], url=platform.help_url,
+        return Link(label=platform.name[:26], url=platform.help_url,
                     platform=platform.id)
 
     @staticmethod

@@ -51,8 +51,8 @@ class _Strict(BaseModel):
 class Link(_Strict):
     """An official link shown as a button."""
 
-    label: str = Field(min_length=1, max_length=60)
-    """Button text, short Swedish."""
+    label: str = Field(min_length=1, max_length=26)
+    """Button text, short Swedish: with the link mark " ↗" it fits a button on a phone (28)."""
     url: HttpUrl
     """Where the button leads; must be an absolute http(s) URL."""
     platform: str | None = None
@@ -98,6 +98,10 @@ class Topic(_Strict):
     """Stable id ("fake_accounts"); the eval sets and buttons use it."""
     title: str = Field(min_length=1, max_length=80)
     """Card heading."""
+    button: str | None = Field(default=None, min_length=1, max_length=28)
+    """What a button offering this topic says when the title is too long for one (a button holds
+    28 characters on a phone, `cards.message.MAX_BUTTON_TITLE`); without it the button shows the
+    title."""
     answer: str = Field(min_length=1)
     """Short, plain Swedish. May use {election_name}, {election_when}, {support_contact}."""
     examples: list[str] = Field(min_length=5)
@@ -119,6 +123,11 @@ class Topic(_Strict):
     answer_before_election: str | None = None
     """Said instead of `answer` while the configured election is still to come ("inför
     {election_name}"); `answer` must then be true at any time (after an election, or none set)."""
+
+    @property
+    def label(self) -> str:
+        """The topic on a button: `button`, or the title when that fits."""
+        return self.button or self.title
 
 
 class GuideStep(_Strict):

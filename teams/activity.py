@@ -8,39 +8,81 @@ the experts' channel, announcements to a team).
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import Any, Literal
 
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
     Attachment,
-    CardAction,
     ChannelAccount,
     ConversationParameters,
     InputHints,
-    SuggestedActions,
+    Mention,
 )
 
 from cards.message import CARD_CONTENT_TYPE, OutgoingMessage
+from cards.message import Mention as MentionOf
 
-__all__ = ["to_activity", "start_channel_thread", "conversation_scope", "ConversationScope"]
+__all__ = ["to_activity", "start_channel_thread", "conversation_scope", "mention_tag", "SUMMARY_CHARS", "ConversationScope"]
+
+SUMMARY_CHARS = 200
+"""The activity's `summary` (notifications, the chat list) is the fallback's first line, cut here."""
+_NOT_IN_TAG = re.compile(r"[<>\[\]()*_`~#|\\]")
+
+
+def mention_tag(name: str) -> str:
+    """`<at>name</at>` with the characters that could end the tag or format it removed from the
+    shown name (the entity carries the real name)."""
+    shown = " ".join(_NOT_IN_TAG.sub("", name).split()) or "du"
+    return f"<at>{shown}</at>"
 
 
 def to_activity(message: OutgoingMessage) -> Activity:
-    """An outgoing message as a message Activity: the card attachment plus the text fallback,
-    a notification summary, and quick replies. The caller adds the addressing (a reply in a turn
-    gets it from the turn; a proactive send sets conversation, bot and service URL)."""
-    activity = Activity(
-        type=ActivityTypes.message, text=message.text, input_hint=InputHints.accepting_input, text_format="markdown"
-    )
-    if message.card is not None:
-        activity.attachments = [Attachment(content_type=CARD_CONTENT_TYPE, content=message.card)]
-        activity.summary = message.text.splitlines()[0].strip("* ")[:200]
-    if message.suggested:
-        activity.suggested_actions = SuggestedActions(
-            actions=[CardAction(type="imBack", title=title, value=value) for title, value in message.suggested]
-        )
+    """An outgoing message as one message Activity.
+
+    With a card: the card alone, no `text` (Teams would show text and card as two messages,
+    and could not update the card later); the text fallback goes in the card's `fallbackText`
+    and, its first line, in the activity's `summary`. Without a card: the text. Mentions are
+    tags at the top, with their entities in the card's `msteams.entities` (or the activity's,
+    for text). The caller adds the addressing (a reply in a turn gets it from the turn; a
+    proactive send sets conversation, bot and service URL)."""
+    activity = Activity(type=ActivityTypes.message, input_hint=InputHints.accepting_input)
+    tags = [(mention, mention_tag(mention.name)) for mention in message.mentions]
+    if message.card is None:
+        prefix = " ".join(tag for _, tag in tags)
+        activity.text = f"{prefix} {message.text}" if prefix else message.text
+        activity.text_format = "markdown"
+        if tags:
+            activity.entities = [_mention_entity(mention, tag) for mention, tag in tags]
+        return activity
+    card = copy.deepcopy(message.card)
+    card["fallbackText"] = message.text
+    if tags:
+        card["body"] = [
+            {"type": "TextBlock", "text": " ".join(tag for _, tag in tags), "wrap": True},
+            *card.get("body", []),
+        ]
+        msteams = dict(card.get("msteams") or {})
+        msteams["entities"] = [
+            *(msteams.get("entities") or []),
+            *(_mention_entity(mention, tag).serialize() for mention, tag in tags),
+        ]
+        card["msteams"] = msteams
+    activity.attachments = [Attachment(content_type=CARD_CONTENT_TYPE, content=card)]
+    activity.summary = _summary(message.text)
     return activity
+
+
+def _summary(text: str) -> str:
+    first = next((line for line in text.splitlines() if line.strip()), text)
+    first = first.replace("**", "").strip(" -")
+    return first if len(first) <= SUMMARY_CHARS else first[: SUMMARY_CHARS - 1].rstrip() + "…"
+
+
+def _mention_entity(mention: MentionOf, tag: str) -> Mention:
+    return Mention(mentioned=ChannelAccount(id=mention.id, name=mention.name), text=tag, type="mention")
 
 
 async def start_channel_thread(

@@ -3,7 +3,9 @@
 It decides *whether* to answer (tenant allow-list, @mention in channels and group chats), reads
 the user's typed state (`dialogs.state.UserState`) from our storage once per turn and writes it
 back once, remembers conversations for announcements, greets on install, and sends what
-`assistant.conversation.Conversation` returns. What to answer is decided elsewhere.
+`assistant.conversation.Conversation` returns: one message per turn (in a channel or group chat
+it @mentions the asker), or, for 👍/👎, the pressed card updated in place. What to answer is
+decided elsewhere.
 
 An ordinary message costs one storage read (the user's state) and one write (the state and the
 anonymous question event together); the registry check is answered from memory
@@ -29,13 +31,16 @@ from botbuilder.schema.teams import TeamsChannelAccount
 from pydantic import ValidationError
 
 from announcements.registry import CHANNEL_DELETED, TEAM_ARCHIVED, TEAM_DELETED, ConversationRegistry
-from assistant.conversation import Conversation, TurnInput
+from assistant.conversation import Conversation, FeedbackGiven, TurnInput
 from cards.actions import ANSWERED_CMD, CHECKLIST_CMD, command_of
+from cards.message import Mention as MentionOf
+from cards.message import OutgoingMessage
 from cards.welcome import welcome_message
 from dialogs.state import UserState
 from helpdesk.handoff import HandoffRequest
-from helpdesk.question_log import QuestionEvent, question_key
+from helpdesk.question_log import QuestionEvent, question_key, record_feedback
 from helpdesk.question_texts import question_text_item
+from helpdesk.scrub import scrub
 from storage import ETagConflictError, KeyedStorage
 from storage.keys import greeted_key, user_state_key
 from storage.models import plain
@@ -254,14 +259,22 @@ class KanalvaktenBot(TeamsActivityHandler):
         turn = TurnInput(text=text, value=activity.value, scope=scope, now=self.clock())
         result = self.conversation.handle(turn, state)
         log.info("answered scope=%s topic=%s outcome=%s", scope, result.topic, result.outcome)
+        asker = activity.from_property
         for message in result.messages:
+            if scope != "personal" and not is_submit and asker is not None and asker.id:
+                # In a thread the answer is for the one who asked: say so, and notify them.
+                message = message.model_copy(update={"mentions": [MentionOf(id=asker.id, name=asker.name or "")]})
             await turn_context.send_activity(to_activity(message))
+        if result.update is not None:
+            await self._update_card(turn_context, result.update)
         # Saved once per turn, after the answer was sent: a turn that failed leaves the state as it was.
         logged: dict[str, Any] = {}
         if result.outcome != "other":
             event = QuestionEvent(
                 at=turn.now, topic=result.topic, scope=scope, outcome=result.outcome, platform=result.platform
             )
+            if result.question_id:
+                event.id = result.question_id
             logged[question_key(event)] = event.model_dump(mode="json")
         if result.outcome == "unanswered":  # its text, scrubbed, for the curator's report
             item = question_text_item(
@@ -270,8 +283,41 @@ class KanalvaktenBot(TeamsActivityHandler):
             if item is not None:
                 logged[item[0]] = item[1]
         await self._save(key, result.state, e_tag, logged)
+        if result.feedback is not None:
+            await self._record_feedback(result.feedback, scope)
         if result.handoff is not None:
             await self._hand_off(turn_context, result.handoff)
+
+    async def _update_card(self, turn_context: TurnContext, message: OutgoingMessage) -> None:
+        """Put `message` in place of the card whose button was pressed (Teams gives its id as the
+        submit's `replyToId`); when there is no such id or the update fails, send it instead."""
+        card_id = turn_context.activity.reply_to_id
+        if card_id:
+            updated = to_activity(message)
+            updated.id = card_id
+            try:
+                await turn_context.update_activity(updated)
+                return
+            except Exception:
+                log.warning("could not update the card in place; sending it as a new message", exc_info=True)
+        await turn_context.send_activity(to_activity(message))
+
+    async def _record_feedback(self, feedback: FeedbackGiven, scope: str) -> None:
+        """👍/👎 on the question's event, and a 👎 comment's text, scrubbed, for the curator's report;
+        statistics never cost an answer."""
+        try:
+            comment = scrub(feedback.comment) if feedback.comment else None
+            await record_feedback(
+                self.storage, feedback.question_id, feedback.value, comment or None, asked_at=feedback.asked_at
+            )
+            if feedback.comment:
+                item = question_text_item(
+                    feedback.comment, "comment", at=self.clock(), topic=feedback.topic, scope=scope
+                )
+                if item is not None:
+                    await self.storage.write({item[0]: item[1]})
+        except Exception:
+            log.exception("could not record the feedback")
 
     # ------------------------------------------------------------------ user state
     async def _read_state(self, key: str) -> tuple[UserState, str | None]:

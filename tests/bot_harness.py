@@ -5,7 +5,13 @@ returns what the bot sent to the fake connector during that turn (the turn finis
 HTTP answer, so no waiting is needed). Tests read like a conversation:
 
     replies = await bot.send(teams.message("tvåfaktor insta"))
-    assert "instagram.com" in replies[0]["text"]
+    assert "instagram.com" in fallback_text(replies[0])
+
+Every message the bot sends is checked on the way (`check_message`): text or a card, never both
+(Teams would show them as two messages); a card carries its text fallback as the card's
+`fallbackText` and the activity's `summary`, is a valid Adaptive Card 1.5, and has no suggested
+actions beside it. Card updates (PUT, after 👍/👎) are checked the same way and kept in
+`RunningBot.updates`.
 """
 
 from __future__ import annotations
@@ -19,13 +25,24 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from cards.message import card_actions
 from config import Settings, load_settings
 from storage import KeyedStorage
 from teams.app import create_app
 from tests.cardschema import validate_card
 from tests.fake_connector import FakeConnector
 
-__all__ = ["RunningBot", "bot", "test_settings", "card_of", "all_text", "submit_values"]
+__all__ = [
+    "RunningBot",
+    "bot",
+    "test_settings",
+    "card_of",
+    "card_in",
+    "all_text",
+    "fallback_text",
+    "submit_values",
+    "check_message",
+]
 
 CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -58,6 +75,8 @@ class RunningBot:
         self.app_options = app_options
         """Further keyword arguments for `create_app` (e.g. `credentials`)."""
         self.url = ""
+        self.updates: list[tuple[str | None, dict[str, Any]]] = []
+        """(activity id, activity) of every card update (PUT) the bot made in the last `send`."""
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
 
@@ -97,17 +116,36 @@ class RunningBot:
             return response.status, await response.text()
 
     async def send(self, activity: dict[str, Any]) -> list[dict[str, Any]]:
-        """One turn; returns the activities the bot sent during it. Every card is schema-checked."""
-        before = len(self.connector.sent())
+        """One turn; returns the messages the bot sent during it (card updates go to `updates`).
+        Every message and update is checked with `check_message`."""
+        before = len(self.connector.requests)
         status, text = await self.post(activity)
         assert status in (200, 201, 202), (status, text)
-        replies = [r.activity for r in self.connector.sent()[before:] if r.is_message]
-        for reply in replies:
-            assert reply.get("text"), f"message without a text fallback: {reply}"
-            card = card_of(reply)
-            if card is not None:
-                validate_card(card)
+        made = self.connector.requests[before:]
+        replies = [r.activity for r in made if r.is_message]
+        self.updates = [
+            (r.activity_id, r.activity)
+            for r in made
+            if r.kind == "update" and r.status < 300 and r.activity is not None
+        ]
+        for reply in [*replies, *(update for _, update in self.updates)]:
+            check_message(reply)  # type: ignore[arg-type]
         return replies  # type: ignore[return-value]
+
+
+def check_message(activity: dict[str, Any]) -> None:
+    """What every message the bot sends must be: text or one card, never both; a card with its
+    text fallback in `fallbackText` and `summary`, valid, and without suggested actions."""
+    card = card_of(activity)
+    if card is None:
+        assert activity.get("text"), f"message with neither text nor a card: {activity}"
+        return
+    assert not activity.get("text"), f"a message with both text and a card (Teams shows two): {activity}"
+    assert len(activity.get("attachments") or []) == 1, f"more than one attachment: {activity}"
+    assert card.get("fallbackText"), f"a card without fallbackText: {card}"
+    assert activity.get("summary"), f"a card message without a summary: {activity}"
+    assert not activity.get("suggestedActions"), f"suggested actions beside a card: {activity}"
+    validate_card(card)
 
 
 def card_of(activity: dict[str, Any]) -> dict[str, Any] | None:
@@ -117,9 +155,24 @@ def card_of(activity: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def card_in(activity: dict[str, Any]) -> dict[str, Any]:
+    """The message's card; the test fails when it has none."""
+    card = card_of(activity)
+    assert card is not None, f"a message without a card: {activity}"
+    return card
+
+
+def fallback_text(activity: dict[str, Any]) -> str:
+    """The message's plain text: its text, or its card's `fallbackText`."""
+    card = card_of(activity)
+    if card is not None:
+        return card.get("fallbackText") or ""
+    return activity.get("text") or ""
+
+
 def all_text(activity: dict[str, Any]) -> str:
     """Text fallback plus every string in the card, for assertions on content."""
-    parts = [activity.get("text") or ""]
+    parts = [fallback_text(activity)]
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
@@ -136,9 +189,9 @@ def all_text(activity: dict[str, Any]) -> str:
 
 
 def submit_values(activity: dict[str, Any]) -> list[dict[str, Any]]:
-    """The data of every Action.Submit on the card, in order."""
+    """The data of every Action.Submit on the card (its own and in ActionSets), in order."""
     card = card_of(activity) or {}
-    return [a["data"] for a in card.get("actions", []) if a.get("type") == "Action.Submit"]
+    return [a["data"] for a in card_actions(card) if a.get("type") == "Action.Submit"]
 
 
 @pytest.fixture

@@ -11,10 +11,22 @@ from tests.teams_activities import TeamsActivities
 
 
 @pytest.fixture
-async def fake_connector() -> AsyncIterator[FakeConnector]:
-    """A running fake Bot Connector on 127.0.0.1; use `fake_connector.url` as serviceUrl."""
+async def fake_connector(request: pytest.FixtureRequest) -> AsyncIterator[FakeConnector]:
+    """A running fake Bot Connector on 127.0.0.1; use `fake_connector.url` as serviceUrl.
+
+    At the end of the test every message it received (sent, created or updated) is checked as the
+    bot's (`tests.bot_harness.check_message`: text XOR one card, never both), whatever sent it:
+    replies, hand-offs, announcements, card updates. Tests that send activities of their own are
+    marked `any_activity`."""
     async with FakeConnector() as fake:
         yield fake
+        if request.node.get_closest_marker("any_activity") is None:
+            from tests.bot_harness import check_message
+
+            for record in fake.requests:
+                if record.kind in ("send", "reply", "create_conversation", "update") and record.status < 300:
+                    if record.activity is not None and record.activity.get("type", "message") == "message":
+                        check_message(record.activity)
 
 
 @pytest.fixture

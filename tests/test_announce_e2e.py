@@ -19,6 +19,7 @@ from config import load_settings
 from storage import MemoryStorage
 from teams.compose import announcement_service
 from tests import teams_activities as ta
+from tests.bot_harness import fallback_text
 from tests.cardschema import validate_card
 from tests.fake_connector import FakeConnector
 
@@ -105,7 +106,7 @@ async def test_send_delivers_one_message_to_each_installed_conversation_and_a_th
     assert threads[0].body["channelData"]["channel"]["id"] == ta.TEAM_ID  # the General channel
     assert len(fake.sent()) == 5 and len(fake.requests) == 5
     for activity in fake.messages():
-        assert activity["text"].startswith("**Viktig information")
+        assert fallback_text(activity).startswith("**Viktig information")
         (attachment,) = activity["attachments"]
         assert attachment["contentType"] == CARD_CONTENT_TYPE
         validate_card(attachment["content"])

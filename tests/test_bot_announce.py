@@ -7,7 +7,7 @@ import datetime as dt
 import io
 
 from bot import run_announce as announce
-from tests.bot_harness import RunningBot, card_of, sqlite_url, submit_values, test_settings
+from tests.bot_harness import RunningBot, card_of, fallback_text, sqlite_url, submit_values, test_settings
 from tests.teams_activities import BOT_ID, GROUP_CHAT_ID, TEAM_ID, personal_conversation_id
 
 ADMIN = "0b5e7f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -45,7 +45,7 @@ async def test_send_delivers_exactly_one_announcement_to_every_installed_convers
     assert all(len(requests) == 1 for requests in by_conversation.values())
     team_post = by_conversation[TEAM_ID][0]
     assert team_post.kind == "create_conversation"  # a new thread in the team's General channel
-    assert "Viktig information" in team_post.activity["text"]
+    assert "Viktig information" in fallback_text(team_post.activity)
     assert personal_conversation_id(USERS[-1]) not in by_conversation
 
     # a second send delivers nothing more
@@ -65,19 +65,19 @@ async def test_only_admins_may_send_from_chat_and_only_after_confirming(fake_con
         refused = await bot.send(
             teams.message("utskick skicka", user_id="29:mallory", aad_object_id="ffffffff-0000-0000-0000-000000000000")
         )
-        assert "inte behörighet" in refused[0]["text"]
+        assert "inte behörighet" in fallback_text(refused[0])
 
         preview = await bot.send(teams.message("utskick förhandsvisa", aad_object_id=ADMIN))
-        assert "Viktig information" in str(card_of(preview[0]) or preview[0]["text"])
+        assert "Viktig information" in str(card_of(preview[0]) or fallback_text(preview[0]))
         confirm = await bot.send(teams.message("utskick skicka", aad_object_id=ADMIN))
         assert len(fake_connector.messages(anna)) == welcomed  # nothing sent yet
         button = next(v for v in submit_values(confirm[0]) if v.get("action") == "confirm")
         started = await bot.send(teams.card_submit(button, aad_object_id=ADMIN))
         # the broadcast runs in the background: its first message may already be among the replies
-        assert any("skickas nu" in (reply.get("text") or "") for reply in started), started
+        assert any("skickas nu" in fallback_text(reply) for reply in started), started
         await fake_connector.wait_for(welcomed + 1, conversation_id=anna, timeout=10)
-        assert "Viktig information" in fake_connector.messages(anna)[-1]["text"]
-        summary = await fake_connector.wait_for_message(lambda a: "skickat till" in (a.get("text") or ""), timeout=10)
-        assert "skickat till" in summary["text"]
+        assert "Viktig information" in fallback_text(fake_connector.messages(anna)[-1])
+        summary = await fake_connector.wait_for_message(lambda a: "skickat till" in fallback_text(a), timeout=10)
+        assert "skickat till" in fallback_text(summary)
     finally:
         await bot.stop()

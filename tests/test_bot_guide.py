@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.bot_harness import RunningBot, all_text, card_of, sqlite_url, submit_values, test_settings
+from cards.message import card_actions
+from tests.bot_harness import RunningBot, all_text, card_of, fallback_text, sqlite_url, submit_values, test_settings
 from tests.teams_activities import CHANNEL_ID, GROUP_CHAT_ID, channel_thread_id, personal_conversation_id
 
 GUIDE_ID = "facebook_2fa"
@@ -36,27 +37,30 @@ def text_of(replies: list[dict[str, Any]]) -> str:
 
 def shown_steps(replies: list[dict[str, Any]]) -> set[int]:
     """Every guide step a turn's replies mention ("Steg 4 av 11", "du är på steg 4 av 11")."""
-    return {int(n) for r in replies for n in _STEP.findall(r.get("text") or "")}
+    return {int(n) for r in replies for n in _STEP.findall(fallback_text(r))}
 
 
 def step_card(replies: list[dict[str, Any]]) -> dict[str, Any]:
     """The one reply of a turn that is a step card (the intro and notes are not)."""
-    cards = [r for r in replies if re.search(rf"^Steg \d+ av {TOTAL}", r.get("text") or "", re.MULTILINE)]
-    assert len(cards) == 1, [r.get("text") for r in replies]
+    cards = [r for r in replies if re.search(rf"^Steg \d+ av {TOTAL}", fallback_text(r), re.MULTILINE)]
+    assert len(cards) == 1, [fallback_text(r) for r in replies]
     return cards[0]
 
 
 def button(reply: dict[str, Any], action: str) -> tuple[str, dict[str, Any]]:
     """(title, data) of the card's guide button with this action."""
     card = card_of(reply) or {}
-    found = [(a["title"], a["data"]) for a in card.get("actions", [])
-             if a.get("type") == "Action.Submit" and a["data"].get("action") == action]
+    found = [
+        (a["title"], a["data"])
+        for a in card_actions(card)
+        if a.get("type") == "Action.Submit" and a["data"].get("action") == action
+    ]
     assert len(found) == 1, (action, submit_values(reply))
     return found[0]
 
 
 def is_summary(replies: list[dict[str, Any]]) -> bool:
-    return any(f"Alla {TOTAL} steg är klara" in (r.get("text") or "") for r in replies)
+    return any(f"Alla {TOTAL} steg är klara" in fallback_text(r) for r in replies)
 
 
 def assert_summary(replies: list[dict[str, Any]]) -> None:
@@ -150,11 +154,14 @@ async def test_pressing_an_old_cards_next_again_does_not_skip_a_step(bot, teams)
 # Back, interruptions, cancel, starting again
 
 
-@pytest.mark.parametrize("back", [
-    pytest.param("tillbaka", id="tillbaka"),
-    pytest.param("back", id="back"),
-    pytest.param({"cmd": "guide", "action": "back", "guide": GUIDE_ID, "step": 1}, id="back-button-on-step-1"),
-])
+@pytest.mark.parametrize(
+    "back",
+    [
+        pytest.param("tillbaka", id="tillbaka"),
+        pytest.param("back", id="back"),
+        pytest.param({"cmd": "guide", "action": "back", "guide": GUIDE_ID, "step": 1}, id="back-button-on-step-1"),
+    ],
+)
 async def test_going_back_at_step_one_stays_on_step_one(bot, teams, back):
     await go_to_step(bot, teams, 1)
     replies = await bot.send(teams.message(back) if isinstance(back, str) else teams.card_submit(back))
@@ -171,29 +178,41 @@ async def test_going_back_mid_guide_moves_one_step_back(bot, teams):
     assert shown_steps(await bot.send(teams.message("nästa"))) == {4}
 
 
-@pytest.mark.parametrize("question, answer_says", [
-    pytest.param("vad är återställningskoder?", "återställningskod", id="recovery-codes"),
-    pytest.param("hur slår jag på tvåfaktor på Instagram?",
-                 "https://www.instagram.com/accounts/two_factor_authentication/", id="another-platform"),
-])
+@pytest.mark.parametrize(
+    "question, answer_says",
+    [
+        pytest.param("vad är återställningskoder?", "återställningskod", id="recovery-codes"),
+        pytest.param(
+            "hur slår jag på tvåfaktor på Instagram?",
+            "https://www.instagram.com/accounts/two_factor_authentication/",
+            id="another-platform",
+        ),
+    ],
+)
 async def test_a_question_mid_guide_is_answered_and_the_guide_waits_at_its_step(bot, teams, question, answer_says):
     await go_to_step(bot, teams, 4)
     replies = await bot.send(teams.message(question))
-    assert len(replies) == 2
-    answer, reminder = replies
+    assert len(replies) == 1  # the answer with a small footer, in one message
+    (answer,) = replies
     assert answer_says in all_text(answer).lower()
-    assert shown_steps([answer]) == set()
-    assert shown_steps([reminder]) == {4}
-    assert "nästa" in reminder["text"]  # how to continue
+    answer_part, footer = fallback_text(answer).rsplit("\n\n", 1)
+    assert shown_steps([{"text": answer_part}]) == set()
+    assert shown_steps([{"text": footer}]) == {4}
+    assert "nästa" in footer  # how to continue
+    continue_button = [v for v in submit_values(answer) if v.get("cmd") == "guide" and "step" in v]
+    assert [(v["action"], v["step"]) for v in continue_button] == [("repeat", 4)]
     assert shown_steps(await bot.send(teams.message("nästa"))) == {5}
 
 
-@pytest.mark.parametrize("cancel", [
-    pytest.param("avbryt", id="avbryt"),
-    pytest.param("sluta", id="sluta"),
-    pytest.param("cancel", id="cancel"),
-    pytest.param({"cmd": "guide", "action": "cancel", "guide": GUIDE_ID, "step": 3}, id="avbryt-button"),
-])
+@pytest.mark.parametrize(
+    "cancel",
+    [
+        pytest.param("avbryt", id="avbryt"),
+        pytest.param("sluta", id="sluta"),
+        pytest.param("cancel", id="cancel"),
+        pytest.param({"cmd": "guide", "action": "cancel", "guide": GUIDE_ID, "step": 3}, id="avbryt-button"),
+    ],
+)
 async def test_cancel_ends_the_guide_and_next_then_moves_nothing(bot, teams, cancel):
     await go_to_step(bot, teams, 3)
     replies = await bot.send(teams.message(cancel) if isinstance(cancel, str) else teams.card_submit(cancel))
@@ -221,7 +240,7 @@ async def test_stuck_shows_the_steps_help_and_facebooks_link_without_moving(bot,
     _, stuck = button(step_card(replies), "stuck")
     replies = await bot.send(teams.card_submit(stuck) if how == "button" else teams.message(how))
     assert len(replies) == 1
-    assert "Hjälp med steg 2 av 11" in replies[0]["text"]
+    assert "Hjälp med steg 2 av 11" in fallback_text(replies[0])
     assert "https://www.facebook.com/help/" in all_text(replies[0])
     assert shown_steps(await bot.send(teams.message("nästa"))) == {3}
 
@@ -231,7 +250,7 @@ async def test_a_paused_guide_waits_and_continue_resumes_at_the_saved_step(bot, 
     replies = await bot.send(teams.message("pausa"))
     assert shown_steps(replies) == {4}
     replies = await bot.send(teams.message("vad är återställningskoder?"))
-    assert "Välkommen tillbaka" in replies[-1]["text"] and shown_steps(replies) == {4}
+    assert "Välkommen tillbaka" in fallback_text(replies[-1]) and shown_steps(replies) == {4}
     assert shown_steps(await bot.send(teams.message("fortsätt"))) == {4}
     assert shown_steps(await bot.send(teams.message("nästa"))) == {5}
 
@@ -244,16 +263,19 @@ async def test_a_step_the_connector_failed_to_deliver_is_not_skipped(bot, teams)
     assert shown_steps(await bot.send(teams.message("nästa"))) == {4}
 
 
-@pytest.mark.parametrize("again", [
-    pytest.param("starta guiden", id="starta-guiden"),
-    pytest.param("hur slår jag på tvåfaktor på Facebook?", id="facebook-question"),
-    pytest.param(START_BUTTON, id="start-button"),
-])
+@pytest.mark.parametrize(
+    "again",
+    [
+        pytest.param("starta guiden", id="starta-guiden"),
+        pytest.param("hur slår jag på tvåfaktor på Facebook?", id="facebook-question"),
+        pytest.param(START_BUTTON, id="start-button"),
+    ],
+)
 async def test_starting_the_guide_again_while_in_it_asks_whether_to_restart_or_continue(bot, teams, again):
     await go_to_step(bot, teams, 3)
     replies = await bot.send(teams.message(again) if isinstance(again, str) else teams.card_submit(again))
     assert len(replies) == 1
-    assert "fortsätta där du var eller börja om" in replies[0]["text"]
+    assert "fortsätta där du var eller börja om" in fallback_text(replies[0])
     assert shown_steps(replies) == {3}
     actions = {data["action"] for data in submit_values(replies[0])}
     assert {"resume", "restart"} <= actions
@@ -277,7 +299,8 @@ async def test_choosing_restart_after_starting_again_goes_back_to_step_one(bot, 
 
 
 async def test_after_a_bot_restart_on_the_same_sqlite_file_next_continues_at_the_right_step(
-        fake_connector, teams, tmp_path):
+    fake_connector, teams, tmp_path
+):
     settings = test_settings(STORAGE_URL=sqlite_url(tmp_path / "s.db"))
     first = await RunningBot(fake_connector, settings).start()
     try:
@@ -291,17 +314,20 @@ async def test_after_a_bot_restart_on_the_same_sqlite_file_next_continues_at_the
         await second.stop()
 
 
-@pytest.mark.parametrize("away", [
-    pytest.param(dt.timedelta(hours=3), id="three-hours"),
-    pytest.param(dt.timedelta(days=6, hours=23), id="almost-a-week"),
-])
+@pytest.mark.parametrize(
+    "away",
+    [
+        pytest.param(dt.timedelta(hours=3), id="three-hours"),
+        pytest.param(dt.timedelta(days=6, hours=23), id="almost-a-week"),
+    ],
+)
 async def test_a_user_who_comes_back_later_is_offered_to_resume_where_they_were(clocked_bot, teams, clock, away):
     await go_to_step(clocked_bot, teams, 3)
     clock.advance(away)
     replies = await clocked_bot.send(teams.message("hej"))
-    assert "Kanalvakten" in replies[0]["text"]  # the greeting is answered first
+    assert "Kanalvakten" in fallback_text(replies[0])  # the greeting is answered first
     offer = replies[-1]
-    assert "Välkommen tillbaka" in offer["text"]
+    assert "Välkommen tillbaka" in fallback_text(offer)
     assert shown_steps([offer]) == {3}
     _, resume = button(offer, "resume")
     assert shown_steps(await clocked_bot.send(teams.card_submit(resume))) == {3}
@@ -319,20 +345,24 @@ async def test_a_user_who_comes_back_after_a_restart_is_offered_to_resume(fake_c
     second = await RunningBot(fake_connector, settings, clock=clock).start()
     try:
         replies = await second.send(teams.message("vad är återställningskoder?"))
-        assert "Välkommen tillbaka" in replies[-1]["text"]
+        assert "Välkommen tillbaka" in fallback_text(replies[-1])
         assert shown_steps(replies) == {6}
         assert shown_steps(await second.send(teams.message("fortsätt"))) == {6}
     finally:
         await second.stop()
 
 
-@pytest.mark.parametrize("expiry_days, away", [
-    pytest.param(None, dt.timedelta(days=7, minutes=1), id="default-7-days"),
-    pytest.param(None, dt.timedelta(days=30), id="a-month"),
-    pytest.param(2, dt.timedelta(days=2, minutes=1), id="configured-2-days"),
-])
-async def test_a_guide_left_untouched_past_the_expiry_is_forgotten_quietly(fake_connector, teams, clock,
-                                                                           expiry_days, away):
+@pytest.mark.parametrize(
+    "expiry_days, away",
+    [
+        pytest.param(None, dt.timedelta(days=7, minutes=1), id="default-7-days"),
+        pytest.param(None, dt.timedelta(days=30), id="a-month"),
+        pytest.param(2, dt.timedelta(days=2, minutes=1), id="configured-2-days"),
+    ],
+)
+async def test_a_guide_left_untouched_past_the_expiry_is_forgotten_quietly(
+    fake_connector, teams, clock, expiry_days, away
+):
     env = {} if expiry_days is None else {"GUIDE_EXPIRY_DAYS": expiry_days}
     running = await RunningBot(fake_connector, test_settings(**env), clock=clock).start()
     try:
@@ -340,7 +370,7 @@ async def test_a_guide_left_untouched_past_the_expiry_is_forgotten_quietly(fake_
         clock.advance(away)
         replies = await running.send(teams.message("hej"))
         assert len(replies) == 1
-        assert "Välkommen tillbaka" not in replies[0]["text"] and shown_steps(replies) == set()
+        assert "Välkommen tillbaka" not in fallback_text(replies[0]) and shown_steps(replies) == set()
 
         replies = await running.send(teams.message("nästa"))
         assert shown_steps(replies) == set() and not is_summary(replies)
@@ -363,8 +393,9 @@ async def test_two_people_in_one_conversation_each_walk_their_own_guide(bot, tea
         conversation_id = GROUP_CHAT_ID
 
     def said(user: str, text: str) -> dict[str, Any]:
-        return teams.message(text, conversation_type=scope, conversation_id=conversation_id,
-                             user_id=user, mention_bot=True)
+        return teams.message(
+            text, conversation_type=scope, conversation_id=conversation_id, user_id=user, mention_bot=True
+        )
 
     def pressed(user: str, data: dict[str, Any]) -> dict[str, Any]:
         return teams.card_submit(data, conversation_type=scope, conversation_id=conversation_id, user_id=user)
@@ -441,14 +472,17 @@ async def test_an_unusable_card_submit_mid_guide_gets_a_helpful_reply_and_moves_
     assert shown_steps(await bot.send(teams.message("nästa"))) == {4}
 
 
-@pytest.mark.parametrize("text", [
-    pytest.param("", id="empty"),
-    pytest.param("   \n\t ", id="whitespace"),
-    pytest.param(None, id="no-text-at-all"),
-    pytest.param("x" * 50_000, id="50000-characters"),
-    pytest.param(("nästa " * 10_000)[:50_000], id="50000-characters-of-next"),
-    pytest.param("vad är återställningskoder? " * 1_800, id="50000-characters-of-questions"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("   \n\t ", id="whitespace"),
+        pytest.param(None, id="no-text-at-all"),
+        pytest.param("x" * 50_000, id="50000-characters"),
+        pytest.param(("nästa " * 10_000)[:50_000], id="50000-characters-of-next"),
+        pytest.param("vad är återställningskoder? " * 1_800, id="50000-characters-of-questions"),
+    ],
+)
 async def test_an_empty_or_huge_message_mid_guide_gets_a_helpful_reply_and_moves_nothing(bot, teams, text):
     await go_to_step(bot, teams, 3)
     replies = await bot.send(teams.message(text))
@@ -458,13 +492,20 @@ async def test_an_empty_or_huge_message_mid_guide_gets_a_helpful_reply_and_moves
     assert shown_steps(await bot.send(teams.message("nästa"))) == {4}
 
 
-@pytest.mark.parametrize("text", [
-    pytest.param("", id="empty"),
-    pytest.param("x" * 50_000, id="50000-characters"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("x" * 50_000, id="50000-characters"),
+    ],
+)
 async def test_an_empty_or_huge_mention_in_a_channel_mid_guide_moves_nothing(bot, teams, text):
-    kw = {"conversation_type": "channel", "conversation_id": channel_thread_id(CHANNEL_ID, "1700000000002"),
-          "user_id": ALICE, "mention_bot": True}
+    kw = {
+        "conversation_type": "channel",
+        "conversation_id": channel_thread_id(CHANNEL_ID, "1700000000002"),
+        "user_id": ALICE,
+        "mention_bot": True,
+    }
     await go_to_step(bot, teams, 3, **kw)
     replies = await bot.send(teams.message(text, **kw))
     assert replies and shown_steps(replies) == {3}
@@ -475,16 +516,16 @@ async def test_the_offer_to_resume_a_left_guide_comes_once_a_day_not_under_every
     await go_to_step(clocked_bot, teams, 3)
     clock.advance(dt.timedelta(hours=3))
     first = await clocked_bot.send(teams.message("vad är återställningskoder?"))
-    assert "Välkommen tillbaka" in "\n".join(r["text"] for r in first)
+    assert "Välkommen tillbaka" in "\n".join(fallback_text(r) for r in first)
     second = await clocked_bot.send(teams.message("när är valet?"))
-    assert "Välkommen tillbaka" not in "\n".join(r["text"] for r in second)
+    assert "Välkommen tillbaka" not in "\n".join(fallback_text(r) for r in second)
     clock.advance(dt.timedelta(days=1, minutes=1))
     third = await clocked_bot.send(teams.message("när är valet?"))
-    assert "Välkommen tillbaka" in "\n".join(r["text"] for r in third)
+    assert "Välkommen tillbaka" in "\n".join(fallback_text(r) for r in third)
 
 
 async def test_in_a_channel_the_guide_says_how_to_type_commands_there(bot, teams):
     replies = await bot.send(teams.message("starta guiden", conversation_type="channel", mention_bot=True))
-    assert "@Kanalvakten nästa" in replies[-1]["text"]
+    assert "@Kanalvakten nästa" in fallback_text(replies[-1])
     personal = await bot.send(teams.message("starta guiden"))
-    assert "@Kanalvakten" not in personal[-1]["text"]
+    assert "@Kanalvakten" not in fallback_text(personal[-1])

@@ -29,15 +29,6 @@ ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
 QUESTION = "hur slår jag på tvåfaktor på instagram?"
 INSTAGRAM_2FA = "https://www.instagram.com/accounts/two_factor_authentication/"
 
-# Issue 11 items 1 and 3 (one message per reply; 👍/👎 that update the card in place) are being
-# built on another branch. Until they land the bot sends text AND card (two messages in the
-# Playground) and has no 👍, so these two tests fail as expected. strict: once the behaviour
-# lands they pass, XPASS fails the run, and this marker must be removed.
-PENDING_ISSUE_11 = pytest.mark.xfail(
-    strict=True, reason="issue 11 items 1 and 3 (one message per reply; 👍 in place) not merged yet"
-)
-
-
 def _chromium() -> str:
     for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
         if candidate and Path(candidate).exists():
@@ -96,7 +87,6 @@ def test_the_page_shows_the_answer_with_its_link(page):
     assert any(not b["link"] for b in buttons), "the answer card should offer a question button"
 
 
-@PENDING_ISSUE_11
 def test_a_question_gets_exactly_one_message_with_one_rendered_card(page):
     assert page["messages_after_question"] == 1, page["answer"]
     assert page["cards"] == 1, page["answer"]
@@ -111,7 +101,6 @@ def test_pressing_a_card_button_gets_a_reply(page):
     assert clicked["title"].rstrip("?").lower() in "\n".join(m["text"] for m in clicked["answer"]).lower()
 
 
-@PENDING_ISSUE_11
 def test_thumbs_up_updates_the_card_in_place(page):
     feedback = page["feedback"]
     assert feedback and feedback["found"], "no 👍 button on the answer cards"

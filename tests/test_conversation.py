@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from assistant.conversation import Conversation, TurnInput, UserState
+from cards.message import card_actions
 from dialogs import GuideState
 from knowledge.answers import Composer
 from knowledge.loader import load_knowledge_base
@@ -20,8 +21,13 @@ class TooCloseToCall(Matcher):
 
     def match(self, question: str) -> Match:
         if question == "koder":
-            return Match(topic="recovery_codes", platform=None, score=0.62, ambiguous=True,
-                         runners_up=[Candidate(topic="what_is_2fa", score=0.6)])
+            return Match(
+                topic="recovery_codes",
+                platform=None,
+                score=0.62,
+                ambiguous=True,
+                runners_up=[Candidate(topic="what_is_2fa", score=0.6)],
+            )
         return super().match(question)
 
 
@@ -42,10 +48,13 @@ def test_a_question_too_close_to_call_offers_a_choice(conversation):
     assert result.outcome == "asked_back"
 
 
-@pytest.mark.parametrize("answer, title", [
-    pytest.param("2", "Vad är tvåfaktorsinloggning?", id="by-number"),
-    pytest.param("vad är tvåfaktorsinloggning", "Vad är tvåfaktorsinloggning?", id="by-label"),
-])
+@pytest.mark.parametrize(
+    "answer, title",
+    [
+        pytest.param("2", "Vad är tvåfaktorsinloggning?", id="by-number"),
+        pytest.param("vad är tvåfaktorsinloggning", "Vad är tvåfaktorsinloggning?", id="by-label"),
+    ],
+)
 def test_the_choice_can_be_answered_by_typing(conversation, answer, title):
     asked = _turn(conversation, UserState(), "koder")
     result = _turn(conversation, asked.state, answer)
@@ -55,7 +64,9 @@ def test_the_choice_can_be_answered_by_typing(conversation, answer, title):
 
 def test_the_choice_can_be_answered_by_a_button(conversation):
     asked = _turn(conversation, UserState(), "koder")
-    button = next(a["data"] for a in asked.messages[0].card["actions"] if a.get("data", {}).get("topic") == "recovery_codes")
+    button = next(
+        a["data"] for a in card_actions(asked.messages[0].card) if a.get("data", {}).get("topic") == "recovery_codes"
+    )
     result = _turn(conversation, asked.state, value=button)
     assert "Återställningskoder" in result.messages[0].text
 
@@ -81,7 +92,7 @@ def test_a_near_miss_offers_the_plausible_topics_and_none_of_them(conversation):
     result = _turn(conversation, UserState(), "hur länge ska vi spara raderade kommentarer")
     message = result.messages[0]
     assert message.text.startswith("**Menade du…**")
-    labels = [a["title"] for a in message.card["actions"]]
+    labels = [a["title"] for a in card_actions(message.card)]
     assert 1 <= len(labels) - 1 <= 3 and labels[-1] == "Ingen av dem"
     assert "Stänga av kommentarer" not in labels[:1]
     assert result.state.pending.kind == "choice" and result.outcome == "asked_back"
@@ -98,7 +109,7 @@ def test_none_of_them_typed_gets_the_out_of_scope_answer(conversation, answer):
 
 def test_none_of_them_as_a_button_gets_the_out_of_scope_answer(conversation):
     asked = _turn(conversation, UserState(), "koder")
-    button = next(a["data"] for a in asked.messages[0].card["actions"] if a["title"] == "Ingen av dem")
+    button = next(a["data"] for a in card_actions(asked.messages[0].card) if a["title"] == "Ingen av dem")
     result = _turn(conversation, asked.state, value=button)
     assert "utanför det jag kan" in result.messages[0].text
     assert result.state.pending is None

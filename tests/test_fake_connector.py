@@ -44,6 +44,8 @@ from tests.teams_activities import (
     personal_conversation_id,
 )
 
+pytestmark = pytest.mark.any_activity  # the tests send the fake activities of their own
+
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAL = personal_conversation_id()
 THREAD = f"{CHANNEL_ID};messageid=1700000000000"

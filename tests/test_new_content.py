@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from cards.message import card_actions
 from knowledge.answers import Composer
 from knowledge.evaluation import evaluate, read_examples
 from knowledge.loader import DATA_DIR, load_knowledge_base
@@ -89,7 +90,7 @@ async def test_the_bot_answers_the_new_topic_and_platform_from_a_knowledge_dir(f
         replies = await bot.send(teams.message("någon har gjort ett falskt konto i vårt namn, vad gör jag?"))
         assert "Falska konton" in all_text(replies[0])
         replies = await bot.send(teams.message("hur slår jag på tvåstegsverifiering på tiktok?"))
-        urls = [a["url"] for a in card_of(replies[0])["actions"] if a["type"] == "Action.OpenUrl"]
+        urls = [a["url"] for a in card_actions(card_of(replies[0])) if a["type"] == "Action.OpenUrl"]
         assert urls == ["https://support.tiktok.com/"]
         replies = await bot.send(teams.card_submit({"cmd": "ask", "topic": "fake_accounts"}))
         assert "Falska konton" in all_text(replies[0])

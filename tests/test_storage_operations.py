@@ -15,7 +15,7 @@ from typing import Any
 from announcements.registry import ConversationRegistry
 from storage import KeyedStorage, MemoryStorage
 from storage.keys import QUESTION_PREFIX, REGISTRY_PREFIX, USER_STATE_PREFIX
-from tests.bot_harness import RunningBot, test_settings
+from tests.bot_harness import RunningBot, fallback_text, test_settings
 
 NOW = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -60,7 +60,7 @@ async def test_an_ordinary_message_costs_one_state_read_and_one_write(fake_conne
 
         storage.calls.clear()
         replies = await bot.send(teams.message("hur slår jag på tvåfaktor på instagram?"))
-        assert "instagram" in replies[0]["text"].lower()
+        assert "instagram" in fallback_text(replies[0]).lower()
     finally:
         await bot.stop()
     assert [op for op, _ in storage.calls] == ["read", "write"], storage.calls
