@@ -21,10 +21,13 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from announcements.ratelimit import TeamsRateLimiter
+from assistant.flood import FloodGuard
 from announcements.registry import ConversationRegistry
 from config import Settings
 from helpdesk.retention import purge
 from knowledge.models import KnowledgeBase
+from logs import correlation_scope
 from storage import KeyedStorage
 from teams import msrest_fix
 from teams.admin import AnnouncementAdmin
@@ -32,8 +35,9 @@ from teams.auth import IdentityServiceUnavailable
 from teams.bot_authentication import create_bot_authentication
 from teams.compose import announcement_service, conversation_for, election_of, load_kb, open_storage
 from teams.handler import KanalvaktenBot, on_turn_error
+from teams.outbound import ConnectorTransport, OutboundAuthentication, OutboundLimits, reply_limiter
 
-__all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "MAX_BODY_BYTES"]
+__all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "TRANSPORT", "MAX_BODY_BYTES"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,7 @@ KNOWLEDGE = web.AppKey("knowledge", KnowledgeBase)
 STORAGE = web.AppKey("storage", KeyedStorage)
 BOT = web.AppKey("bot", KanalvaktenBot)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
+TRANSPORT = web.AppKey("transport", ConnectorTransport)
 
 
 def _problem(status: int, message: str) -> web.Response:
@@ -132,6 +137,17 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 @web.middleware
+async def _correlation(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every log line of one request (one turn) carries the same new correlation id (`logs`), which
+    the answer repeats in `X-Correlation-Id` so an operator can find the turn's lines."""
+    with correlation_scope() as correlation:
+        response = await handler(request)
+        if not response.prepared:
+            response.headers["X-Correlation-Id"] = correlation
+        return response
+
+
+@web.middleware
 async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     """No stack trace reaches a client: unexpected errors become a plain 500 and a log line."""
     try:
@@ -153,8 +169,11 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
             election.date,
         )
     if not settings.support_contact:
-        log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
-                    "(organisation.yaml's support_contact)", kb.organisation.support_contact)
+        log.warning(
+            "SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
+            "(organisation.yaml's support_contact)",
+            kb.organisation.support_contact,
+        )
 
 
 def create_app(
@@ -164,10 +183,15 @@ def create_app(
     knowledge: KnowledgeBase | None = None,
     clock: Any = None,
     credentials: Any = None,
+    outbound: OutboundLimits | None = None,
+    reply_limits: TeamsRateLimiter | None = None,
+    flood_guard: FloodGuard | None = None,
 ) -> web.Application:
     """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base.
 
-    `credentials` replaces botbuilder's outgoing credentials factory (tests)."""
+    `credentials` replaces botbuilder's outgoing credentials factory (tests). `outbound` (timeouts,
+    concurrency, retries), `reply_limits` (the replies' rate limiter) and `flood_guard` (per-user
+    flood control) default to production's."""
     msrest_fix.apply()
     kb = knowledge or load_kb(settings)
     _warn_about_unconfigured_content(kb, settings)
@@ -184,17 +208,24 @@ def create_app(
         registry=registry,
         admin_hook=admin.handle,
         clock=clock,
+        flood_guard=flood_guard or FloodGuard(),
     )
-    authentication = create_bot_authentication(settings, credentials_factory=credentials)
+    # Every Bot Connector call of a turn: one HTTP session, timeouts, per-serviceUrl bound, Teams'
+    # per-conversation limits for replies (one limiter for the app) and retries (teams/outbound.py).
+    transport = ConnectorTransport(limits=outbound, limiter=reply_limits or reply_limiter())
+    authentication = OutboundAuthentication(
+        create_bot_authentication(settings, credentials_factory=credentials), transport
+    )
     adapter = CloudAdapter(authentication)
     adapter.on_turn_error = on_turn_error
 
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors])
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_correlation, _errors])
     app[SETTINGS] = settings
     app[KNOWLEDGE] = kb
     app[STORAGE] = storage
     app[BOT] = bot
     app[ADAPTER] = adapter
+    app[TRANSPORT] = transport
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
 

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from announcements.registry import ConversationRegistry
 from assistant.conversation import Conversation, TurnInput
+from assistant.flood import WAIT_TEXT, FloodGuard
 from cards.handoff import expert_message
 from cards.welcome import welcome_message
 from dialogs.state import UserState
@@ -40,9 +41,24 @@ from storage.keys import greeted_key, user_state_key
 from storage.models import plain
 from teams.activity import conversation_scope, start_channel_thread, to_activity
 
-__all__ = ["KanalvaktenBot", "on_turn_error", "message_link", "strip_bot_mention"]
+__all__ = [
+    "KanalvaktenBot",
+    "on_turn_error",
+    "message_link",
+    "strip_bot_mention",
+    "StorageUnavailable",
+    "STORAGE_APOLOGY",
+]
 
 log = logging.getLogger(__name__)
+
+STORAGE_APOLOGY = "Oj, jag kan inte spara något just nu. Försök igen om en stund."
+"""The one reply when the store cannot be read or written (no answer: nothing would be remembered)."""
+
+
+class StorageUnavailable(Exception):
+    """The user's state could not be read or written (logged where it happened)."""
+
 
 AdminHook = Callable[[TurnContext, str, Any], Awaitable[bool]]
 """Admin commands (announcements): returns True when it handled the turn."""
@@ -125,6 +141,7 @@ class KanalvaktenBot(TeamsActivityHandler):
         registry: ConversationRegistry | None = None,
         admin_hook: AdminHook | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        flood_guard: FloodGuard | None = None,
     ):
         self.conversation = conversation
         self.storage = storage
@@ -137,6 +154,8 @@ class KanalvaktenBot(TeamsActivityHandler):
         self.registry = registry
         self.admin_hook = admin_hook
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.flood_guard = flood_guard
+        """Per (conversation, user) flood control of the messages the bot would answer; None: off."""
 
     # ------------------------------------------------------------------ turn
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -147,6 +166,19 @@ class KanalvaktenBot(TeamsActivityHandler):
             return
         conversation_id = activity.conversation.id if activity.conversation else ""
         user_id = activity.from_property.id if activity.from_property else ""
+        if self.flood_guard is not None and _addressed(activity):
+            # before the lock: a flood must not queue up behind it
+            verdict = self.flood_guard.check(f"{conversation_id.split(';messageid=')[0]}/{user_id}")
+            if verdict == "drop":
+                log.debug("dropped a message from a flooding user")
+                return
+            if verdict == "warn":
+                log.warning(
+                    "a user floods a %s conversation: told to wait once, dropping until it slows",
+                    conversation_scope(activity),
+                )
+                await turn_context.send_activity(WAIT_TEXT)
+                return
         lock = self._lock(f"turn/{conversation_id}/{user_id}")
         async with lock:
             await super().on_turn(turn_context)
@@ -162,10 +194,9 @@ class KanalvaktenBot(TeamsActivityHandler):
         activity = turn_context.activity
         await self._remember(turn_context)
         scope = conversation_scope(activity)
-        is_submit = activity.value is not None
-        mentioned = bool(_bot_mentions(activity))
-        if scope != "personal" and not is_submit and not mentioned:
+        if not _addressed(activity):
             return  # in channels and group chats we speak only when spoken to
+        mentioned = bool(_bot_mentions(activity))
         text = strip_bot_mention(activity) if mentioned else (activity.text or "")
         text = html.unescape(text).strip()
 
@@ -173,26 +204,46 @@ class KanalvaktenBot(TeamsActivityHandler):
             return
 
         key = user_state_key(activity.channel_id or "", activity.conversation.id, activity.from_property.id)
-        state, e_tag = await self._read_state(key)
+        try:
+            state, e_tag = await self._read_state(key)
+        except StorageUnavailable:
+            await turn_context.send_activity(STORAGE_APOLOGY)
+            return
         turn = TurnInput(text=text, value=activity.value, scope=scope, now=self.clock())
         result = self.conversation.handle(turn, state)
-        log.info("answered scope=%s topic=%s outcome=%s", scope, result.topic, result.outcome)
-        for message in result.messages:
-            await turn_context.send_activity(to_activity(message))
-        # Saved once per turn, after the answer was sent: a turn that failed leaves the state as it was.
         event = None
         if result.outcome != "other":
             event = QuestionEvent(
                 at=turn.now, topic=result.topic, scope=scope, outcome=result.outcome, platform=result.platform
             )
-        await self._save(key, result.state, e_tag, event)
+        # Saved once per turn, *before* the answer goes out: when the store cannot be written the
+        # user gets one apology and no answer, so the next message continues from the state they
+        # last saw (no guide step shown and then shown again). When the answer then cannot be
+        # delivered, the state is put back, so the step the user never saw is not skipped.
+        try:
+            saved_tag = await self._save(key, result.state, e_tag, event)
+        except StorageUnavailable:
+            await turn_context.send_activity(STORAGE_APOLOGY)
+            return
+        log.info("answered scope=%s topic=%s outcome=%s", scope, result.topic, result.outcome)
+        try:
+            for message in result.messages:
+                await turn_context.send_activity(to_activity(message))
+        except Exception:
+            if saved_tag is not None:
+                await self._restore(key, state, saved_tag)
+            raise
         if result.handoff is not None:
             await self._hand_off(turn_context, result.handoff)
 
     # ------------------------------------------------------------------ user state
     async def _read_state(self, key: str) -> tuple[UserState, str | None]:
-        """The user's state and its e_tag (None: nothing stored yet)."""
-        stored = (await self.storage.read([key])).get(key)
+        """The user's state and its e_tag (None: nothing stored yet); StorageUnavailable if unreadable."""
+        try:
+            stored = (await self.storage.read([key])).get(key)
+        except Exception as exc:
+            log.error("could not read the user state: %s", _describe(exc))
+            raise StorageUnavailable from exc
         if stored is None:
             return UserState(), None
         e_tag = stored.get("e_tag") if isinstance(stored, dict) else None
@@ -202,17 +253,32 @@ class KanalvaktenBot(TeamsActivityHandler):
             log.warning("unreadable user state replaced")
             return UserState(), e_tag
 
-    async def _save(self, key: str, state: UserState, e_tag: str | None, event: QuestionEvent | None) -> None:
-        """One write: the state (compare-and-set on the e_tag read) and the anonymous question event."""
-        changes: dict[str, Any] = {key: {**state.model_dump(mode="json"), "e_tag": e_tag}}
+    async def _save(self, key: str, state: UserState, e_tag: str | None, event: QuestionEvent | None) -> str | None:
+        """One write: the state (compare-and-set on the e_tag read) and the anonymous question event.
+
+        Returns the new e_tag (None when a concurrent turn's state won); StorageUnavailable when
+        the store cannot be written."""
+        item = {**state.model_dump(mode="json"), "e_tag": e_tag}
         logged = {question_key(event): event.model_dump(mode="json")} if event is not None else {}
         try:
-            await self.storage.write({**changes, **logged})
+            await self.storage.write({key: item, **logged})
         except ETagConflictError:
             # Another process answered this user at the same moment; its state wins.
             log.warning("user state changed by a concurrent turn; this turn's changes are dropped")
             if logged:
                 await self._log_question(logged)
+            return None
+        except Exception as exc:
+            log.error("could not save the user state: %s", _describe(exc))
+            raise StorageUnavailable from exc
+        return item.get("e_tag")
+
+    async def _restore(self, key: str, state: UserState, e_tag: str) -> None:
+        """Put back the state from before a turn whose answer was not delivered (unless changed since)."""
+        try:
+            await self.storage.write({key: {**state.model_dump(mode="json"), "e_tag": e_tag}})
+        except Exception as exc:  # noqa: BLE001 - the turn is failing already; its error is what counts
+            log.warning("could not put back the user state after a failed reply: %s", _describe(exc))
 
     async def _log_question(self, logged: dict[str, Any]) -> None:
         """The question event alone, after its state lost a race; statistics never cost an answer."""
@@ -332,6 +398,19 @@ class KanalvaktenBot(TeamsActivityHandler):
             await self.registry.forget(activity.conversation.id, reason, team_id=_team_id(activity), now=self.clock())
         except Exception:
             log.exception("could not forget the conversation")
+
+
+def _addressed(activity: Activity) -> bool:
+    """A message the bot answers: any in a personal chat, a card submit, or one that @mentions it."""
+    if activity.type != ActivityTypes.message:
+        return False
+    return conversation_scope(activity) == "personal" or activity.value is not None or bool(_bot_mentions(activity))
+
+
+def _describe(exc: BaseException) -> str:
+    """`Type: first line` of an exception, short: for one log line without a traceback."""
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
