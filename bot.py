@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
-    from logs import configure_logging
+    from observability.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)  # once, for every command
     from teams import msrest_fix

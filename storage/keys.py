@@ -15,6 +15,7 @@ __all__ = [
     "SCHEDULE_PREFIX",
     "BROADCAST_LOCK_PREFIX",
     "QUESTION_PREFIX",
+    "HEALTH_PREFIX",
     "user_state_key",
     "greeted_key",
 ]
@@ -37,6 +38,10 @@ BROADCAST_LOCK_PREFIX = "broadcast-lock/"
 """`broadcast-lock/<announcement id>`: the run lock of a send (`announcements.broadcast`)."""
 QUESTION_PREFIX = "questions/"
 """`questions/<ISO time>/<random>`: the anonymous question log, in time order (`helpdesk.question_log`)."""
+
+HEALTH_PREFIX = "health/"
+"""`health/<instance>`: written and deleted again by `/healthz` to prove the store takes writes
+(`storage.health`); normally absent, and never more than one per running instance."""
 
 
 def user_state_key(channel_id: str, conversation_id: str, user_id: str) -> str:

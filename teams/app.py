@@ -22,13 +22,14 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from announcements.ratelimit import TeamsRateLimiter
-from assistant.flood import FloodGuard
 from announcements.registry import ConversationRegistry
+from assistant.flood import FloodGuard
 from config import Settings
 from helpdesk.retention import purge
 from knowledge.models import KnowledgeBase
-from logs import correlation_scope
+from observability.logs import correlation_scope
 from storage import KeyedStorage
+from storage.health import StorageProbe
 from teams import msrest_fix
 from teams.admin import AnnouncementAdmin
 from teams.auth import IdentityServiceUnavailable
@@ -37,7 +38,7 @@ from teams.compose import announcement_service, conversation_for, election_of, l
 from teams.handler import KanalvaktenBot, on_turn_error
 from teams.outbound import ConnectorTransport, OutboundAuthentication, OutboundLimits, reply_limiter
 
-__all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "TRANSPORT", "MAX_BODY_BYTES"]
+__all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "TRANSPORT", "HEALTH", "MAX_BODY_BYTES"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ STORAGE = web.AppKey("storage", KeyedStorage)
 BOT = web.AppKey("bot", KanalvaktenBot)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 TRANSPORT = web.AppKey("transport", ConnectorTransport)
+HEALTH = web.AppKey("health", StorageProbe)
 
 
 def _problem(status: int, message: str) -> web.Response:
@@ -124,16 +126,20 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 when the bot can work; 503 with the reason when its store cannot be written (a write
+    and a delete of a health key, cached for a few seconds: `storage.health`)."""
     kb = request.app[KNOWLEDGE]
     settings = request.app[SETTINGS]
-    return web.json_response(
-        {
-            "status": "ok",
-            "storage": settings.storage_url.split(":", 1)[0],
-            "topics": len(kb.topics),
-            "auth": settings.auth_enabled,
-        }
-    )
+    problem = await request.app[HEALTH].check()
+    body: dict[str, Any] = {
+        "status": "ok" if problem is None else "unavailable",
+        "storage": settings.storage_url.split(":", 1)[0],
+        "topics": len(kb.topics),
+        "auth": settings.auth_enabled,
+    }
+    if problem is not None:
+        body["reason"] = problem
+    return web.json_response(body, status=200 if problem is None else 503)
 
 
 @web.middleware
@@ -186,12 +192,13 @@ def create_app(
     outbound: OutboundLimits | None = None,
     reply_limits: TeamsRateLimiter | None = None,
     flood_guard: FloodGuard | None = None,
+    health: StorageProbe | None = None,
 ) -> web.Application:
     """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base.
 
     `credentials` replaces botbuilder's outgoing credentials factory (tests). `outbound` (timeouts,
     concurrency, retries), `reply_limits` (the replies' rate limiter) and `flood_guard` (per-user
-    flood control) default to production's."""
+    flood control) default to production's; `health` is the storage probe of `/healthz`."""
     msrest_fix.apply()
     kb = knowledge or load_kb(settings)
     _warn_about_unconfigured_content(kb, settings)
@@ -226,6 +233,7 @@ def create_app(
     app[BOT] = bot
     app[ADAPTER] = adapter
     app[TRANSPORT] = transport
+    app[HEALTH] = health or StorageProbe(storage)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
 

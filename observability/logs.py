@@ -24,6 +24,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
+from typing import TextIO
 
 __all__ = [
     "configure_logging",
@@ -90,9 +91,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: str = "INFO", log_format: str = "text", *, stream: object = None) -> logging.Handler:
+def configure_logging(
+    level: str = "INFO", log_format: str = "text", *, stream: TextIO | None = None
+) -> logging.Handler:
     """Replace the root logger's handlers with one (text or JSON) on stderr (or `stream`)."""
-    handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
+    handler: logging.Handler = logging.StreamHandler(stream)
     handler.addFilter(CorrelationFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
