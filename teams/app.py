@@ -18,8 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
+from msrest.serialization import Model
 
 from announcements.ratelimit import TeamsRateLimiter
 from announcements.registry import ConversationRegistry
@@ -121,8 +123,31 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except IdentityServiceUnavailable:
         return _problem(503, "identity service unavailable, try again")
     if invoke_response:
-        return web.json_response(data=invoke_response.body, status=invoke_response.status)
+        return web.json_response(data=_plain(invoke_response.body), status=invoke_response.status)
     return web.Response(status=201)
+
+
+def _plain(body: Any) -> Any:
+    """An invoke response body as JSON-ready values: botbuilder answers some invokes with its own
+    models (an `adaptiveCard/action` without a value gets an `AdaptiveCardInvokeResponse` 400),
+    which `json.dumps` cannot write; botbuilder's own aiohttp adapter serializes them the same way."""
+    if isinstance(body, Model):
+        try:
+            return serializer_helper(body)
+        except Exception:  # noqa: BLE001 - e.g. an error response whose value is an exception
+            return {
+                spec["key"]: _plain(getattr(body, name))
+                for name, spec in type(body)._attribute_map.items()
+                if getattr(body, name, None) is not None
+            }
+    if isinstance(body, BaseException):  # botbuilder's error value: Exception("BadRequest", "Missing value")
+        code, *message = [str(arg) for arg in body.args] or [type(body).__name__]
+        return {"code": code, "message": " ".join(message)}
+    if isinstance(body, list):
+        return [_plain(item) for item in body]
+    if isinstance(body, dict):
+        return {key: _plain(value) for key, value in body.items()}
+    return body
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -213,7 +213,7 @@ class ConnectorTransport:
                         )
         except TimeoutError as exc:
             raise ClientRequestError(f"no answer from the connector within {self.limits.timeout:g} s", exc) from exc
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, ValueError) as exc:  # ValueError: aiohttp refuses a URL or header
             raise ClientRequestError(f"connector request failed: {type(exc).__name__}", exc) from exc
 
     async def close(self) -> None:
