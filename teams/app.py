@@ -218,12 +218,14 @@ def create_app(
     reply_limits: TeamsRateLimiter | None = None,
     flood_guard: FloodGuard | None = None,
     health: StorageProbe | None = None,
+    schedule_poll_seconds: float = 30.0,
 ) -> web.Application:
     """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base.
 
     `credentials` replaces botbuilder's outgoing credentials factory (tests). `outbound` (timeouts,
     concurrency, retries), `reply_limits` (the replies' rate limiter) and `flood_guard` (per-user
-    flood control) default to production's; `health` is the storage probe of `/healthz`."""
+    flood control) default to production's; `health` is the storage probe of `/healthz`;
+    `schedule_poll_seconds` how often the announcement scheduler looks for due sends."""
     msrest_fix.apply()
     kb = knowledge or load_kb(settings)
     _warn_about_unconfigured_content(kb, settings)
@@ -232,7 +234,9 @@ def create_app(
     storage = storage or open_storage(settings)
 
     registry = ConversationRegistry(storage, announce_channel_id=settings.announce_channel_id)
-    admin = AnnouncementAdmin(announcement_service(settings, storage, kb), app_id=settings.app_id)
+    admin = AnnouncementAdmin(
+        announcement_service(settings, storage, kb), app_id=settings.app_id, poll_seconds=schedule_poll_seconds
+    )
     bot = KanalvaktenBot(
         conversation,
         storage,
