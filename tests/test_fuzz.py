@@ -207,7 +207,7 @@ def activities(draw: st.DrawFn) -> Any:
     service_url = draw(st.one_of(st.just(served_url()), not_a_url)) if draw(st.integers(0, 9)) == 9 else served_url()
     scope = draw(st.sampled_from(["personal", "groupChat", "channel"]))
     kind = draw(st.sampled_from(["message", "submit", "update", "install", "invoke", "other"]))
-    common = {"service_url": service_url, "conversation_type": scope, "user_id": draw(ids)}
+    common: dict[str, Any] = {"service_url": service_url, "conversation_type": scope, "user_id": draw(ids)}
     if draw(st.booleans()):
         common["conversation_id"] = draw(ids)
     if kind == "message":
@@ -215,7 +215,7 @@ def activities(draw: st.DrawFn) -> Any:
     elif kind == "submit":
         activity = ta.card_submit(draw(submit_values), **common)
     elif kind == "update":
-        added = draw(st.lists(st.one_of(st.just(ta.BOT_ID), ids), max_size=3))
+        added: list[str | dict[str, Any]] = draw(st.lists(st.one_of(st.just(ta.BOT_ID), ids), max_size=3))
         activity = ta.conversation_update(added or None, **common)
     elif kind == "install":
         activity = ta.installation_update(draw(st.sampled_from(["add", "remove"])), **common)
