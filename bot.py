@@ -19,18 +19,6 @@ if TYPE_CHECKING:
     from config import Settings
 
 
-def _configure_logging(level: str) -> None:
-    import logsafe
-
-    logsafe.install()  # line breaks in log arguments are escaped: user text never starts a log line
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # msrest logs whole request bodies at DEBUG/INFO; keep them out of our logs (personal data).
-    logging.getLogger("msrest").setLevel(logging.WARNING)
-
-
 def _broken_knowledge_base(exc: Exception) -> int:
     print("The knowledge base is broken:", file=sys.stderr)
     for problem in getattr(exc, "problems", []):
@@ -108,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)  # one line naming the variable, no traceback
         return 2
-    _configure_logging(settings.log_level)
+    from observability.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)  # once, for every command
     from teams import msrest_fix
 
     msrest_fix.apply()  # the announcement sender's clients too

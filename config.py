@@ -113,6 +113,8 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     """Python logging level."""
+    log_format: str = Field("text", alias="LOG_FORMAT")
+    """`text` (one readable line per record) or `json` (one JSON object per line, for log services)."""
 
     @field_validator("allowed_tenants", "admin_aad_ids", "expert_aad_ids", mode="before")
     @classmethod
@@ -130,6 +132,7 @@ class Settings(BaseSettings):
         "storage_url",
         "app_type",
         "log_level",
+        "log_format",
         "channel_openid_metadata_url",
         "aad_openid_metadata_url",
         "allow_unauthenticated",
@@ -159,6 +162,14 @@ class Settings(BaseSettings):
         if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
             raise ValueError("an OpenID metadata URL must be https:// (http:// only on loopback)")
         return value.strip()
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("LOG_FORMAT must be text or json")
+        return value
 
     @field_validator("app_type")
     @classmethod

@@ -1,4 +1,5 @@
-"""`make bench`: the matcher beside its naive baseline, then a broadcast to 2 000 conversations."""
+"""`make bench`: the matcher beside its naive baseline, whole turns, a broadcast to 2 000 conversations,
+then 50 conversations at once for 30 s (`benchmarks.load`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def main() -> int:
     print("\n== Broadcast to 2 000 conversations on the fake connector")
     result = asyncio.run(broadcast.run())
     for key, value in result.items():
+        print(f"{key}: {value}")
+    from benchmarks import load
+
+    print("\n== Load: 50 conversations at once for 30 s (production limits, SQLite, fake connector on loopback)")
+    for key, value in asyncio.run(load.run()).items():
         print(f"{key}: {value}")
     return 0
 

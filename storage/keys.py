@@ -19,6 +19,7 @@ __all__ = [
     "HANDOFF_PREFIX",
     "READINESS_PREFIX",
     "REMINDER_ROUNDS_PREFIX",
+    "HEALTH_PREFIX",
     "user_state_key",
     "greeted_key",
     "handoff_key",
@@ -54,6 +55,10 @@ or that got a 👎, with no user id, for the curator's report (`helpdesk.questio
 HANDOFF_PREFIX = "handoffs/"
 """`handoffs/<id>`: a question handed to the experts, with where to tell the asker that it was
 answered (`helpdesk.handoff`); deleted after the retention period."""
+
+HEALTH_PREFIX = "health/"
+"""`health/<instance>`: written and deleted again by `/healthz` to prove the store takes writes
+(`storage.health`); normally absent, and never more than one per running instance."""
 
 
 def user_state_key(channel_id: str, conversation_id: str, user_id: str) -> str:

@@ -11,7 +11,8 @@ Why this shape:
   the write lock, so of two writers holding the same e_tag exactly one wins, and a batch is
   all-or-nothing.
 - The file and its parent directory are created on first use, not in `__init__`, so building the
-  app does no I/O.
+  app does no I/O. The file (and its -wal/-shm companions) is readable by its owner only (0600),
+  the directory, when created here, 0700: it holds conversation references and user state.
 - Deleted means gone (question texts and hand-offs are personal data, see `helpdesk.retention`):
   `secure_delete` overwrites deleted rows with zeros instead of leaving them in free space, and
   `compact()` checkpoints the WAL and truncates it, because until then the log still holds the
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -65,6 +67,34 @@ def _prefix_upper_bound(prefix: str) -> str | None:
     return None
 
 
+def _companions(path: Path) -> list[Path]:
+    """The write-ahead log and shared-memory files SQLite keeps next to the database."""
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable and writable by its owner only (0600), before SQLite opens
+    it (SQLite would create it with the process's umask, usually world-readable); an existing
+    file is narrowed to 0600 too. It holds conversation references and user state."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    _owner_only(path)
+
+
+def _owner_only(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, 0o600)
+            log.warning("%s was readable by others (mode %o): now 0600", path.name, mode)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # another user's file: theirs to fix
+        log.warning("%s is readable by others and not ours to change", path.name)
+
+
 class SqliteStorage(KeyedStorage):
     """A `KeyedStorage` in one SQLite table `items(key, value JSON, e_tag, updated_at)`."""
 
@@ -95,7 +125,8 @@ class SqliteStorage(KeyedStorage):
         return fn(self._conn)
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _create_private(self.path)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
@@ -103,6 +134,8 @@ class SqliteStorage(KeyedStorage):
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute(_SCHEMA)
+        for companion in _companions(self.path):  # SQLite gives them the database's mode; make sure
+            _owner_only(companion)
         log.info("opened SQLite storage %s", self.path)
         return conn
 

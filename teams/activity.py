@@ -25,7 +25,14 @@ from botbuilder.schema import (
 from cards.message import CARD_CONTENT_TYPE, OutgoingMessage
 from cards.message import Mention as MentionOf
 
-__all__ = ["to_activity", "start_channel_thread", "conversation_scope", "mention_tag", "SUMMARY_CHARS", "ConversationScope"]
+__all__ = [
+    "to_activity",
+    "start_channel_thread",
+    "conversation_scope",
+    "mention_tag",
+    "SUMMARY_CHARS",
+    "ConversationScope",
+]
 
 SUMMARY_CHARS = 200
 """The activity's `summary` (notifications, the chat list) is the fallback's first line, cut here."""

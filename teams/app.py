@@ -17,17 +17,22 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
-from msrest.serialization import Deserializer
+from msrest.serialization import Deserializer, Model
 
 import logsafe
 from announcements.clock import SystemClock
+from announcements.ratelimit import TeamsRateLimiter
 from announcements.registry import ConversationRegistry
+from assistant.flood import FloodGuard
 from config import Settings
 from helpdesk.retention import purge
 from knowledge.models import KnowledgeBase
+from observability.logs import correlation_scope
 from storage import KeyedStorage
+from storage.health import StorageProbe
 from teams import msrest_fix
 from teams.admin import AnnouncementAdmin, ReportAdmin, chain_admin_hooks
 from teams.auth import IdentityServiceUnavailable
@@ -35,9 +40,10 @@ from teams.bot_authentication import create_bot_authentication
 from teams.compose import announcement_service, conversation_for, election_of, load_kb, open_storage
 from teams.handler import KanalvaktenBot, on_turn_error
 from teams.handoff import ExpertDesk
+from teams.outbound import ConnectorTransport, OutboundAuthentication, OutboundLimits, reply_limiter
 from teams.service_url import service_url_problem
 
-__all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "MAX_BODY_BYTES"]
+__all__ = ["create_app", "SETTINGS", "STORAGE", "BOT", "ADAPTER", "KNOWLEDGE", "TRANSPORT", "HEALTH", "MAX_BODY_BYTES"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,8 @@ KNOWLEDGE = web.AppKey("knowledge", KnowledgeBase)
 STORAGE = web.AppKey("storage", KeyedStorage)
 BOT = web.AppKey("bot", KanalvaktenBot)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
+TRANSPORT = web.AppKey("transport", ConnectorTransport)
+HEALTH = web.AppKey("health", StorageProbe)
 
 
 def _problem(status: int, message: str) -> web.Response:
@@ -143,21 +151,59 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except IdentityServiceUnavailable:
         return _problem(503, "identity service unavailable, try again")
     if invoke_response:
-        return web.json_response(data=invoke_response.body, status=invoke_response.status)
+        return web.json_response(data=_json_ready(invoke_response.body), status=invoke_response.status)
     return web.Response(status=201)
 
 
+def _json_ready(body: Any) -> Any:
+    """An invoke response body as JSON-ready values: botbuilder answers some invokes with its own
+    models (an `adaptiveCard/action` without a value gets an `AdaptiveCardInvokeResponse` 400),
+    which `json.dumps` cannot write; botbuilder's own aiohttp adapter serializes them the same way."""
+    if isinstance(body, Model):
+        try:
+            return serializer_helper(body)
+        except Exception:  # noqa: BLE001 - e.g. an error response whose value is an exception
+            return {
+                spec["key"]: _json_ready(getattr(body, name))
+                for name, spec in type(body)._attribute_map.items()
+                if getattr(body, name, None) is not None
+            }
+    if isinstance(body, BaseException):  # botbuilder's error value: Exception("BadRequest", "Missing value")
+        code, *message = [str(arg) for arg in body.args] or [type(body).__name__]
+        return {"code": code, "message": " ".join(message)}
+    if isinstance(body, list):
+        return [_json_ready(item) for item in body]
+    if isinstance(body, dict):
+        return {key: _json_ready(value) for key, value in body.items()}
+    return body
+
+
 async def healthz(request: web.Request) -> web.Response:
+    """200 when the bot can work; 503 with the reason when its store cannot be written (a write
+    and a delete of a health key, cached for a few seconds: `storage.health`)."""
     kb = request.app[KNOWLEDGE]
     settings = request.app[SETTINGS]
-    return web.json_response(
-        {
-            "status": "ok",
-            "storage": settings.storage_url.split(":", 1)[0],
-            "topics": len(kb.topics),
-            "auth": settings.auth_enabled,
-        }
-    )
+    problem = await request.app[HEALTH].check()
+    body: dict[str, Any] = {
+        "status": "ok" if problem is None else "unavailable",
+        "storage": settings.storage_url.split(":", 1)[0],
+        "topics": len(kb.topics),
+        "auth": settings.auth_enabled,
+    }
+    if problem is not None:
+        body["reason"] = problem
+    return web.json_response(body, status=200 if problem is None else 503)
+
+
+@web.middleware
+async def _correlation(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every log line of one request (one turn) carries the same new correlation id (`logs`), which
+    the answer repeats in `X-Correlation-Id` so an operator can find the turn's lines."""
+    with correlation_scope() as correlation:
+        response = await handler(request)
+        if not response.prepared:
+            response.headers["X-Correlation-Id"] = correlation
+        return response
 
 
 @web.middleware
@@ -207,10 +253,18 @@ def create_app(
     knowledge: KnowledgeBase | None = None,
     clock: Any = None,
     credentials: Any = None,
+    outbound: OutboundLimits | None = None,
+    reply_limits: TeamsRateLimiter | None = None,
+    flood_guard: FloodGuard | None = None,
+    health: StorageProbe | None = None,
+    schedule_poll_seconds: float = 30.0,
 ) -> web.Application:
     """Build the whole bot. Raises KnowledgeBaseError (file:line: reason) on a broken knowledge base.
 
-    `credentials` replaces botbuilder's outgoing credentials factory (tests)."""
+    `credentials` replaces botbuilder's outgoing credentials factory (tests). `outbound` (timeouts,
+    concurrency, retries), `reply_limits` (the replies' rate limiter) and `flood_guard` (per-user
+    flood control) default to production's; `health` is the storage probe of `/healthz`;
+    `schedule_poll_seconds` how often the announcement scheduler looks for due sends."""
     msrest_fix.apply()
     logsafe.install()  # user-controlled strings in log arguments never start a new log line
     kb = knowledge or load_kb(settings)
@@ -231,17 +285,25 @@ def create_app(
         admin_hook=chain_admin_hooks(report.handle, admin.handle),
         clock=clock,
         experts=ExpertDesk(conversation.handoff, storage, app_id=settings.app_id, clock=clock),
+        flood_guard=flood_guard or FloodGuard(),
     )
-    authentication = create_bot_authentication(settings, credentials_factory=credentials)
+    # Every Bot Connector call of a turn: one HTTP session, timeouts, per-serviceUrl bound, Teams'
+    # per-conversation limits for replies (one limiter for the app) and retries (teams/outbound.py).
+    transport = ConnectorTransport(limits=outbound, limiter=reply_limits or reply_limiter())
+    authentication = OutboundAuthentication(
+        create_bot_authentication(settings, credentials_factory=credentials), transport
+    )
     adapter = CloudAdapter(authentication)
     adapter.on_turn_error = on_turn_error
 
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors])
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_correlation, _errors])
     app[SETTINGS] = settings
     app[KNOWLEDGE] = kb
     app[STORAGE] = storage
     app[BOT] = bot
     app[ADAPTER] = adapter
+    app[TRANSPORT] = transport
+    app[HEALTH] = health or StorageProbe(storage)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
 

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from announcements.registry import CHANNEL_DELETED, TEAM_ARCHIVED, TEAM_DELETED, ConversationRegistry
 from assistant.conversation import Conversation, FeedbackGiven, TurnInput
+from assistant.flood import WAIT_TEXT, FloodGuard
 from cards.actions import ANSWERED_CMD, CHECKLIST_CMD, command_of
 from cards.message import Mention as MentionOf
 from cards.message import OutgoingMessage
@@ -47,9 +48,24 @@ from storage.models import plain
 from teams.activity import conversation_scope, to_activity
 from teams.handoff import ExpertDesk
 
-__all__ = ["KanalvaktenBot", "on_turn_error", "message_link", "strip_bot_mention"]
+__all__ = [
+    "KanalvaktenBot",
+    "on_turn_error",
+    "message_link",
+    "strip_bot_mention",
+    "StorageUnavailable",
+    "STORAGE_APOLOGY",
+]
 
 log = logging.getLogger(__name__)
+
+STORAGE_APOLOGY = "Oj, jag kan inte spara något just nu. Försök igen om en stund."
+"""The one reply when the store cannot be read or written (no answer: nothing would be remembered)."""
+
+
+class StorageUnavailable(Exception):
+    """The user's state could not be read or written (logged where it happened)."""
+
 
 AdminHook = Callable[[TurnContext, str, Any], Awaitable[bool]]
 """Admin commands (announcements): returns True when it handled the turn."""
@@ -197,6 +213,7 @@ class KanalvaktenBot(TeamsActivityHandler):
         admin_hook: AdminHook | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         experts: ExpertDesk | None = None,
+        flood_guard: FloodGuard | None = None,
     ):
         self.conversation = conversation
         self.storage = storage
@@ -211,6 +228,8 @@ class KanalvaktenBot(TeamsActivityHandler):
         self.registry = registry
         self.admin_hook = admin_hook
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.flood_guard = flood_guard
+        """Per (conversation, user) flood control of the messages the bot would answer; None: off."""
 
     # ------------------------------------------------------------------ turn
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -226,6 +245,19 @@ class KanalvaktenBot(TeamsActivityHandler):
             return
         conversation_id = activity.conversation.id if activity.conversation else ""
         user_id = activity.from_property.id if activity.from_property else ""
+        if self.flood_guard is not None and _addressed(activity):
+            # before the lock: a flood must not queue up behind it
+            verdict = self.flood_guard.check(f"{conversation_id.split(';messageid=')[0]}/{user_id}")
+            if verdict == "drop":
+                log.debug("dropped a message from a flooding user")
+                return
+            if verdict == "warn":
+                log.warning(
+                    "a user floods a %s conversation: told to wait once, dropping until it slows",
+                    conversation_scope(activity),
+                )
+                await turn_context.send_activity(WAIT_TEXT)
+                return
         lock = self._lock(f"turn/{conversation_id}/{user_id}")
         async with lock:
             await super().on_turn(turn_context)
@@ -241,10 +273,10 @@ class KanalvaktenBot(TeamsActivityHandler):
         activity = turn_context.activity
         await self._remember(turn_context)
         scope = conversation_scope(activity)
-        is_submit = activity.value is not None
-        mentioned = bool(_bot_mentions(activity))
-        if scope != "personal" and not is_submit and not mentioned:
+        if not _addressed(activity):
             return  # in channels and group chats we speak only when spoken to
+        mentioned = bool(_bot_mentions(activity))
+        is_submit = activity.value is not None
         text = strip_bot_mention(activity) if mentioned else (activity.text or "")
         text = html.unescape(text).strip()
 
@@ -255,19 +287,13 @@ class KanalvaktenBot(TeamsActivityHandler):
             return
 
         key = user_state_key(activity.channel_id or "", activity.conversation.id, activity.from_property.id)
-        state, e_tag = await self._read_state(key)
+        try:
+            state, e_tag = await self._read_state(key)
+        except StorageUnavailable:
+            await turn_context.send_activity(STORAGE_APOLOGY)
+            return
         turn = TurnInput(text=text, value=activity.value, scope=scope, now=self.clock())
         result = self.conversation.handle(turn, state)
-        log.info("answered scope=%s topic=%s outcome=%s", scope, result.topic, result.outcome)
-        asker = activity.from_property
-        for message in result.messages:
-            if scope != "personal" and not is_submit and asker is not None and asker.id:
-                # In a thread the answer is for the one who asked: say so, and notify them.
-                message = message.model_copy(update={"mentions": [MentionOf(id=asker.id, name=asker.name or "")]})
-            await turn_context.send_activity(to_activity(message))
-        if result.update is not None:
-            await self._update_card(turn_context, result.update)
-        # Saved once per turn, after the answer was sent: a turn that failed leaves the state as it was.
         logged: dict[str, Any] = {}
         if result.outcome != "other":
             event = QuestionEvent(
@@ -282,7 +308,29 @@ class KanalvaktenBot(TeamsActivityHandler):
             )
             if item is not None:
                 logged[item[0]] = item[1]
-        await self._save(key, result.state, e_tag, logged)
+        # Saved once per turn, *before* the answer goes out: when the store cannot be written the
+        # user gets one apology and no answer, so the next message continues from the state they
+        # last saw (no guide step shown and then shown again). When the answer then cannot be
+        # delivered, the state is put back, so the step the user never saw is not skipped.
+        try:
+            saved_tag = await self._save(key, result.state, e_tag, logged)
+        except StorageUnavailable:
+            await turn_context.send_activity(STORAGE_APOLOGY)
+            return
+        log.info("answered scope=%s topic=%s outcome=%s", scope, result.topic, result.outcome)
+        asker = activity.from_property
+        try:
+            for message in result.messages:
+                if scope != "personal" and not is_submit and asker is not None and asker.id:
+                    # In a thread the answer is for the one who asked: say so, and notify them.
+                    message = message.model_copy(update={"mentions": [MentionOf(id=asker.id, name=asker.name or "")]})
+                await turn_context.send_activity(to_activity(message))
+            if result.update is not None:
+                await self._update_card(turn_context, result.update)
+        except Exception:
+            if saved_tag is not None:
+                await self._restore(key, state, saved_tag)
+            raise
         if result.feedback is not None:
             await self._record_feedback(result.feedback, scope)
         if result.handoff is not None:
@@ -321,8 +369,12 @@ class KanalvaktenBot(TeamsActivityHandler):
 
     # ------------------------------------------------------------------ user state
     async def _read_state(self, key: str) -> tuple[UserState, str | None]:
-        """The user's state and its e_tag (None: nothing stored yet)."""
-        stored = (await self.storage.read([key])).get(key)
+        """The user's state and its e_tag (None: nothing stored yet); StorageUnavailable if unreadable."""
+        try:
+            stored = (await self.storage.read([key])).get(key)
+        except Exception as exc:
+            log.error("could not read the user state: %s", _describe(exc))
+            raise StorageUnavailable from exc
         if stored is None:
             return UserState(), None
         e_tag = stored.get("e_tag") if isinstance(stored, dict) else None
@@ -332,17 +384,32 @@ class KanalvaktenBot(TeamsActivityHandler):
             log.warning("unreadable user state replaced")
             return UserState(), e_tag
 
-    async def _save(self, key: str, state: UserState, e_tag: str | None, logged: dict[str, Any]) -> None:
+    async def _save(self, key: str, state: UserState, e_tag: str | None, logged: dict[str, Any]) -> str | None:
         """One write: the state (compare-and-set on the e_tag read), the anonymous question event
-        and, for a question the bot could not answer, its scrubbed text."""
-        changes: dict[str, Any] = {key: {**state.model_dump(mode="json"), "e_tag": e_tag}}
+        and, for a question the bot could not answer, its scrubbed text.
+
+        Returns the new e_tag (None when a concurrent turn's state won); StorageUnavailable when
+        the store cannot be written."""
+        item = {**state.model_dump(mode="json"), "e_tag": e_tag}
         try:
-            await self.storage.write({**changes, **logged})
+            await self.storage.write({key: item, **logged})
         except ETagConflictError:
             # Another process answered this user at the same moment; its state wins.
             log.warning("user state changed by a concurrent turn; this turn's changes are dropped")
             if logged:
                 await self._log_question(logged)
+            return None
+        except Exception as exc:
+            log.error("could not save the user state: %s", _describe(exc))
+            raise StorageUnavailable from exc
+        return item.get("e_tag")
+
+    async def _restore(self, key: str, state: UserState, e_tag: str) -> None:
+        """Put back the state from before a turn whose answer was not delivered (unless changed since)."""
+        try:
+            await self.storage.write({key: {**state.model_dump(mode="json"), "e_tag": e_tag}})
+        except Exception as exc:  # noqa: BLE001 - the turn is failing already; its error is what counts
+            log.warning("could not put back the user state after a failed reply: %s", _describe(exc))
 
     async def _log_question(self, logged: dict[str, Any]) -> None:
         """The question event alone, after its state lost a race; statistics never cost an answer."""
@@ -549,6 +616,19 @@ def _vouched_service_url(turn_context: TurnContext) -> str | None:
     if isinstance(bound, str) and bound and bound == turn_context.activity.service_url:
         return bound
     return None
+
+
+def _addressed(activity: Activity) -> bool:
+    """A message the bot answers: any in a personal chat, a card submit, or one that @mentions it."""
+    if activity.type != ActivityTypes.message:
+        return False
+    return conversation_scope(activity) == "personal" or activity.value is not None or bool(_bot_mentions(activity))
+
+
+def _describe(exc: BaseException) -> str:
+    """`Type: first line` of an exception, short: for one log line without a traceback."""
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:

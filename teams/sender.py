@@ -9,9 +9,10 @@ The message becomes an activity through `teams.activity.to_activity`, as replies
 
 Errors become a `SendOutcome`, never an exception: botbuilder raises
 `msrest.exceptions.HttpOperationError` (`ErrorResponseException`) with `.response.status_code`
-and the `Retry-After` header; connection problems raise `ClientRequestError` and friends
-(status None). msrest's own retry policy (it silently retries 5xx inside one call) is turned
-off, so the engine is the only one retrying and its counts and waits are exact.
+and the `Retry-After` header; connection problems and timeouts raise `ClientRequestError`
+(status None). The HTTP goes through `teams.outbound.ConnectorTransport` (aiohttp, a timeout per
+call, a bound per serviceUrl, no threads) with one attempt per call, so the engine is the only
+one retrying and its counts and waits are exact.
 
 An empty app id means no authentication (local use, tests against the fake connector).
 """
@@ -30,6 +31,7 @@ from msrest.exceptions import ClientException, HttpOperationError
 
 from announcements.broadcast import SendOutcome
 from announcements.registry import ConversationRecord
+from announcements.retry import RetryPolicy
 from cards.message import OutgoingMessage
 from config import Settings
 from teams.activity import start_channel_thread, to_activity
@@ -73,13 +75,22 @@ class BotFrameworkSender:
         else:
             self._credentials = MicrosoftAppCredentials("", "")  # anonymous: no Authorization header
         self._clients: dict[str, ConnectorClient] = {}
+        from teams.outbound import ConnectorTransport, OutboundLimits  # (teams.outbound imports this module)
+
+        # aiohttp, no threads: a hanging connector holds no worker thread the bot needs; one
+        # attempt per call (the engine retries and paces); `_TIMEOUT_SECONDS` in all per call.
+        self._transport = ConnectorTransport(
+            limits=OutboundLimits(timeout=_TIMEOUT_SECONDS, retry=RetryPolicy(max_attempts=1))
+        )
 
     def _client(self, service_url: str) -> ConnectorClient:
         client = self._clients.get(service_url)
         if client is None:
-            client = ConnectorClient(self._credentials, base_url=service_url)
-            client.config.retry_policy.retries = 0  # our engine retries, msrest must not
-            client.config.connection.timeout = _TIMEOUT_SECONDS
+            from teams.outbound import use_transport
+
+            client = use_transport(
+                ConnectorClient(self._credentials, base_url=service_url), self._transport, service_url
+            )
             self._clients[service_url] = client
         return client
 
@@ -131,6 +142,7 @@ class BotFrameworkSender:
             except Exception:  # closing must never hide the broadcast's result
                 log.debug("closing a connector client failed", exc_info=True)
         self._clients.clear()
+        await self._transport.close()
 
 
 def _outcome_from_http_error(exc: HttpOperationError) -> SendOutcome:

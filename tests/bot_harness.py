@@ -25,6 +25,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from announcements.ratelimit import TeamsRateLimiter
+from assistant.flood import FloodGuard
 from cards.message import card_actions
 from config import Settings, load_settings
 from storage import KeyedStorage
@@ -42,6 +44,8 @@ __all__ = [
     "fallback_text",
     "submit_values",
     "check_message",
+    "conversation_pace_flood_guard",
+    "conversation_pace_limiter",
 ]
 
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -54,6 +58,18 @@ def test_settings(**overrides: Any) -> Settings:
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # not a test
+
+
+def conversation_pace_flood_guard() -> FloodGuard:
+    """Tests talk faster than any person (a whole guide in a second): production's flood control
+    would drop them. tests/test_throttling.py drives the real limits."""
+    return FloodGuard(burst=1_000_000, window=1.0)
+
+
+def conversation_pace_limiter() -> TeamsRateLimiter:
+    """Teams' per-conversation pacing (7 a second) would make every conversation test wait; the
+    real limits are tested in tests/test_throttling.py."""
+    return TeamsRateLimiter(rate=1_000_000, per_conversation_rate=1_000_000, windows=())
 
 
 class RunningBot:
@@ -72,6 +88,8 @@ class RunningBot:
         self.storage = storage
         self.clock = clock
         """The bot's clock (an aware datetime); None: the real time."""
+        app_options.setdefault("flood_guard", conversation_pace_flood_guard())
+        app_options.setdefault("reply_limits", conversation_pace_limiter())
         self.app_options = app_options
         """Further keyword arguments for `create_app` (e.g. `credentials`)."""
         self.url = ""

@@ -16,7 +16,8 @@ what botbuilder's `ConnectorClient` expects:
 - anything else: 404, recorded.
 
 Failures are programmable per conversation (`fake.fail(cid, status=429, times=2,
-retry_after=1)`) or for all (`fake.fail_all(500)`); every attempt is counted.
+retry_after=1)`) or for all (`fake.fail_all(500)`); every attempt is counted. `fake.hang(cid)`
+holds requests about a conversation unanswered until `fake.release()` (a connector that hangs).
 
 How botbuilder 4.17.1 surfaces an HTTP error from the connector (pinned down by
 tests/test_fake_connector.py; the announcement engine relies on it):
@@ -217,6 +218,9 @@ class FakeConnector:
         self._record_path = Path(record_file) if record_file else None
         self._record: IO[str] | None = None
         self._failures: dict[str, Failure] = {}
+        self._hangs: dict[str, asyncio.Event] = {}
+        self.hanging = 0
+        """Requests held by `hang()` right now."""
         self._global_failure: Failure | None = None
         self._ids = itertools.count(1_700_000_000_001)
         self._seq = itertools.count(1)
@@ -243,6 +247,7 @@ class FakeConnector:
         return self
 
     async def close(self) -> None:
+        self.release()  # hung requests answer, so the server can stop at once
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -307,6 +312,22 @@ class FakeConnector:
         """Answer `status` to every request (the next `times`; None: until `heal()`)."""
         self._global_failure = Failure(status, times, retry_after, code)
         return self._global_failure
+
+    def hang(self, conversation_id: str) -> None:
+        """Requests about `conversation_id` (a channel id covers its threads) get no answer until
+        `release()` (or `close()`): a connector that accepts the connection and never answers."""
+        self._hangs.setdefault(conversation_id, asyncio.Event())
+
+    def release(self, conversation_id: str | None = None) -> None:
+        """Let hung requests (about one conversation, or all) be answered, and stop hanging."""
+        for cid in [conversation_id] if conversation_id is not None else list(self._hangs):
+            event = self._hangs.pop(cid, None)
+            if event is not None:
+                event.set()
+
+    async def wait_hanging(self, n: int, *, timeout: float = 5.0) -> None:
+        """Wait until at least `n` requests are being held by `hang()`."""
+        await self._wait(lambda: self.hanging >= n or None, timeout, f"{n} hanging request(s)")
 
     def heal(self, conversation_id: str | None = None) -> None:
         """Stop failing for one conversation, or everywhere (also the global switch)."""
@@ -439,6 +460,15 @@ class FakeConnector:
         """
         received_at = time.time()
         body = await self._body(request)
+        key = failure_key or conversation_id
+        hang = self._hangs.get(key) or self._hangs.get(thread_root(key)) if key is not None else None
+        if hang is not None:
+            self.hanging += 1
+            await self._notify()
+            try:
+                await hang.wait()
+            finally:
+                self.hanging -= 1
         if self.delay:
             await asyncio.sleep(self.delay)
         headers: dict[str, str] = {}
@@ -481,6 +511,9 @@ class FakeConnector:
             self._record.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
             self._record.flush()
         log.debug("%s %s -> %s", record.method, record.path, record.status)
+        await self._notify()
+
+    async def _notify(self) -> None:
         if self._changed is not None:
             async with self._changed:
                 self._changed.notify_all()

@@ -1,0 +1,2 @@
+"""What an operator sees of the running bot: the log format and the correlation id of each turn
+(`observability.logs`). Plain Python, no SDK."""
