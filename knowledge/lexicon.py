@@ -67,6 +67,9 @@ COMMON_WORDS = frozenset(
 never "corrected" into a concept by the typo step."""
 
 
+_SURE_TYPO_LENGTH = 8
+"""A word this long one slip away from a vocabulary term is that term mistyped, not a guess."""
+
 _PRONOUNS = frozenset("jag du man vi ni han hon de dom nån någon i we you".split())
 """Subjects that stand inside a Swedish particle verb in a question ("hur slår jag på")."""
 
@@ -89,6 +92,9 @@ class Analysis:
     unknown: tuple[str, ...]
     """Words that are neither a concept nor a function word (a question about something else
     is made of these: "ladda upp", "bild")."""
+    guessed: frozenset[str] = frozenset()
+    """Features found only by forgiving a typo ("bakar" taken for "bråkar"): a guess, never the
+    only evidence for a topic."""
 
 
 @dataclass
@@ -301,7 +307,7 @@ class Lexicon:
                 return head_concepts  # "facebookgruppen": the platform is what matters
         return None
 
-    def _fuzzy(self, word: str) -> frozenset[str] | None:
+    def _fuzzy(self, word: str) -> tuple[frozenset[str], int] | None:
         """Typo tolerance, within words of the same first letter (typos rarely hit it, and it keeps
         "bokar" from becoming "ökar"). A word the knowledge base uses is no typo ("spara" is not
         "spärra"), and a word typed with å/ä/ö is compared with its accents ("nästa" is not
@@ -316,20 +322,27 @@ class Lexicon:
         choices, concepts = (self._tables.fuzzy_exact if accented else self._tables.fuzzy).get(key[0], ((), ()))
         for term, _distance, index in process.extract(key, choices, scorer=OSA.distance, score_cutoff=limit, limit=5):
             if _slip(fold(key), fold(term)):
-                return concepts[index]
+                return concepts[index], OSA.distance(fold(key), fold(term))
         return None
 
-    def _resolve_uncached(self, word: str) -> tuple[frozenset[str], str | None]:
-        """(concepts, stem feature): a word is a concept, a function word, or a stem."""
+    def _resolve_uncached(self, word: str) -> tuple[frozenset[str], str | None, bool]:
+        """(concepts, stem feature, guessed): a word is a concept, a function word, or a stem;
+        `guessed` when the concepts come from forgiving a typo."""
         direct = self._direct(word)
         if direct:
-            return direct, None
+            return direct, None, False
         if fold(word) in COMMON_WORDS or word.isdigit():
-            return frozenset(), None
-        found = self._other_form(word) or self._split(word) or self._fuzzy(word)
+            return frozenset(), None, False
+        found = self._other_form(word) or self._split(word)
         if found:
-            return found, None
-        return frozenset(), stem_feature(word)
+            return found, None, False
+        found = self._fuzzy(word)
+        if found:
+            concepts, distance = found
+            # Sure: only an accent is off ("tväfaktor"), or one slip in a long word ("tvåfatkor");
+            # a short word one letter from a term is often another word ("bakar" is not "bråkar").
+            return concepts, None, not (distance == 0 or (distance == 1 and len(word) >= _SURE_TYPO_LENGTH))
+        return frozenset(), stem_feature(word), False
 
     # ------------------------------------------------------------------ a question
     def analyse(self, words: list[str]) -> Analysis:
@@ -338,8 +351,11 @@ class Lexicon:
         concepts: set[str] = set()
         platforms: list[str] = []
         unknown: list[str] = []
+        guessed: set[str] = set()
+        sure: set[str] = set()
 
-        def add(found: frozenset[str]) -> None:
+        def add(found: frozenset[str], guess: bool = False) -> None:
+            (guessed if guess else sure).update(found)
             concepts.update(c for c in found if not c.startswith("~"))
             for concept in sorted(found):
                 if concept.startswith("~"):
@@ -377,13 +393,14 @@ class Lexicon:
         for index, word in enumerate(words):
             if covered[index]:
                 continue  # "stort tack" is thanks, whatever "stort" alone might be
-            found, stem_feat = self._resolve(word)
+            found, stem_feat, guess = self._resolve(word)
             if found:
-                add(found)
+                add(found, guess)
             elif stem_feat:
                 features[stem_feat] = None
                 unknown.append(word)
-        return Analysis(tuple(features), frozenset(concepts), tuple(platforms), tuple(unknown))
+        return Analysis(tuple(features), frozenset(concepts), tuple(platforms), tuple(unknown),
+                        frozenset(guessed - sure))
 
     def analyse_text(self, text: str, max_words: int = 120) -> Analysis:
         return self.analyse(normalise(text).split()[:max_words])

@@ -107,6 +107,10 @@ class _Scored:
     topic: Topic
     score: float
     generic_only: bool
+    guessed_only: bool = False
+    """What it shares beyond generic words comes only from forgiven typos."""
+    shared_only: bool = False
+    """What it shares beyond generic words is one feature that other topics' examples have too."""
 
 
 class Matcher:
@@ -234,8 +238,11 @@ class Matcher:
             score = coverage * (_NEAREST_WEIGHT * best_example.get(t, 0.0) + _CENTROID_WEIGHT * sim
                                 + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0))
             score += sum(w for c, w in topic.signals.items() if c in analysis.concepts)
-            generic_only = shared[t] <= self._generic
-            scored.append(_Scored(topic, max(0.0, min(1.0, score)), generic_only))
+            specific = shared[t] - self._generic
+            evidence = specific - analysis.guessed
+            sole = next(iter(evidence)) if len(evidence) == 1 else ""
+            shared_only = sole.startswith("~") and len(self._vote_index[sole]) > 1
+            scored.append(_Scored(topic, max(0.0, min(1.0, score)), not specific, not evidence, shared_only))
         return scored
 
     # ------------------------------------------------------------------ matching
@@ -254,13 +261,18 @@ class Matcher:
         scored = self._score(analysis)
         substantive = any(s.score >= NEAR_MISS_THRESHOLD and not s.topic.smalltalk and not s.generic_only
                           for s in scored)
+        # A typo guess is never the only evidence: "hur bakar jag kanelbullar" is not "bråkar". With
+        # no word the examples lack it may be asked back ("tvåfacktor?"), otherwise not even that.
+        unseen = any(f not in self._weights for f in analysis.features)
         ranked = []
         for s in scored:
             score = s.score
             if s.topic.smalltalk and substantive:
                 continue  # "hej, hur slår jag på 2fa?" is a question, not a greeting
-            if s.generic_only:
+            if s.generic_only or (s.guessed_only and unseen):
                 score = min(score, NEAR_MISS_THRESHOLD - 0.01)
+            elif s.guessed_only or s.shared_only:
+                score = min(score, ANSWER_THRESHOLD - 0.01)
             ranked.append(Candidate(topic=s.topic.id, score=round(score, 4)))
         ranked.sort(key=lambda c: -c.score)
         top = ranked[:3]
