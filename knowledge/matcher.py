@@ -64,6 +64,10 @@ _SPECIFIC_FLOOR = 0.3
 a feature every topic shares keeps only this share of its weight."""
 _GENERIC_SHARE = 0.34
 """A feature found in at least this share of the topics is generic: it cannot carry an answer."""
+_COHESION_REF = 0.7
+"""Cohesion of a topic whose examples share enough words (the shipped topics': 0.75 and more)."""
+_MAX_BOOST = 1.35
+"""The most a topic's scores are scaled up for examples that share few words."""
 _SMALLTALK_CAP = 0.62
 """Greeting and thanks never outrank a question of substance in the same message."""
 
@@ -181,10 +185,28 @@ class Matcher:
             for f, w in vector.items():
                 self._example_index.setdefault(f, []).append((index, w))
                 centroids[t][f] = centroids[t].get(f, 0.0) + w
+        self._boost = self._calibrate(docs)
         self._centroid_index: dict[str, list[tuple[int, float]]] = {}
         for t, centroid in enumerate(centroids):
             for f, w in _unit(centroid).items():
                 self._centroid_index.setdefault(f, []).append((t, w))
+
+    def _calibrate(self, docs: list[tuple[int, frozenset[str]]]) -> list[float]:
+        """Per topic, how much its scores are scaled up: examples that share few words with each
+        other (a topic added with a handful of examples and no vocabulary of its own) share few
+        with a new question too. The cohesion of a topic is the mean, over its examples, of the
+        cosine to the nearest other example; below `_COHESION_REF` scores grow, by at most
+        `_MAX_BOOST`."""
+        vectors: list[list[dict[str, float]]] = [[] for _ in self._topics]
+        for t, feats in docs:
+            vectors[t].append(_unit({f: self._weights[f] for f in feats}))
+        boost = []
+        for own in vectors:
+            nearest = [max((sum(w * other.get(f, 0.0) for f, w in v.items()) for j, other in enumerate(own) if j != i),
+                           default=0.0) for i, v in enumerate(own)]
+            cohesion = sum(nearest) / len(nearest) if nearest else 0.0
+            boost.append(min(_MAX_BOOST, max(1.0, _COHESION_REF / max(cohesion, 0.01))))
+        return boost
 
     def _score(self, analysis: Analysis) -> list[_Scored]:
         """Every topic that shares a feature with the question, scored. Small talk's own words
@@ -235,8 +257,8 @@ class Matcher:
                 continue
             if topic.requires and not any(all(c in analysis.concepts for c in alt) for alt in topic.requires):
                 continue
-            score = coverage * (_NEAREST_WEIGHT * best_example.get(t, 0.0) + _CENTROID_WEIGHT * sim
-                                + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0))
+            score = coverage * self._boost[t] * (_NEAREST_WEIGHT * best_example.get(t, 0.0) + _CENTROID_WEIGHT * sim
+                                                 + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0))
             score += sum(w for c, w in topic.signals.items() if c in analysis.concepts)
             specific = shared[t] - self._generic
             evidence = specific - analysis.guessed
