@@ -16,6 +16,7 @@ Function words ("jag", "det", "på") carry no feature.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -67,6 +68,10 @@ COMMON_WORDS = frozenset(
 never "corrected" into a concept by the typo step."""
 
 
+_RELATIVE_PREFIX = 5
+"""Letters a word must share at the start with a word of the examples to be taken as related."""
+_RELATIVE_SHARE = 0.6
+"""...and at least this share of the shorter word."""
 _SURE_TYPO_LENGTH = 8
 """A word this long one slip away from a vocabulary term is that term mistyped, not a guess."""
 
@@ -191,6 +196,10 @@ class Lexicon:
         self.generic = frozenset(c.id for c in kb.concepts if c.generic)
         """Concepts that never carry an answer alone (vocabulary's `generic: true`)."""
         self._known = self._known_words(kb)
+        self._example_words: dict[str, list[str]] = {}
+        for w in sorted({fold(w) for t in kb.topics for q in t.examples for w in normalise(q).split()}):
+            if len(w) >= _RELATIVE_PREFIX and w not in COMMON_WORDS:
+                self._example_words.setdefault(w[:_RELATIVE_PREFIX], []).append(w)
         self._example_stems = frozenset(stem(w) for t in kb.topics for q in t.examples for w in normalise(q).split()
                                         if len(w) >= 4 and fold(w) not in COMMON_WORDS)
         self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
@@ -342,7 +351,24 @@ class Lexicon:
             # Sure: only an accent is off ("tväfaktor"), or one slip in a long word ("tvåfatkor");
             # a short word one letter from a term is often another word ("bakar" is not "bråkar").
             return concepts, None, not (distance == 0 or (distance == 1 and len(word) >= _SURE_TYPO_LENGTH))
+        if stem(word) not in self._example_stems:
+            # Related to a word of the examples: a guess, never the only evidence.
+            related = self._relative(word)
+            if related:
+                return related, None, True
         return frozenset(), stem_feature(word), False
+
+    def _relative(self, word: str) -> frozenset[str] | None:
+        """A word sharing a long beginning with a word of the examples, as derived and borrowed
+        words do ("nätfiske" and "nätfiskemejlet", "impersonera" and "impersonating")."""
+        folded = fold(word)
+        if len(folded) < _RELATIVE_PREFIX:
+            return None
+        for other in self._example_words.get(folded[:_RELATIVE_PREFIX], ()):
+            common = len(os.path.commonprefix([folded, other]))
+            if common >= max(_RELATIVE_PREFIX, _RELATIVE_SHARE * min(len(folded), len(other))):
+                return frozenset({stem_feature(other)})
+        return None
 
     # ------------------------------------------------------------------ a question
     def analyse(self, words: list[str]) -> Analysis:

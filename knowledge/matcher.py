@@ -171,6 +171,9 @@ class Matcher:
         self._generic = frozenset({PLATFORM} | self.lexicon.generic
                                   | {f for f, by_topic in share.items() if len(by_topic) >= generic_at})
 
+        self._domain = self._generic - self.lexicon.generic
+        """Words many topics share, and platforms: they say a question is about the bot's domain."""
+
         chat = {t for t, topic in enumerate(self._topics) if topic.smalltalk}
         self._smalltalk_features = frozenset(
             f for f, by_topic in self._vote_index.items() if sum(p for t, p in by_topic if t in chat) >= 0.5)
@@ -250,6 +253,7 @@ class Matcher:
             t = self._example_topic[index]
             if sim > best_example.get(t, 0.0):
                 best_example[t] = sim
+        in_domain = not self._domain.isdisjoint(feats)
         scored = []
         for t, sim in centroid.items():
             topic = self._topics[t]
@@ -257,8 +261,11 @@ class Matcher:
                 continue
             if topic.requires and not any(all(c in analysis.concepts for c in alt) for alt in topic.requires):
                 continue
-            score = coverage * self._boost[t] * (_NEAREST_WEIGHT * best_example.get(t, 0.0) + _CENTROID_WEIGHT * sim
-                                                 + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0))
+            # A sparse topic's boost needs a word of the domain in the question ("konto", "sidan",
+            # a platform): "larmet var falskt" is not about a fake account.
+            boost = self._boost[t] if in_domain else 1.0
+            score = coverage * boost * (_NEAREST_WEIGHT * best_example.get(t, 0.0) + _CENTROID_WEIGHT * sim
+                                        + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0))
             score += sum(w for c, w in topic.signals.items() if c in analysis.concepts)
             specific = shared[t] - self._generic
             evidence = specific - analysis.guessed
