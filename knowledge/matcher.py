@@ -66,6 +66,8 @@ _GENERIC_SHARE = 0.34
 """A feature found in at least this share of the topics is generic: it cannot carry an answer."""
 _COHESION_REF = 0.7
 """Cohesion of a topic whose examples share enough words (the shipped topics': 0.75 and more)."""
+SPARSE_COHESION = 0.4
+"""Below this cohesion `python -m knowledge check` warns that a topic's examples share few words."""
 _MAX_BOOST = 1.35
 """The most a topic's scores are scaled up for examples that share few words."""
 _SMALLTALK_CAP = 0.62
@@ -143,6 +145,12 @@ class Matcher:
                     confused.append((topic.id, index, got))
         return confused
 
+    def sparse_topics(self) -> list[tuple[str, float]]:
+        """Topics whose examples share few words with each other, with their cohesion (0..1): the
+        matcher recognises fewer new wordings of them. `python -m knowledge check` warns of them."""
+        return [(t.id, round(c, 2)) for t, c in zip(self._topics, self._cohesion, strict=True)
+                if c < SPARSE_COHESION and not t.smalltalk]
+
     # ------------------------------------------------------------------ model
     def _build(self, examples: list[list[tuple[str, ...]]]) -> None:
         """Feature weights, unit vectors per example, a unit centroid per topic, and inverted
@@ -188,6 +196,7 @@ class Matcher:
             for f, w in vector.items():
                 self._example_index.setdefault(f, []).append((index, w))
                 centroids[t][f] = centroids[t].get(f, 0.0) + w
+        self._cohesion: list[float] = []
         self._boost = self._calibrate(docs)
         self._centroid_index: dict[str, list[tuple[int, float]]] = {}
         for t, centroid in enumerate(centroids):
@@ -208,6 +217,7 @@ class Matcher:
             nearest = [max((sum(w * other.get(f, 0.0) for f, w in v.items()) for j, other in enumerate(own) if j != i),
                            default=0.0) for i, v in enumerate(own)]
             cohesion = sum(nearest) / len(nearest) if nearest else 0.0
+            self._cohesion.append(cohesion)
             boost.append(min(_MAX_BOOST, max(1.0, _COHESION_REF / max(cohesion, 0.01))))
         return boost
 
