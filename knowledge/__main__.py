@@ -43,6 +43,19 @@ def _warn_confused_examples(kb, matcher, data_dir: str | None) -> None:
               file=sys.stderr)
 
 
+def _warn_sparse_topics(kb, matcher, data_dir: str | None) -> None:
+    """Warn (never fail) when a topic's examples share few words with each other."""
+    from knowledge.loader import example_lines
+
+    lines = example_lines(Path(data_dir) if data_dir else None)
+    for topic_id, cohesion in matcher.sparse_topics():
+        where = lines.get((topic_id, 0))
+        print(f"{where.file}:{where.line}: " if where else "", end="", file=sys.stderr)
+        print(f"warning: the examples of {topic_id!r} share few words with each other ({cohesion:.2f}), so fewer "
+              "new wordings are recognised; add examples in the words people use, or those words to "
+              "vocabulary.yaml", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="knowledge base folder (default: knowledge/data)")
@@ -72,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     matcher = Matcher(kb)
     if args.command == "check":
         _warn_confused_examples(kb, matcher, args.data)
+        _warn_sparse_topics(kb, matcher, args.data)
         print(f"ok: {len(kb.topics)} topics, {len(kb.platforms)} platforms, {len(kb.concepts)} concepts, "
               f"{sum(len(g.steps) for g in kb.guides)} guide steps")
         return 0

@@ -16,6 +16,7 @@ Function words ("jag", "det", "på") carry no feature.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -67,6 +68,13 @@ COMMON_WORDS = frozenset(
 never "corrected" into a concept by the typo step."""
 
 
+_RELATIVE_PREFIX = 5
+"""Letters a word must share at the start with a word of the examples to be taken as related."""
+_RELATIVE_SHARE = 0.6
+"""...and at least this share of the shorter word."""
+_SURE_TYPO_LENGTH = 8
+"""A word this long one slip away from a vocabulary term is that term mistyped, not a guess."""
+
 _PRONOUNS = frozenset("jag du man vi ni han hon de dom nån någon i we you".split())
 """Subjects that stand inside a Swedish particle verb in a question ("hur slår jag på")."""
 
@@ -89,6 +97,9 @@ class Analysis:
     unknown: tuple[str, ...]
     """Words that are neither a concept nor a function word (a question about something else
     is made of these: "ladda upp", "bild")."""
+    guessed: frozenset[str] = frozenset()
+    """Features found only by forgiving a typo ("bakar" taken for "bråkar"): a guess, never the
+    only evidence for a topic."""
 
 
 @dataclass
@@ -185,6 +196,10 @@ class Lexicon:
         self.generic = frozenset(c.id for c in kb.concepts if c.generic)
         """Concepts that never carry an answer alone (vocabulary's `generic: true`)."""
         self._known = self._known_words(kb)
+        self._example_words: dict[str, list[str]] = {}
+        for w in sorted({fold(w) for t in kb.topics for q in t.examples for w in normalise(q).split()}):
+            if len(w) >= _RELATIVE_PREFIX and w not in COMMON_WORDS:
+                self._example_words.setdefault(w[:_RELATIVE_PREFIX], []).append(w)
         self._example_stems = frozenset(stem(w) for t in kb.topics for q in t.examples for w in normalise(q).split()
                                         if len(w) >= 4 and fold(w) not in COMMON_WORDS)
         self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
@@ -301,7 +316,7 @@ class Lexicon:
                 return head_concepts  # "facebookgruppen": the platform is what matters
         return None
 
-    def _fuzzy(self, word: str) -> frozenset[str] | None:
+    def _fuzzy(self, word: str) -> tuple[frozenset[str], int] | None:
         """Typo tolerance, within words of the same first letter (typos rarely hit it, and it keeps
         "bokar" from becoming "ökar"). A word the knowledge base uses is no typo ("spara" is not
         "spärra"), and a word typed with å/ä/ö is compared with its accents ("nästa" is not
@@ -316,20 +331,44 @@ class Lexicon:
         choices, concepts = (self._tables.fuzzy_exact if accented else self._tables.fuzzy).get(key[0], ((), ()))
         for term, _distance, index in process.extract(key, choices, scorer=OSA.distance, score_cutoff=limit, limit=5):
             if _slip(fold(key), fold(term)):
-                return concepts[index]
+                return concepts[index], OSA.distance(fold(key), fold(term))
         return None
 
-    def _resolve_uncached(self, word: str) -> tuple[frozenset[str], str | None]:
-        """(concepts, stem feature): a word is a concept, a function word, or a stem."""
+    def _resolve_uncached(self, word: str) -> tuple[frozenset[str], str | None, bool]:
+        """(concepts, stem feature, guessed): a word is a concept, a function word, or a stem;
+        `guessed` when the concepts come from forgiving a typo."""
         direct = self._direct(word)
         if direct:
-            return direct, None
+            return direct, None, False
         if fold(word) in COMMON_WORDS or word.isdigit():
-            return frozenset(), None
-        found = self._other_form(word) or self._split(word) or self._fuzzy(word)
+            return frozenset(), None, False
+        found = self._other_form(word) or self._split(word)
         if found:
-            return found, None
-        return frozenset(), stem_feature(word)
+            return found, None, False
+        found = self._fuzzy(word)
+        if found:
+            concepts, distance = found
+            # Sure: only an accent is off ("tväfaktor"), or one slip in a long word ("tvåfatkor");
+            # a short word one letter from a term is often another word ("bakar" is not "bråkar").
+            return concepts, None, not (distance == 0 or (distance == 1 and len(word) >= _SURE_TYPO_LENGTH))
+        if stem(word) not in self._example_stems:
+            # Related to a word of the examples: a guess, never the only evidence.
+            related = self._relative(word)
+            if related:
+                return related, None, True
+        return frozenset(), stem_feature(word), False
+
+    def _relative(self, word: str) -> frozenset[str] | None:
+        """A word sharing a long beginning with a word of the examples, as derived and borrowed
+        words do ("nätfiske" and "nätfiskemejlet", "impersonera" and "impersonating")."""
+        folded = fold(word)
+        if len(folded) < _RELATIVE_PREFIX:
+            return None
+        for other in self._example_words.get(folded[:_RELATIVE_PREFIX], ()):
+            common = len(os.path.commonprefix([folded, other]))
+            if common >= max(_RELATIVE_PREFIX, _RELATIVE_SHARE * min(len(folded), len(other))):
+                return frozenset({stem_feature(other)})
+        return None
 
     # ------------------------------------------------------------------ a question
     def analyse(self, words: list[str]) -> Analysis:
@@ -338,8 +377,11 @@ class Lexicon:
         concepts: set[str] = set()
         platforms: list[str] = []
         unknown: list[str] = []
+        guessed: set[str] = set()
+        sure: set[str] = set()
 
-        def add(found: frozenset[str]) -> None:
+        def add(found: frozenset[str], guess: bool = False) -> None:
+            (guessed if guess else sure).update(found)
             concepts.update(c for c in found if not c.startswith("~"))
             for concept in sorted(found):
                 if concept.startswith("~"):
@@ -377,13 +419,14 @@ class Lexicon:
         for index, word in enumerate(words):
             if covered[index]:
                 continue  # "stort tack" is thanks, whatever "stort" alone might be
-            found, stem_feat = self._resolve(word)
+            found, stem_feat, guess = self._resolve(word)
             if found:
-                add(found)
+                add(found, guess)
             elif stem_feat:
                 features[stem_feat] = None
                 unknown.append(word)
-        return Analysis(tuple(features), frozenset(concepts), tuple(platforms), tuple(unknown))
+        return Analysis(tuple(features), frozenset(concepts), tuple(platforms), tuple(unknown),
+                        frozenset(guessed - sure))
 
     def analyse_text(self, text: str, max_words: int = 120) -> Analysis:
         return self.analyse(normalise(text).split()[:max_words])

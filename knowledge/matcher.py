@@ -64,6 +64,12 @@ _SPECIFIC_FLOOR = 0.3
 a feature every topic shares keeps only this share of its weight."""
 _GENERIC_SHARE = 0.34
 """A feature found in at least this share of the topics is generic: it cannot carry an answer."""
+_COHESION_REF = 0.7
+"""Cohesion of a topic whose examples share enough words (the shipped topics': 0.75 and more)."""
+SPARSE_COHESION = 0.4
+"""Below this cohesion `python -m knowledge check` warns that a topic's examples share few words."""
+_MAX_BOOST = 1.35
+"""The most a topic's scores are scaled up for examples that share few words."""
 _SMALLTALK_CAP = 0.62
 """Greeting and thanks never outrank a question of substance in the same message."""
 
@@ -107,6 +113,10 @@ class _Scored:
     topic: Topic
     score: float
     generic_only: bool
+    guessed_only: bool = False
+    """What it shares beyond generic words comes only from forgiven typos."""
+    shared_only: bool = False
+    """What it shares beyond generic words is one feature that other topics' examples have too."""
 
 
 class Matcher:
@@ -134,6 +144,12 @@ class Matcher:
                 if got is not None and got != topic.id:
                     confused.append((topic.id, index, got))
         return confused
+
+    def sparse_topics(self) -> list[tuple[str, float]]:
+        """Topics whose examples share few words with each other, with their cohesion (0..1): the
+        matcher recognises fewer new wordings of them. `python -m knowledge check` warns of them."""
+        return [(t.id, round(c, 2)) for t, c in zip(self._topics, self._cohesion, strict=True)
+                if c < SPARSE_COHESION and not t.smalltalk]
 
     # ------------------------------------------------------------------ model
     def _build(self, examples: list[list[tuple[str, ...]]]) -> None:
@@ -163,6 +179,9 @@ class Matcher:
         self._generic = frozenset({PLATFORM} | self.lexicon.generic
                                   | {f for f, by_topic in share.items() if len(by_topic) >= generic_at})
 
+        self._domain = self._generic - self.lexicon.generic
+        """Words many topics share, and platforms: they say a question is about the bot's domain."""
+
         chat = {t for t, topic in enumerate(self._topics) if topic.smalltalk}
         self._smalltalk_features = frozenset(
             f for f, by_topic in self._vote_index.items() if sum(p for t, p in by_topic if t in chat) >= 0.5)
@@ -177,10 +196,30 @@ class Matcher:
             for f, w in vector.items():
                 self._example_index.setdefault(f, []).append((index, w))
                 centroids[t][f] = centroids[t].get(f, 0.0) + w
+        self._cohesion: list[float] = []
+        self._boost = self._calibrate(docs)
         self._centroid_index: dict[str, list[tuple[int, float]]] = {}
         for t, centroid in enumerate(centroids):
             for f, w in _unit(centroid).items():
                 self._centroid_index.setdefault(f, []).append((t, w))
+
+    def _calibrate(self, docs: list[tuple[int, frozenset[str]]]) -> list[float]:
+        """Per topic, how much its scores are scaled up: examples that share few words with each
+        other (a topic added with a handful of examples and no vocabulary of its own) share few
+        with a new question too. The cohesion of a topic is the mean, over its examples, of the
+        cosine to the nearest other example; below `_COHESION_REF` scores grow, by at most
+        `_MAX_BOOST`."""
+        vectors: list[list[dict[str, float]]] = [[] for _ in self._topics]
+        for t, feats in docs:
+            vectors[t].append(_unit({f: self._weights[f] for f in feats}))
+        boost = []
+        for own in vectors:
+            nearest = [max((sum(w * other.get(f, 0.0) for f, w in v.items()) for j, other in enumerate(own) if j != i),
+                           default=0.0) for i, v in enumerate(own)]
+            cohesion = sum(nearest) / len(nearest) if nearest else 0.0
+            self._cohesion.append(cohesion)
+            boost.append(min(_MAX_BOOST, max(1.0, _COHESION_REF / max(cohesion, 0.01))))
+        return boost
 
     def _score(self, analysis: Analysis) -> list[_Scored]:
         """Every topic that shares a feature with the question, scored. Small talk's own words
@@ -224,6 +263,7 @@ class Matcher:
             t = self._example_topic[index]
             if sim > best_example.get(t, 0.0):
                 best_example[t] = sim
+        in_domain = not self._domain.isdisjoint(feats)
         scored = []
         for t, sim in centroid.items():
             topic = self._topics[t]
@@ -231,11 +271,17 @@ class Matcher:
                 continue
             if topic.requires and not any(all(c in analysis.concepts for c in alt) for alt in topic.requires):
                 continue
-            score = coverage * (_NEAREST_WEIGHT * best_example.get(t, 0.0) + _CENTROID_WEIGHT * sim
-                                + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0))
+            # A sparse topic's boost needs a word of the domain in the question ("konto", "sidan",
+            # a platform): "larmet var falskt" is not about a fake account.
+            boost = self._boost[t] if in_domain else 1.0
+            score = coverage * boost * (_NEAREST_WEIGHT * best_example.get(t, 0.0) + _CENTROID_WEIGHT * sim
+                                        + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0))
             score += sum(w for c, w in topic.signals.items() if c in analysis.concepts)
-            generic_only = shared[t] <= self._generic
-            scored.append(_Scored(topic, max(0.0, min(1.0, score)), generic_only))
+            specific = shared[t] - self._generic
+            evidence = specific - analysis.guessed
+            sole = next(iter(evidence)) if len(evidence) == 1 else ""
+            shared_only = sole.startswith("~") and len(self._vote_index[sole]) > 1
+            scored.append(_Scored(topic, max(0.0, min(1.0, score)), not specific, not evidence, shared_only))
         return scored
 
     # ------------------------------------------------------------------ matching
@@ -254,13 +300,18 @@ class Matcher:
         scored = self._score(analysis)
         substantive = any(s.score >= NEAR_MISS_THRESHOLD and not s.topic.smalltalk and not s.generic_only
                           for s in scored)
+        # A typo guess is never the only evidence: "hur bakar jag kanelbullar" is not "bråkar". With
+        # no word the examples lack it may be asked back ("tvåfacktor?"), otherwise not even that.
+        unseen = any(f not in self._weights for f in analysis.features)
         ranked = []
         for s in scored:
             score = s.score
             if s.topic.smalltalk and substantive:
                 continue  # "hej, hur slår jag på 2fa?" is a question, not a greeting
-            if s.generic_only:
+            if s.generic_only or (s.guessed_only and unseen):
                 score = min(score, NEAR_MISS_THRESHOLD - 0.01)
+            elif s.guessed_only or s.shared_only:
+                score = min(score, ANSWER_THRESHOLD - 0.01)
             ranked.append(Candidate(topic=s.topic.id, score=round(score, 4)))
         ranked.sort(key=lambda c: -c.score)
         top = ranked[:3]

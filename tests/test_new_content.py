@@ -6,6 +6,16 @@ written by a separate session that never saw the knowledge base or the matcher. 
 before anyone looked at the paraphrases, was 0.15 for the topic and 0.65 for the platform; the
 misses led to general changes (compounds with the examples' words, particle verbs, common verbs as
 function words, and the shared vocabulary's `impersonate` and `report` concepts).
+
+Those two concepts were written after reading the misses, so the topic is also measured from its
+examples alone, with them taken out of a copy of the vocabulary: 0.35 before the matcher learnt to
+scale up a topic whose examples share few words (cohesion calibration), 0.65 after. A second topic
+(new_topic_phishing.yaml, `phishing_messages`: six examples written first, then fifteen paraphrases
+written separately, before the matcher was run on them) is a fresh check of the same: 0.00 with the
+matcher of the time, 0.20 after (0.27 beside the vocabulary's concepts). From six examples that
+share almost no words, paraphrases in other words ("imiterar", "bluffmejl", "upphovsrätten") are
+out of reach without a word list of their own: `python -m knowledge check` warns of such a topic,
+and words added to vocabulary.yaml close the gap (0.95 for `fake_accounts`).
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cards.message import card_actions
 from knowledge.answers import Composer
@@ -23,6 +34,7 @@ from knowledge.evaluation import evaluate, read_examples
 from knowledge.loader import DATA_DIR, load_knowledge_base
 from knowledge.matcher import Matcher
 from tests.bot_harness import RunningBot, all_text, card_of, submit_values, test_settings
+from tests.test_matcher_everyday import EVERYDAY
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -35,16 +47,37 @@ def append_entry(path: Path, entry: str) -> None:
     path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + block + "\n", encoding="utf-8")
 
 
-def copy_with_additions(target: Path) -> Path:
+def copy_with_additions(target: Path, *topics: str) -> Path:
+    """The shipped knowledge base with `fake_accounts` and `tiktok` (and `topics`, files under
+    tests/data) added as YAML, the way a communicator adds them."""
     shutil.copytree(DATA_DIR, target)
-    append_entry(target / "topics.yaml", (DATA / "new_topic.yaml").read_text(encoding="utf-8"))
+    for name in ("new_topic.yaml", *topics):
+        append_entry(target / "topics.yaml", (DATA / name).read_text(encoding="utf-8"))
     append_entry(target / "platforms.yaml", (DATA / "new_platform.yaml").read_text(encoding="utf-8"))
     return target
 
 
+def without_concepts(data_dir: Path, *ids: str) -> Path:
+    """Take concepts out of the copy's vocabulary (the matcher must do without them)."""
+    path = data_dir / "vocabulary.yaml"
+    vocabulary = yaml.safe_load(path.read_text(encoding="utf-8"))
+    vocabulary["concepts"] = [c for c in vocabulary["concepts"] if c["id"] not in ids]
+    path.write_text(yaml.safe_dump(vocabulary, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return data_dir
+
+
+HAND_ADDED = ("impersonate", "report")
+"""Concepts written after reading `fake_accounts`'s misses."""
+
+
 def _check(data_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "knowledge", "--data", str(data_dir), "check"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "knowledge", "--data", str(data_dir), "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +102,94 @@ def test_the_additions_pass_the_check_without_warnings(extended):
 def test_a_topic_or_platform_added_as_data_is_recognised_in_new_paraphrases(matcher, paraphrases):
     report = evaluate(matcher, read_examples(DATA / paraphrases))
     assert report.accuracy >= 0.85, "\n".join(report.lines())
+
+
+@pytest.fixture(scope="module")
+def examples_only_kb(tmp_path_factory):
+    """Both new topics, and the vocabulary without the concepts written for `fake_accounts`."""
+    data = copy_with_additions(tmp_path_factory.mktemp("kb") / "data", "new_topic_phishing.yaml")
+    return load_knowledge_base(without_concepts(data, *HAND_ADDED))
+
+
+@pytest.fixture(scope="module")
+def examples_only(examples_only_kb) -> Matcher:
+    return Matcher(examples_only_kb)
+
+
+def test_the_examples_only_copy_has_both_topics_and_no_hand_added_concepts(examples_only_kb):
+    assert {"fake_accounts", "phishing_messages"} <= {t.id for t in examples_only_kb.topics}
+    assert not {c.id for c in examples_only_kb.concepts} & set(HAND_ADDED)
+
+
+@pytest.mark.parametrize(
+    "paraphrases, floor",
+    [
+        pytest.param("new_topic_test.jsonl", 0.6, id="fake_accounts"),  # 0.65; 0.35 before calibration
+        pytest.param("new_topic_phishing_test.jsonl", 0.2, id="phishing_messages"),  # 0.20; 0.00 before
+    ],
+)
+def test_a_topic_added_with_examples_alone_recognises_what_it_can(examples_only, paraphrases, floor):
+    """The figure from the examples alone: a floor against regressions, not the target."""
+    report = evaluate(examples_only, read_examples(DATA / paraphrases))
+    assert report.accuracy >= floor, "\n".join(report.lines())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10's 0.8 for a topic from six examples alone is not reached (0.20): "
+    "paraphrases in words its examples lack need vocabulary",
+)
+def test_a_fresh_topic_from_examples_alone_reaches_the_target(examples_only):
+    report = evaluate(examples_only, read_examples(DATA / "new_topic_phishing_test.jsonl"))
+    assert report.accuracy >= 0.8, "\n".join(report.lines())
+
+
+def test_a_topic_from_few_examples_is_a_check_warning_with_file_and_line(tmp_path):
+    data = without_concepts(copy_with_additions(tmp_path / "data"), *HAND_ADDED)
+    result = _check(data)
+    assert result.returncode == 0, result.stderr
+    warning = next(row for row in result.stderr.splitlines() if "share few words" in row)
+    assert warning.startswith(f"{data / 'topics.yaml'}:") and "'fake_accounts'" in warning
+
+
+def test_the_new_topics_do_not_take_everyday_questions(examples_only):
+    answered = [q for q in EVERYDAY if examples_only.match(q).topic is not None]
+    assert answered == []
+
+
+NEAR_THE_NEW_TOPICS = """
+hur anmäler jag mig till kursen i excel
+var anmäler jag en skada på min bil
+hur sjukanmäler jag mig
+vem ska jag anmäla till julfesten
+kan jag byta namn på min e-postadress
+hur byter jag profilbild i teams
+var finns kommunens logga i hög upplösning
+hur gör jag en kopia av ett dokument
+larmet var falskt i morse
+ska jag strunta i uppdateringen av windows
+det finns ett fel i min lönespecifikation, vad gör jag
+min kollega låtsas vara sjuk
+hur skapar jag ett nytt konto i ekonomisystemet
+vilken profil ska jag välja i skrivaren
+vad gör jag om någon tagit min parkeringsplats
+How do I report a broken window in the office?
+how do I change my display name in outlook
+hur rapporterar jag min arbetstid
+vem äger loggan vi använder på affischerna
+vi har fått ett falskt brandlarm igen
+jag fick ett mejl om nya lönerutiner, var hittar jag dem
+hur lägger jag till en länk i min mejlsignatur
+kan jag klicka i flera rutor i formuläret
+vi fick ett meddelande om att vattnet stängs av i morgon
+""".strip().splitlines()
+"""Everyday questions with the new topics' words (anmäla, falsk, logga, mejl, länk, meddelande),
+written before they were run: a topic learnt from few examples must not take them."""
+
+
+def test_everyday_questions_with_the_new_topics_words_are_rarely_answered(examples_only):
+    answered = [q for q in NEAR_THE_NEW_TOPICS if examples_only.match(q).topic is not None]
+    assert len(answered) <= len(NEAR_THE_NEW_TOPICS) * 0.05, answered
 
 
 def test_the_additions_leave_the_shipped_topics_as_good(matcher):
@@ -122,3 +243,17 @@ def test_an_example_taken_for_another_topic_is_a_warning_with_file_and_line(tmp_
     warning = next(row for row in result.stderr.splitlines() if mixed_up in row)
     number = len(path.read_text(encoding="utf-8").rstrip("\n").splitlines())
     assert warning.startswith(f"{path}:{number}: warning:") and "'enable_2fa'" in warning
+
+
+def test_a_word_sharing_a_long_beginning_with_an_examples_word_is_related_but_a_guess(examples_only):
+    analysis = examples_only.lexicon.analyse_text("någon försöker impersonera oss")
+    assert "~impersonating" in analysis.features  # "impersonating" is in an example
+    assert "~impersonating" in analysis.guessed  # never the only evidence for a topic
+
+
+def test_a_sparse_topic_is_scaled_up_only_for_a_question_about_the_domain(examples_only):
+    assert {topic for topic, _ in examples_only.sparse_topics()} == {"fake_accounts", "phishing_messages"}
+    assert examples_only.match("det finns en falsk profil som heter nästan likadant som vår sida").topic == (
+        "fake_accounts"
+    )
+    assert examples_only.match("larmet var falskt i morse").topic is None
