@@ -33,12 +33,12 @@ async def test_an_unanswered_question_is_stored_scrubbed_without_who_asked(fake_
     storage = MemoryStorage()
     bot = await RunningBot(fake_connector, test_settings(), storage=storage, clock=lambda: NOW).start()
     try:
-        await bot.send(teams.message("Kan ni mejla anna.svensson@goteborg.se eller ringa 070-123 45 67 om tvättiden?"))
+        await bot.send(teams.message("Kan ni mejla anna.svensson@goteborg.se om lunchmenyn, mitt nummer är 070-123 45 67?"))
         await bot.send(teams.message("hur slår jag på tvåfaktor på instagram?"))  # answered: no text kept
     finally:
         await bot.stop()
     texts = await question_texts(storage)
-    assert [t.text for t in texts] == ["Kan ni mejla [e-post] eller ringa [telefon] om tvättiden?"]
+    assert [t.text for t in texts] == ["Kan ni mejla [e-post] om lunchmenyn, mitt nummer är [telefon]?"]
     assert texts[0].kind == "unanswered" and texts[0].at == NOW
     stored = str(await storage.read(await storage.keys(QUESTION_TEXT_PREFIX)))
     for personal in ("anna.svensson", "070-123", USER_ID, USER_AAD_ID, USER_NAME, "a:1"):
@@ -47,7 +47,7 @@ async def test_an_unanswered_question_is_stored_scrubbed_without_who_asked(fake_
 
     out = io.StringIO()
     assert await report([], storage, retention_days=90, out=out) == 0
-    assert '"Kan ni mejla [e-post] eller ringa [telefon] om tvättiden?"' in out.getvalue()
+    assert '"Kan ni mejla [e-post] om lunchmenyn, mitt nummer är [telefon]?"' in out.getvalue()
 
 
 async def test_mentioned_names_and_the_askers_own_name_are_scrubbed_in_a_channel(fake_connector, teams):
