@@ -80,20 +80,36 @@ _HANDED_OFF = {
     "groupChat": "Jag har bett stadens experter att titta på frågan. De kan svara dig här i chatten.",
     "personal": "Tack! Jag har skickat frågan och ditt namn till stadens experter, så kontaktar någon dig.",
 }
-_OFFER = (f"Vill du att stadens experter hör av sig? Tryck på \"{HANDOFF_BUTTON}\", så "
-          "skickas din fråga och ditt namn till dem.")
-_NONE_OF_THESE = {simplify(t) for t in (NONE_OF_THESE, "ingen", "inget", "inget av dem", "ingen av de",
-                                                 "ingetdera", "ingendera", "ingen av dessa", "none", "none of them",
-                                                 "nej ingen av dem", "nej")}
+_OFFER = (
+    f'Vill du att stadens experter hör av sig? Tryck på "{HANDOFF_BUTTON}", så '
+    "skickas din fråga och ditt namn till dem."
+)
+_NONE_OF_THESE = {
+    simplify(t)
+    for t in (
+        NONE_OF_THESE,
+        "ingen",
+        "inget",
+        "inget av dem",
+        "ingen av de",
+        "ingetdera",
+        "ingendera",
+        "ingen av dessa",
+        "none",
+        "none of them",
+        "nej ingen av dem",
+        "nej",
+    )
+}
 _ASK_FOR_QUESTION = {
     "channel": "Vad vill du fråga? Nämn mig och skriv din fråga här i tråden, så ber jag stadens experter "
-               "att svara här.",
+    "att svara här.",
     "groupChat": "Vad vill du fråga? Nämn mig och skriv din fråga här i chatten, så ber jag stadens experter "
-                 "att svara här.",
+    "att svara här.",
     "personal": "Vad vill du fråga? Skriv din fråga i nästa meddelande, så skickar jag den och ditt namn till "
-                "stadens experter. De hör av sig till dig.",
+    "stadens experter. De hör av sig till dig.",
 }
-_SEND_OFFERED = f" Eller tryck på \"{HANDOFF_BUTTON}\" för att skicka frågan du ställde nyss."
+_SEND_OFFERED = f' Eller tryck på "{HANDOFF_BUTTON}" för att skicka frågan du ställde nyss.'
 _NEVER_MIND = {"avbryt", "nej", "nej tack", "glom det", "angra", "inget", "ingenting"}
 """Typed instead of the question for the experts: nothing is sent."""
 OFFER_TTL = dt.timedelta(hours=1)
@@ -175,8 +191,14 @@ class TurnResult(BaseModel):
 class Conversation:
     """One turn at a time, for any channel and storage; built once per app."""
 
-    def __init__(self, kb: KnowledgeBase, matcher: Matcher, composer: Composer,
-                 guide_expiry: dt.timedelta = DEFAULT_EXPIRY, handoff: HandoffTarget | None = None):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        matcher: Matcher,
+        composer: Composer,
+        guide_expiry: dt.timedelta = DEFAULT_EXPIRY,
+        handoff: HandoffTarget | None = None,
+    ):
         self.kb = kb
         self.matcher = matcher
         self.composer = composer
@@ -195,12 +217,21 @@ class Conversation:
     def _handle(self, turn: TurnInput, state: UserState) -> TurnResult:
         guide_state = load_state(state.guide, turn.now, self.guide_expiry)
         pending = state.pending if state.pending and turn.now - state.pending.asked_at < PENDING_TTL else None
-        offer = state.handoff_offer if state.handoff_offer and turn.now - state.handoff_offer.offered_at < OFFER_TTL else None
+        offer = (
+            state.handoff_offer
+            if state.handoff_offer and turn.now - state.handoff_offer.offered_at < OFFER_TTL
+            else None
+        )
         asked = state.person_requested_at
         asked = asked if asked is not None and turn.now - asked < OFFER_TTL else None
-        state = UserState(guide=guide_state, pending=pending, touched_at=turn.now, handoff_offer=offer,
-                          resume_offered_at=state.resume_offered_at if guide_state is not None else None,
-                          person_requested_at=asked)
+        state = UserState(
+            guide=guide_state,
+            pending=pending,
+            touched_at=turn.now,
+            handoff_offer=offer,
+            resume_offered_at=state.resume_offered_at if guide_state is not None else None,
+            person_requested_at=asked,
+        )
 
         if turn.value is not None:
             return self._submit(turn, state, guide_state)
@@ -274,7 +305,7 @@ class Conversation:
         log.info("unusable card submit (%s)", type(value).__name__)
         message = OutgoingMessage(
             text="Den knappen känner jag inte igen, den kan höra till ett äldre meddelande. "
-            "Skriv din fråga, eller \"hjälp\" för att se vad jag kan."
+            'Skriv din fråga, eller "hjälp" för att se vad jag kan.'
         )
         return self._finish(turn, state, guide_state, [message], remind=True)
 
@@ -286,12 +317,17 @@ class Conversation:
         except ValidationError:
             given = None
         platforms = given.platforms if given else []
-        known = given is not None and self.kb.has_topic(given.topic) and all(
-            self.kb.has_platform(p) or p == _OTHER_PLATFORM for p in platforms)
+        known = (
+            given is not None
+            and self.kb.has_topic(given.topic)
+            and all(self.kb.has_platform(p) or p == _OTHER_PLATFORM for p in platforms)
+        )
         if given is None or not known:
             log.info("unusable feedback submit")
-            message = OutgoingMessage(text="Den knappen känner jag inte igen, den kan höra till ett äldre "
-                                           "meddelande. Skriv din fråga, eller \"hjälp\" för att se vad jag kan.")
+            message = OutgoingMessage(
+                text="Den knappen känner jag inte igen, den kan höra till ett äldre "
+                'meddelande. Skriv din fråga, eller "hjälp" för att se vad jag kan.'
+            )
             return TurnResult(state=state, messages=[message])
         answer = self._answer_again(given.topic, platforms, turn.now.date())
         ref = FeedbackRef(question_id=given.q, asked_at=given.at or turn.now, topic=given.topic, platforms=platforms)
@@ -299,8 +335,13 @@ class Conversation:
         # An empty comment sent: the comment field stays.
         shown = ("comment" if comment else "down") if given.value == "comment" else given.value
         card = render_answer(answer, ref, given=shown)
-        recorded = FeedbackGiven(question_id=given.q, asked_at=given.at, value="up" if given.value == "up" else "down",
-                                 comment=comment, topic=given.topic)
+        recorded = FeedbackGiven(
+            question_id=given.q,
+            asked_at=given.at,
+            value="up" if given.value == "up" else "down",
+            comment=comment,
+            topic=given.topic,
+        )
         return TurnResult(state=state, update=card, feedback=recorded, topic=given.topic)
 
     def _answer_again(self, topic: str, platforms: list[str], today: dt.date) -> Answer:
@@ -309,30 +350,37 @@ class Conversation:
             return self.composer.other_platform()
         return self.composer.topic(topic, today=today, platforms=platforms or None)
 
-    def _no_guide_running(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
-                          command: GuideCommand) -> TurnResult:
+    def _no_guide_running(
+        self, turn: TurnInput, state: UserState, guide_state: GuideState | None, command: GuideCommand
+    ) -> TurnResult:
         """A guide word ("nästa", "avbryt") with no guide running: say so, offer to start one."""
         if guide_state is not None and guide_state.status is GuideStatus.PAUSED:
             # the resume offer under it says how to go on
-            return self._finish(turn, state, guide_state, [OutgoingMessage(
-                text="Guiden är pausad just nu.")], remind=True)
+            return self._finish(
+                turn, state, guide_state, [OutgoingMessage(text="Guiden är pausad just nu.")], remind=True
+            )
         if command.action == "next":  # "ok", "klar" after an answer or a finished guide: an acknowledgement
-            return TurnResult(state=state, messages=[OutgoingMessage(
-                text="Okej! Säg till om du undrar något mer om säkerheten i era kanaler.")])
+            return TurnResult(
+                state=state,
+                messages=[OutgoingMessage(text="Okej! Säg till om du undrar något mer om säkerheten i era kanaler.")],
+            )
         finished = guide_state is not None and guide_state.status is GuideStatus.FINISHED
         guide = (self.kb.guide(guide_state.guide_id) if finished and guide_state else None) or self.kb.guides[0]
         return TurnResult(state=state, messages=[guide_offer(guide, finished=finished)])
 
     def _empty(self, turn: TurnInput, state: UserState, guide_state: GuideState | None) -> TurnResult:
         message = OutgoingMessage(
-            text="Hej! Vad vill du veta? Fråga till exempel \"hur slår jag på tvåfaktorsinloggning på Instagram?\", "
-            "eller skriv \"hjälp\" så ser du vad jag kan."
+            text='Hej! Vad vill du veta? Fråga till exempel "hur slår jag på tvåfaktorsinloggning på Instagram?", '
+            'eller skriv "hjälp" så ser du vad jag kan.'
         )
         return self._finish(turn, state, guide_state, [message], remind=True)
 
     def _guide(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, command) -> TurnResult:
-        guide = (choose_guide(self.kb, command, guide_state) if isinstance(command, GuideCommand)
-                 else (self.kb.guide(guide_state.guide_id) if guide_state else None) or self.kb.guides[0])
+        guide = (
+            choose_guide(self.kb, command, guide_state)
+            if isinstance(command, GuideCommand)
+            else (self.kb.guide(guide_state.guide_id) if guide_state else None) or self.kb.guides[0]
+        )
         if guide is None:
             return TurnResult(state=state, messages=[OutgoingMessage(text="Det finns ingen guide än.")])
         new_state, replies = step(guide_state, command, guide, turn.now)
@@ -341,23 +389,33 @@ class Conversation:
         stuck = next((r for r in replies if r.kind == ReplyKind.STUCK_AGAIN), None)
         if stuck is not None and person.handoff:
             # The button sends this, never text from the card (a forged button cannot add any).
-            question = f"Fastnat på steg {stuck.step} av {stuck.total} i guiden {stuck.guide_title}: {stuck.instruction}"
-            state.handoff_offer = HandoffOffer(question=question[:MAX_QUESTION], reason="unanswered",
-                                               offered_at=turn.now)
+            question = (
+                f"Fastnat på steg {stuck.step} av {stuck.total} i guiden {stuck.guide_title}: {stuck.instruction}"
+            )
+            state.handoff_offer = HandoffOffer(
+                question=question[:MAX_QUESTION], reason="unanswered", offered_at=turn.now
+            )
         messages = render_guide_replies(replies, self.kb, person, in_thread=turn.scope != "personal")
         started = isinstance(command, GuideCommand) and command.action in ("start", "restart")
-        return TurnResult(state=state, messages=messages, topic="enable_2fa",
-                          platform=guide.platform, outcome="guide" if started else "other")
+        return TurnResult(
+            state=state,
+            messages=messages,
+            topic="enable_2fa",
+            platform=guide.platform,
+            outcome="guide" if started else "other",
+        )
 
-    def _none_of_them(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
-                      pending: Pending | None) -> TurnResult:
+    def _none_of_them(
+        self, turn: TurnInput, state: UserState, guide_state: GuideState | None, pending: Pending | None
+    ) -> TurnResult:
         """None of the topics offered: out of scope, and the question may go to people as usual."""
         state.pending = None
         question = pending.question if pending is not None and pending.kind == "choice" else None
         return self._reply(turn, state, guide_state, self.composer.out_of_scope(turn.now.date()), question=question)
 
-    def _answer_topic(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, topic: str,
-                      platform: str | None) -> TurnResult:
+    def _answer_topic(
+        self, turn: TurnInput, state: UserState, guide_state: GuideState | None, topic: str, platform: str | None
+    ) -> TurnResult:
         if topic == "human_contact":
             return self._person(turn, state, guide_state, typed=None)
         if topic == "enable_2fa" and platform == "facebook" and self.kb.guide_for("facebook"):
@@ -367,18 +425,27 @@ class Conversation:
         answer = self.composer.topic(topic, today=turn.now.date(), platforms=platforms)
         return self._reply(turn, state, guide_state, answer, platforms=platforms)
 
-    def _reply(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, answer: Answer,
-               question: str | None = None, platforms: list[str] | None = None) -> TurnResult:
+    def _reply(
+        self,
+        turn: TurnInput,
+        state: UserState,
+        guide_state: GuideState | None,
+        answer: Answer,
+        question: str | None = None,
+        platforms: list[str] | None = None,
+    ) -> TurnResult:
         if answer.kind in ("clarify_platform", "did_you_mean"):
             state.pending = Pending(
                 kind="platform" if answer.kind == "clarify_platform" else "choice",
                 options=[
                     PendingOption(topic=f.data["topic"], platform=f.data.get("platform"), label=f.label)
-                    for f in answer.followups if command_of(f.data) == ASK_CMD
+                    for f in answer.followups
+                    if command_of(f.data) == ASK_CMD
                 ],
                 asked_at=turn.now,
-                question=question[:MAX_QUESTION] if question and answer.kind == "did_you_mean"
-                and self.handoff.reaches(turn.scope) else None,
+                question=question[:MAX_QUESTION]
+                if question and answer.kind == "did_you_mean" and self.handoff.reaches(turn.scope)
+                else None,
             )
         else:
             state.pending = None
@@ -387,13 +454,13 @@ class Conversation:
         if question and wants_people and self.handoff.reaches(turn.scope):
             reason = "urgent" if answer.handoff else "unanswered"
             if turn.scope == "personal":  # nothing leaves a personal chat without the user's say-so
-                state.handoff_offer = HandoffOffer(question=question[:MAX_QUESTION], reason=reason,
-                                                   offered_at=turn.now)
-                answer = answer.model_copy(update={
-                    "text": answer.text + "\n\n" + _OFFER,
-                    "followups": [FollowUp(label=HANDOFF_BUTTON, data=handoff_payload()),
-                                  *answer.followups][:4],
-                })
+                state.handoff_offer = HandoffOffer(question=question[:MAX_QUESTION], reason=reason, offered_at=turn.now)
+                answer = answer.model_copy(
+                    update={
+                        "text": answer.text + "\n\n" + _OFFER,
+                        "followups": [FollowUp(label=HANDOFF_BUTTON, data=handoff_payload()), *answer.followups][:4],
+                    }
+                )
             else:
                 handoff = HandoffRequest(question=question[:MAX_QUESTION], reason=reason, scope=turn.scope)
                 answer = answer.model_copy(update={"text": answer.text + "\n\n" + _HANDED_OFF[turn.scope]})
@@ -405,20 +472,28 @@ class Conversation:
             assert answer.topic is not None
             if answer.topic == "enable_2fa" and answer.title == self._other_platform_title:
                 platforms = [_OTHER_PLATFORM]
-            feedback = FeedbackRef(question_id=uuid.uuid4().hex, asked_at=turn.now, topic=answer.topic,
-                                   platforms=list(dict.fromkeys(platforms or [])))
+            feedback = FeedbackRef(
+                question_id=uuid.uuid4().hex,
+                asked_at=turn.now,
+                topic=answer.topic,
+                platforms=list(dict.fromkeys(platforms or [])),
+            )
         result = self._finish(turn, state, guide_state, [render_answer(answer, feedback)], remind=True)
         result.question_id = feedback.question_id if feedback else None
         result.topic = "enable_2fa" if answer.kind == "clarify_platform" else answer.topic
         result.platform = answer.platform
-        result.outcome = {"out_of_scope": "unanswered", "clarify_platform": "asked_back",
-                          "did_you_mean": "asked_back"}.get(answer.kind, "answered")
+        result.outcome = {
+            "out_of_scope": "unanswered",
+            "clarify_platform": "asked_back",
+            "did_you_mean": "asked_back",
+        }.get(answer.kind, "answered")
         result.unanswered = answer.kind == "out_of_scope"
         result.handoff = handoff
         return result
 
-    def _person(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
-                typed: str | None) -> TurnResult:
+    def _person(
+        self, turn: TurnInput, state: UserState, guide_state: GuideState | None, typed: str | None
+    ) -> TurnResult:
         """Someone wants a person ("prata med en människa", the 👎 card's "fråga en person").
 
         With experts reachable from here: in a thread a typed request goes to them at once (they
@@ -443,8 +518,9 @@ class Conversation:
         result.topic, result.outcome, result.handoff = "human_contact", "answered", handoff
         return result
 
-    def _question_for_people(self, turn: TurnInput, state: UserState, guide_state: GuideState | None,
-                             text: str) -> TurnResult:
+    def _question_for_people(
+        self, turn: TurnInput, state: UserState, guide_state: GuideState | None, text: str
+    ) -> TurnResult:
         """The message after "Vad vill du fråga?": to the experts (or, if they cannot be reached
         from here any more, the contact)."""
         state.person_requested_at = None
@@ -460,8 +536,14 @@ class Conversation:
         result.handoff = HandoffRequest(question=text[:MAX_QUESTION], reason="unanswered", scope=turn.scope)
         return result
 
-    def _finish(self, turn: TurnInput, state: UserState, guide_state: GuideState | None, messages: list[OutgoingMessage],
-                remind: bool) -> TurnResult:
+    def _finish(
+        self,
+        turn: TurnInput,
+        state: UserState,
+        guide_state: GuideState | None,
+        messages: list[OutgoingMessage],
+        remind: bool,
+    ) -> TurnResult:
         """Add the guide reminder (interruption answered) or a resume offer, then scope quick replies."""
         if remind and guide_state is not None:
             guide = self.kb.guide(guide_state.guide_id)

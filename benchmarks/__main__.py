@@ -10,7 +10,9 @@ import sys
 def main() -> int:
     from benchmarks import matcher
 
-    print("== Matcher (dev: ../shared/eval/dev.jsonl; held-out: tests/data/heldout.jsonl + blind.jsonl + blind2.jsonl + blind3.jsonl)")
+    print(
+        "== Matcher (dev: ../shared/eval/dev.jsonl; held-out: tests/data/heldout.jsonl + blind.jsonl + blind2.jsonl + blind3.jsonl)"  # noqa: E501
+    )
     print(matcher.report(matcher.run()))
     from benchmarks import turns
 

@@ -21,8 +21,10 @@ from knowledge.matcher import Match, Matcher
 __all__ = ["run"]
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_SET = next((d / "shared" / "eval" / "dev.jsonl" for d in ROOT.parents if (d / "shared" / "eval" / "dev.jsonl").exists()),
-               ROOT.parent / "shared" / "eval" / "dev.jsonl")
+DEV_SET = next(
+    (d / "shared" / "eval" / "dev.jsonl" for d in ROOT.parents if (d / "shared" / "eval" / "dev.jsonl").exists()),
+    ROOT.parent / "shared" / "eval" / "dev.jsonl",
+)
 HELD_OUT = ROOT / "tests" / "data" / "heldout.jsonl"
 BLIND = ROOT / "tests" / "data" / "blind.jsonl"
 BLIND2 = ROOT / "tests" / "data" / "blind2.jsonl"
@@ -74,7 +76,10 @@ def _p(samples: list[float], pct: float) -> float:
 def run(rounds: int = 50) -> dict[str, dict[str, float]]:
     kb = load_knowledge_base()
     ours, naive = Matcher(kb), NaiveBaseline(kb)
-    dev, held = read_examples(DEV_SET), read_examples(HELD_OUT) + read_examples(BLIND) + read_examples(BLIND2) + read_examples(BLIND3)
+    dev, held = (
+        read_examples(DEV_SET),
+        read_examples(HELD_OUT) + read_examples(BLIND) + read_examples(BLIND2) + read_examples(BLIND3),
+    )
     questions = [e.q for e in dev]
     result = {}
     for name, impl in (("kanalvakten", ours), ("naive extractOne", naive)):

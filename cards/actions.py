@@ -73,7 +73,7 @@ def guide_payload(action: str, guide_id: str, step: int | None = None) -> dict[s
 
 
 def start_guide_payload(guide_id: str) -> dict[str, Any]:
-    """"Starta guiden"."""
+    """ "Starta guiden"."""
     return guide_payload("start", guide_id)
 
 

@@ -58,9 +58,7 @@ def render_announcement(
     (`readiness` is what the conversation has saved), or, for an admin's preview, as a list."""
     body = [text_block(content.heading, size="Medium", weight="Bolder")]
     body += [text_block(p) for p in content.paragraphs]
-    body += checklist_body(
-        content.checklist, readiness, content.id, content.election.name, interactive=interactive
-    )
+    body += checklist_body(content.checklist, readiness, content.id, content.election.name, interactive=interactive)
     text = announcement_text(content, readiness)
     actions = [dict(a) for a in ANNOUNCEMENT_ACTIONS]
     if content.checklist and interactive:  # these buttons ask something; they carry no ticks
@@ -103,11 +101,18 @@ def render_preview(content: AnnouncementContent, counts: dict[str, int], already
         text_block(footer, subtle=True),
     ]
     card = adaptive_card(body)
-    text = "\n\n".join([
-        "**Förhandsvisning av utskick**", *([f"**{warning}**"] if warning else []), summary,
-        ", ".join(f"{title}: {value}" for title, value in facts),
-        "---", message.text, "---", footer,
-    ])
+    text = "\n\n".join(
+        [
+            "**Förhandsvisning av utskick**",
+            *([f"**{warning}**"] if warning else []),
+            summary,
+            ", ".join(f"{title}: {value}" for title, value in facts),
+            "---",
+            message.text,
+            "---",
+            footer,
+        ]
+    )
     card["fallbackText"] = text
     return OutgoingMessage(text=text, card=card)
 

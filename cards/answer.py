@@ -64,16 +64,19 @@ def answer_text(answer: Answer) -> str:
     if answer.followups:
         lines.append("")
         choices = ", ".join(f'"{f.label}"' for f in answer.followups)
-        lines.append(("Välj: " if answer.kind in {"clarify_platform", "did_you_mean"} else "Du kan också fråga om: ") + choices)
+        lines.append(
+            ("Välj: " if answer.kind in {"clarify_platform", "did_you_mean"} else "Du kan också fråga om: ") + choices
+        )
     return "\n".join(lines).strip()
 
 
-def render_answer(answer: Answer, feedback: FeedbackRef | None = None, *,
-                  given: Given | None = None) -> OutgoingMessage:
+def render_answer(
+    answer: Answer, feedback: FeedbackRef | None = None, *, given: Given | None = None
+) -> OutgoingMessage:
     """The answer's card: title, text, its links and follow-up questions beside it, and under
     them 👍/👎 (with `feedback`) or, once pressed (`given`), what replaced them."""
     body = [text_block(answer.title, size="Medium", weight="Bolder")]
-    text = answer.text[len(answer.title):].strip() if answer.text.startswith(answer.title) else answer.text
+    text = answer.text[len(answer.title) :].strip() if answer.text.startswith(answer.title) else answer.text
     body.extend(text_block(paragraph) for paragraph in text.split("\n\n") if paragraph.strip())
     # Links first, they are the point of the answer; six buttons in all at most.
     actions = [open_url_action(link.label, str(link.url)) for link in answer.links]
@@ -86,7 +89,8 @@ def render_answer(answer: Answer, feedback: FeedbackRef | None = None, *,
 
 
 def _feedback_part(ref: FeedbackRef, given: Given | None) -> dict[str, Any]:
-    """"Fick du svar?" 👍 👎, or the thank-you (after 👎 with a comment field and a person)."""
+    """ "Fick du svar?" 👍 👎, or the thank-you (after 👎 with a comment field and a person)."""
+
     def payload(value: str) -> dict[str, Any]:
         return feedback_payload(value, ref.question_id, ref.topic, ref.platforms, ref.asked_at.isoformat())
 

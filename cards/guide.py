@@ -71,8 +71,9 @@ _NOTES: dict[StepNote, str] = {
 }
 
 
-def guide_action(title: str, action: str, guide_id: str, step: int | None = None,
-                 *, style: str | None = None) -> dict[str, Any]:
+def guide_action(
+    title: str, action: str, guide_id: str, step: int | None = None, *, style: str | None = None
+) -> dict[str, Any]:
     """A guide button; `step` marks which card it sits on."""
     action_button = button(title, guide_payload(action, guide_id, step))
     if style:
@@ -87,12 +88,18 @@ def start_guide_action(guide: Guide, title: str = "Starta guiden") -> dict[str, 
 
 def other_platform_links(kb: KnowledgeBase, platform_id: str | None) -> list[Link]:
     """The other platforms' 2FA help, for the summary's "and the rest of your channels"."""
-    return [Link(label=p.name[:_LINK_TITLE], url=p.help_url, platform=p.id)
-            for p in kb.platforms if p.id != platform_id]
+    return [
+        Link(label=p.name[:_LINK_TITLE], url=p.help_url, platform=p.id) for p in kb.platforms if p.id != platform_id
+    ]
 
 
-def render_guide_replies(replies: Iterable[GuideReply], kb: KnowledgeBase | None = None,
-                         person: PersonHelp | None = None, *, in_thread: bool = False) -> list[OutgoingMessage]:
+def render_guide_replies(
+    replies: Iterable[GuideReply],
+    kb: KnowledgeBase | None = None,
+    person: PersonHelp | None = None,
+    *,
+    in_thread: bool = False,
+) -> list[OutgoingMessage]:
     """All replies of one turn, in order; `kb` supplies the platform's name and the summary's links
     to other platforms, `person` who can help someone who is stuck again. `in_thread`: a channel
     thread or group chat, where the last reply says `THREAD_HINT` and none says "skriv …"."""
@@ -106,8 +113,14 @@ def render_guide_replies(replies: Iterable[GuideReply], kb: KnowledgeBase | None
     return messages
 
 
-def render_guide_reply(reply: GuideReply, links: Sequence[Link] = (), *, platform_name: str | None = None,
-                       person: PersonHelp | None = None, in_thread: bool = False) -> OutgoingMessage:
+def render_guide_reply(
+    reply: GuideReply,
+    links: Sequence[Link] = (),
+    *,
+    platform_name: str | None = None,
+    person: PersonHelp | None = None,
+    in_thread: bool = False,
+) -> OutgoingMessage:
     """One reply as a card plus its text fallback (in a thread without what to type:
     `render_guide_replies` adds `THREAD_HINT` once per turn)."""
     context = _Context(links=links, platform_name=platform_name, person=person or PersonHelp(), in_thread=in_thread)
@@ -160,7 +173,9 @@ class _Context(BaseModel):
         name = self.platform_name
         if not name:
             return "plattformens egen hjälp"
-        return f"{name}s egen hjälp" if name[-1].isalpha() and name[-1] not in "sxzSXZ" else f"den egna hjälpen för {name}"
+        return (
+            f"{name}s egen hjälp" if name[-1].isalpha() and name[-1] not in "sxzSXZ" else f"den egna hjälpen för {name}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,14 +187,22 @@ def _where(reply: GuideReply) -> str:
 
 
 def _progress(reply: GuideReply) -> list[dict[str, Any]]:
-    """"Steg N av T" with the guide's title, and a segmented bar that fills as you go."""
+    """ "Steg N av T" with the guide's title, and a segmented bar that fills as you go."""
     heading = {
         "type": "ColumnSet",
         "columns": [
-            {"type": "Column", "width": "auto", "verticalContentAlignment": "Center",
-             "items": [text_block(f"Steg {reply.step} av {reply.total}", size="Large", weight="Bolder")]},
-            {"type": "Column", "width": "stretch", "verticalContentAlignment": "Center",
-             "items": [{**text_block(reply.guide_title, subtle=True), "horizontalAlignment": "Right"}]},
+            {
+                "type": "Column",
+                "width": "auto",
+                "verticalContentAlignment": "Center",
+                "items": [text_block(f"Steg {reply.step} av {reply.total}", size="Large", weight="Bolder")],
+            },
+            {
+                "type": "Column",
+                "width": "stretch",
+                "verticalContentAlignment": "Center",
+                "items": [{**text_block(reply.guide_title, subtle=True), "horizontalAlignment": "Right"}],
+            },
         ],
     }
     blocks = [heading]
@@ -196,7 +219,7 @@ def _note(text: str, color: str = "Accent") -> dict[str, Any]:
 
 
 def _click_adds_something(reply: GuideReply) -> bool:
-    """"Klicka: Kom igång" under "Klicka på ”Kom igång”." says it twice; show it only when new."""
+    """ "Klicka: Kom igång" under "Klicka på ”Kom igång”." says it twice; show it only when new."""
     if not reply.click:
         return False
     return normalise(reply.click) not in normalise(reply.instruction or "")
@@ -208,12 +231,14 @@ def _step_body(reply: GuideReply) -> list[dict[str, Any]]:
     if _click_adds_something(reply):
         body.append({**text_block(f"Klicka: {reply.click}", subtle=True), "spacing": "Small"})
     if reply.why:
-        body.append({
-            "type": "Container",
-            "style": "warning",
-            "spacing": "Medium",
-            "items": [text_block("Varför?", weight="Bolder"), text_block(reply.why)],
-        })
+        body.append(
+            {
+                "type": "Container",
+                "style": "warning",
+                "spacing": "Medium",
+                "items": [text_block("Varför?", weight="Bolder"), text_block(reply.why)],
+            }
+        )
     return body
 
 
@@ -282,23 +307,36 @@ def _render_help(reply: GuideReply, ctx: _Context) -> Rendered:
     body = [
         text_block(f"Hjälp med steg {n} av {reply.total}", size="Large", weight="Bolder"),
         text_block(reply.help or ""),
-        {"type": "Container", "style": "emphasis", "spacing": "Medium",
-         "items": [text_block("Steget", weight="Bolder"), text_block(reply.instruction or "")]
-         + ([text_block(f"Klicka: {reply.click}", subtle=True)] if _click_adds_something(reply) else [])},
+        {
+            "type": "Container",
+            "style": "emphasis",
+            "spacing": "Medium",
+            "items": [text_block("Steget", weight="Bolder"), text_block(reply.instruction or "")]
+            + ([text_block(f"Klicka: {reply.click}", subtle=True)] if _click_adds_something(reply) else []),
+        },
     ]
-    actions = [guide_action("Nästa", "next", gid, n, style="positive"),
-               guide_action("Visa steget igen", "repeat", gid, n)]
+    actions = [
+        guide_action("Nästa", "next", gid, n, style="positive"),
+        guide_action("Visa steget igen", "repeat", gid, n),
+    ]
     text = [f"Hjälp med steg {n} av {reply.total}", "", reply.help or "", "", f"Steget: {reply.instruction}"]
     if reply.help_url:
         help_name = ctx.platform_help
         actions.append(open_url_action(ctx.help_title, reply.help_url))
-        body.append(text_block(f"Kommer du ändå inte vidare? {help_name[0].upper()}{help_name[1:]}: "
-                               f"{reply.help_url}", subtle=True))
+        body.append(
+            text_block(
+                f"Kommer du ändå inte vidare? {help_name[0].upper()}{help_name[1:]}: {reply.help_url}", subtle=True
+            )
+        )
         text.append(f"{help_name[0].upper()}{help_name[1:]}: {reply.help_url}")
     actions.append(guide_action("Fortfarande fastnat", "stuck", gid, n))
     actions.append(guide_action("Avbryt", "cancel", gid, n))
-    text += ["", ctx.typed("Skriv nästa när du är klar, upprepa för att se steget igen, fastnat om det ändå inte "
-                           "går, eller avbryt.")]
+    text += [
+        "",
+        ctx.typed(
+            "Skriv nästa när du är klar, upprepa för att se steget igen, fastnat om det ändå inte går, eller avbryt."
+        ),
+    ]
     return body, actions, "\n".join(text)
 
 
@@ -307,18 +345,30 @@ def _render_stuck_again(reply: GuideReply, ctx: _Context) -> Rendered:
     gid, n = reply.guide_id, reply.step
     help_name = ctx.platform_help
     heading = f"Fortfarande fastnat på steg {n} av {reply.total}?"
-    lead = ("Då ska du inte behöva gissa. Skärmen ser kanske inte ut som i guiden längre, eftersom "
-            "plattformarna ändrar sina menyer ibland.")
+    lead = (
+        "Då ska du inte behöva gissa. Skärmen ser kanske inte ut som i guiden längre, eftersom "
+        "plattformarna ändrar sina menyer ibland."
+    )
     own = f"{help_name[0].upper()}{help_name[1:]} visar hur det ser ut i dag."
     if ctx.person.handoff:
-        person = (f"Du kan också få hjälp av en person: tryck på ”{HANDOFF_BUTTON}”, så ber jag "
-                  "stadens experter att höra av sig.")
+        person = (
+            f"Du kan också få hjälp av en person: tryck på ”{HANDOFF_BUTTON}”, så ber jag "
+            "stadens experter att höra av sig."
+        )
     else:
         person = f"Du kan också få hjälp av en person: kontakta {ctx.person.contact}."
-    body = [text_block(heading, size="Large", weight="Bolder"), text_block(lead),
-            text_block(own), text_block(person),
-            {"type": "Container", "style": "emphasis", "spacing": "Medium",
-             "items": [text_block("Steget", weight="Bolder"), text_block(reply.instruction or "")]}]
+    body = [
+        text_block(heading, size="Large", weight="Bolder"),
+        text_block(lead),
+        text_block(own),
+        text_block(person),
+        {
+            "type": "Container",
+            "style": "emphasis",
+            "spacing": "Medium",
+            "items": [text_block("Steget", weight="Bolder"), text_block(reply.instruction or "")],
+        },
+    ]
     actions: list[dict[str, Any]] = []
     text = [heading, "", lead, "", own]
     if reply.help_url:
@@ -351,15 +401,18 @@ def _render_summary(reply: GuideReply, ctx: _Context) -> Rendered:
 def _render_confirm_restart(reply: GuideReply, ctx: _Context) -> Rendered:
     other = reply.other_guide_id or reply.guide_id
     if other == reply.guide_id:
-        question = (f"Du är redan på {_where(reply)}. Vill du fortsätta där du var "
-                    "eller börja om från steg 1?")
+        question = f"Du är redan på {_where(reply)}. Vill du fortsätta där du var eller börja om från steg 1?"
         restart_title = "Börja om"
     else:
-        question = (f"Du har redan en annan guide igång (steg {reply.other_step}). Vill du fortsätta "
-                    f"den, eller börja med {reply.guide_title} i stället?")
+        question = (
+            f"Du har redan en annan guide igång (steg {reply.other_step}). Vill du fortsätta "
+            f"den, eller börja med {reply.guide_title} i stället?"
+        )
         restart_title = "Starta den nya guiden"
-    actions = [guide_action(f"Fortsätt på steg {reply.other_step}", "resume", other, style="positive"),
-               guide_action(restart_title, "restart", reply.guide_id)]
+    actions = [
+        guide_action(f"Fortsätt på steg {reply.other_step}", "resume", other, style="positive"),
+        guide_action(restart_title, "restart", reply.guide_id),
+    ]
     text = f"{question}\n\n{ctx.typed('Skriv fortsätt eller börja om.')}"
     return [text_block(question)], actions, text
 
@@ -379,9 +432,11 @@ def _render_paused(reply: GuideReply, ctx: _Context) -> Rendered:
 
 def _render_resume_offer(reply: GuideReply, ctx: _Context) -> Rendered:
     message = f"Välkommen tillbaka! Du var på {_where(reply)}. Vill du fortsätta där?"
-    actions = [guide_action(f"Fortsätt på steg {reply.step}", "resume", reply.guide_id, style="positive"),
-               guide_action("Börja om", "restart", reply.guide_id),
-               guide_action("Avbryt guiden", "cancel", reply.guide_id, reply.step)]
+    actions = [
+        guide_action(f"Fortsätt på steg {reply.step}", "resume", reply.guide_id, style="positive"),
+        guide_action("Börja om", "restart", reply.guide_id),
+        guide_action("Avbryt guiden", "cancel", reply.guide_id, reply.step),
+    ]
     return [text_block(message)], actions, f"{message}\n\n{ctx.typed('Skriv fortsätt, börja om eller avbryt.')}"
 
 
@@ -395,8 +450,9 @@ def _render_reminder(reply: GuideReply, ctx: _Context) -> Rendered:
 
 
 def _render_not_in_guide(reply: GuideReply, ctx: _Context) -> Rendered:
-    message = (f"Du är inte i någon guide just nu. Vill du att jag guidar dig genom "
-               f"{reply.guide_title}, ett steg i taget?")
+    message = (
+        f"Du är inte i någon guide just nu. Vill du att jag guidar dig genom {reply.guide_title}, ett steg i taget?"
+    )
     actions = [guide_action("Starta guiden", "start", reply.guide_id, style="positive")]
     return [text_block(message)], actions, f"{message}\n\n{ctx.typed('Skriv starta guiden för att börja.')}"
 

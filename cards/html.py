@@ -68,11 +68,14 @@ def _classes(*names: str | None) -> str:
 def _element(node: dict[str, Any]) -> str:
     kind = node.get("type")
     if kind == "TextBlock":
-        cls = _classes("tm-text", _SIZES.get(str(node.get("size", "")).lower()),
-                       "tm-bold" if str(node.get("weight", "")).lower() == "bolder" else None,
-                       "tm-subtle" if node.get("isSubtle") else None,
-                       _COLOURS.get(str(node.get("color", "")).lower()),
-                       {"right": "tm-right", "center": "tm-center"}.get(str(node.get("horizontalAlignment", "")).lower()))
+        cls = _classes(
+            "tm-text",
+            _SIZES.get(str(node.get("size", "")).lower()),
+            "tm-bold" if str(node.get("weight", "")).lower() == "bolder" else None,
+            "tm-subtle" if node.get("isSubtle") else None,
+            _COLOURS.get(str(node.get("color", "")).lower()),
+            {"right": "tm-right", "center": "tm-center"}.get(str(node.get("horizontalAlignment", "")).lower()),
+        )
         return f'<div class="{cls}">{markdown_html(str(node.get("text", "")))}</div>'
     if kind == "Container":
         style = str(node.get("style", "")).lower()
@@ -91,8 +94,10 @@ def _element(node: dict[str, Any]) -> str:
         hint = html.escape(str(node.get("placeholder", "")))
         return f'<div class="tm-text"><div class="tm-subtle">{label}</div><div class="tm-input">{hint}</div></div>'
     if kind == "FactSet":
-        rows = "".join(f"<tr><td>{html.escape(str(f.get('title', '')))}</td><td>{markdown_html(str(f.get('value', '')))}</td></tr>"
-                       for f in node.get("facts", []))
+        rows = "".join(
+            f"<tr><td>{html.escape(str(f.get('title', '')))}</td><td>{markdown_html(str(f.get('value', '')))}</td></tr>"
+            for f in node.get("facts", [])
+        )
         return f'<table class="tm-facts">{rows}</table>'
     return f'<div class="tm-text tm-subtle">[{html.escape(str(kind))}]</div>'
 
@@ -115,14 +120,19 @@ def card_html(card: dict[str, Any]) -> str:
     return f'<div class="tm-card">{body}{buttons}</div>'
 
 
-def message_html(text: str, card: dict[str, Any] | None, *, sender: str = "Kanalvakten",
-                 show_fallback: bool = True) -> str:
+def message_html(
+    text: str, card: dict[str, Any] | None, *, sender: str = "Kanalvakten", show_fallback: bool = True
+) -> str:
     """One bot message as in a Teams chat: avatar, sender, the card (or the text), and the text
     fallback (what notifications and screen readers get) folded away under it."""
     inner = card_html(card) if card is not None else f'<div class="tm-card">{markdown_html(text)}</div>'
     fallback = ""
     if card is not None and show_fallback:
-        fallback = (f'<details class="tm-fallback"><summary>Textversion (avisering, skärmläsare)</summary>'
-                    f"<pre>{html.escape(text)}</pre></details>")
-    return (f'<div class="tm-msg"><div class="tm-avatar">{html.escape(sender[:1])}</div>'
-            f'<div class="tm-bubble"><div class="tm-who">{html.escape(sender)}</div>{inner}{fallback}</div></div>')
+        fallback = (
+            f'<details class="tm-fallback"><summary>Textversion (avisering, skärmläsare)</summary>'
+            f"<pre>{html.escape(text)}</pre></details>"
+        )
+    return (
+        f'<div class="tm-msg"><div class="tm-avatar">{html.escape(sender[:1])}</div>'
+        f'<div class="tm-bubble"><div class="tm-who">{html.escape(sender)}</div>{inner}{fallback}</div></div>'
+    )

@@ -72,8 +72,9 @@ class OutgoingMessage(BaseModel):
     """People to @mention at the top of the message (`teams.activity.to_activity` adds the tags)."""
 
 
-def adaptive_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None,
-                  fallback_text: str | None = None) -> dict[str, Any]:
+def adaptive_card(
+    body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None, fallback_text: str | None = None
+) -> dict[str, Any]:
     """An Adaptive Card 1.5 with full width in Teams."""
     card: dict[str, Any] = {
         "type": "AdaptiveCard",
@@ -89,8 +90,15 @@ def adaptive_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | No
     return card
 
 
-def text_block(text: str, *, size: str | None = None, weight: str | None = None,
-               subtle: bool = False, wrap: bool = True, color: str | None = None) -> dict[str, Any]:
+def text_block(
+    text: str,
+    *,
+    size: str | None = None,
+    weight: str | None = None,
+    subtle: bool = False,
+    wrap: bool = True,
+    color: str | None = None,
+) -> dict[str, Any]:
     block: dict[str, Any] = {"type": "TextBlock", "text": text, "wrap": wrap}
     if size:
         block["size"] = size

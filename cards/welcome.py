@@ -32,8 +32,8 @@ def welcome_message(scope: str) -> OutgoingMessage:
         return OutgoingMessage(text=text, card=card)
     intro = (
         "Hej! Jag är Kanalvakten och svarar på frågor om hur ni skyddar era sociala mediekonton, "
-        "särskilt i valtider. Nämn mig (@Kanalvakten) med din fråga, till exempel \"@Kanalvakten hur "
-        "slår jag på tvåfaktorsinloggning på Instagram?\"."
+        'särskilt i valtider. Nämn mig (@Kanalvakten) med din fråga, till exempel "@Kanalvakten hur '
+        'slår jag på tvåfaktorsinloggning på Instagram?".'
     )
     card = adaptive_card(
         [text_block("Kanalvakten är här", size="Medium", weight="Bolder"), text_block(intro)],

@@ -79,15 +79,31 @@ class Phase(StrEnum):
 
 
 def _reply(kind: ReplyKind, guide: Guide, **fields: object) -> GuideReply:
-    return GuideReply(kind=kind, guide_id=guide.id, guide_title=guide.title, total=len(guide.steps),
-                      help_url=str(guide.help_url), platform=guide.platform, **fields)
+    return GuideReply(
+        kind=kind,
+        guide_id=guide.id,
+        guide_title=guide.title,
+        total=len(guide.steps),
+        help_url=str(guide.help_url),
+        platform=guide.platform,
+        **fields,
+    )
 
 
-def _step_reply(guide: Guide, number: int, kind: ReplyKind = ReplyKind.STEP,
-                note: StepNote | None = None) -> GuideReply:
+def _step_reply(
+    guide: Guide, number: int, kind: ReplyKind = ReplyKind.STEP, note: StepNote | None = None
+) -> GuideReply:
     data = guide.steps[number - 1]
-    return _reply(kind, guide, step=number, instruction=data.instruction, click=data.click,
-                  why=data.why, help=data.help, note=note)
+    return _reply(
+        kind,
+        guide,
+        step=number,
+        instruction=data.instruction,
+        click=data.click,
+        why=data.why,
+        help=data.help,
+        note=note,
+    )
 
 
 def _touch(state: GuideState, now: dt.datetime, **changes: object) -> GuideState:
@@ -114,8 +130,7 @@ def _next(state: GuideState | None, command: GuideCommand, guide: Guide, now: dt
     """One step on; after the last step the summary, and the guide is finished."""
     assert state is not None
     if state.step >= len(guide.steps):
-        return (_touch(state, now, status=GuideStatus.FINISHED),
-                [_reply(ReplyKind.SUMMARY, guide, text=guide.summary)])
+        return (_touch(state, now, status=GuideStatus.FINISHED), [_reply(ReplyKind.SUMMARY, guide, text=guide.summary)])
     new = _touch(state, now, step=state.step + 1)
     return new, [_step_reply(guide, new.step)]
 
@@ -165,17 +180,22 @@ def _cancel(state: GuideState | None, command: GuideCommand, guide: Guide, now: 
     return None, [_reply(ReplyKind.CANCELLED, guide, step=step_no)]
 
 
-def _confirm_restart(state: GuideState | None, command: GuideCommand, guide: Guide,
-                     now: dt.datetime) -> Result:
+def _confirm_restart(state: GuideState | None, command: GuideCommand, guide: Guide, now: dt.datetime) -> Result:
     """Started again while in a guide: ask, move nothing."""
     assert state is not None
     same = state.guide_id == guide.id
-    return _touch(state, now), [_reply(ReplyKind.CONFIRM_RESTART, guide, step=state.step if same else None,
-                                       other_guide_id=state.guide_id, other_step=state.step)]
+    return _touch(state, now), [
+        _reply(
+            ReplyKind.CONFIRM_RESTART,
+            guide,
+            step=state.step if same else None,
+            other_guide_id=state.guide_id,
+            other_step=state.step,
+        )
+    ]
 
 
-def _not_in_guide(state: GuideState | None, command: GuideCommand, guide: Guide,
-                  now: dt.datetime) -> Result:
+def _not_in_guide(state: GuideState | None, command: GuideCommand, guide: Guide, now: dt.datetime) -> Result:
     """A guide command with nothing to apply it to: offer to start, keep whatever state there was."""
     return state, [_reply(ReplyKind.NOT_IN_GUIDE, guide)]
 
@@ -240,8 +260,7 @@ def _refuse(state: GuideState | None, guide: Guide, reason: str) -> Result:
     return state, [_reply(ReplyKind.INVALID, guide)]
 
 
-def step(state: GuideState | None, command: GuideCommand | InvalidCommand, guide: Guide,
-         now: dt.datetime) -> Result:
+def step(state: GuideState | None, command: GuideCommand | InvalidCommand, guide: Guide, now: dt.datetime) -> Result:
     """Apply one command to one user's guide state.
 
     `guide` is the guide the command is about: the state's guide for moves, the guide to start for
@@ -281,8 +300,7 @@ def accepts_typed(state: GuideState | None, command: GuideCommand | InvalidComma
     return True
 
 
-def choose_guide(kb: KnowledgeBase, command: GuideCommand | InvalidCommand,
-                 state: GuideState | None) -> Guide | None:
+def choose_guide(kb: KnowledgeBase, command: GuideCommand | InvalidCommand, state: GuideState | None) -> Guide | None:
     """The guide a command is about: the running one for moves, the asked-for one for starts.
 
     For start/restart: the button's guide id, else a typed platform or guide word ("starta
@@ -322,9 +340,13 @@ def reminder(state: GuideState, guide: Guide) -> GuideReply:
     return _step_reply(guide, number, kind=ReplyKind.REMINDER)
 
 
-def pending_resume(state: GuideState | None, guide: Guide | None, now: dt.datetime,
-                   expiry: dt.timedelta = DEFAULT_EXPIRY,
-                   idle: dt.timedelta = DEFAULT_IDLE) -> GuideReply | None:
+def pending_resume(
+    state: GuideState | None,
+    guide: Guide | None,
+    now: dt.datetime,
+    expiry: dt.timedelta = DEFAULT_EXPIRY,
+    idle: dt.timedelta = DEFAULT_IDLE,
+) -> GuideReply | None:
     """An offer to continue at the saved step, for a user who left (paused) or came back later.
 
     None when there is nothing to offer: no state, finished, expired (quietly), a guide we no
@@ -340,9 +362,13 @@ def pending_resume(state: GuideState | None, guide: Guide | None, now: dt.dateti
     return _step_reply(guide, number, kind=ReplyKind.RESUME_OFFER)
 
 
-def after_interruption(state: GuideState | None, guide: Guide | None, now: dt.datetime,
-                       expiry: dt.timedelta = DEFAULT_EXPIRY,
-                       idle: dt.timedelta = DEFAULT_IDLE) -> GuideReply | None:
+def after_interruption(
+    state: GuideState | None,
+    guide: Guide | None,
+    now: dt.datetime,
+    expiry: dt.timedelta = DEFAULT_EXPIRY,
+    idle: dt.timedelta = DEFAULT_IDLE,
+) -> GuideReply | None:
     """What to add after answering something else: a resume offer, a reminder, or nothing.
 
     A paused or long-idle guide gets the resume offer; an active one the reminder of where the

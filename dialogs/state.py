@@ -86,8 +86,9 @@ class GuideState(BaseModel):
         return self.status is GuideStatus.ACTIVE
 
 
-def load_state(stored: GuideState | Mapping[str, Any] | None, now: dt.datetime,
-               expiry: dt.timedelta = DEFAULT_EXPIRY) -> GuideState | None:
+def load_state(
+    stored: GuideState | Mapping[str, Any] | None, now: dt.datetime, expiry: dt.timedelta = DEFAULT_EXPIRY
+) -> GuideState | None:
     """The guide state (a model, or its stored dict), or None when there is none, it cannot be
     read, or it has expired."""
     if not stored:
@@ -180,8 +181,11 @@ class UserState(BaseModel):
 
     def latest_touch(self) -> dt.datetime | None:
         """The last time anything here was touched (retention's clock), or None."""
-        times = [self.touched_at, self.guide.updated_at if self.guide else None,
-                 self.pending.asked_at if self.pending else None]
+        times = [
+            self.touched_at,
+            self.guide.updated_at if self.guide else None,
+            self.pending.asked_at if self.pending else None,
+        ]
         found = [_aware(t) for t in times if t is not None]
         return max(found) if found else None
 

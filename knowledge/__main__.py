@@ -39,8 +39,10 @@ def _warn_confused_examples(kb, matcher, data_dir: str | None) -> None:
         where = lines.get((topic_id, index))
         example = kb.topic(topic_id).examples[index]
         print(f"{where.file}:{where.line}: " if where else "", end="", file=sys.stderr)
-        print(f"warning: {topic_id!r} example {example!r} is taken for {got!r}; reword it or add examples",
-              file=sys.stderr)
+        print(
+            f"warning: {topic_id!r} example {example!r} is taken for {got!r}; reword it or add examples",
+            file=sys.stderr,
+        )
 
 
 def _warn_sparse_topics(kb, matcher, data_dir: str | None) -> None:
@@ -51,9 +53,12 @@ def _warn_sparse_topics(kb, matcher, data_dir: str | None) -> None:
     for topic_id, cohesion in matcher.sparse_topics():
         where = lines.get((topic_id, 0))
         print(f"{where.file}:{where.line}: " if where else "", end="", file=sys.stderr)
-        print(f"warning: the examples of {topic_id!r} share few words with each other ({cohesion:.2f}), so fewer "
-              "new wordings are recognised; add examples in the words people use, or those words to "
-              "vocabulary.yaml", file=sys.stderr)
+        print(
+            f"warning: the examples of {topic_id!r} share few words with each other ({cohesion:.2f}), so fewer "
+            "new wordings are recognised; add examples in the words people use, or those words to "
+            "vocabulary.yaml",
+            file=sys.stderr,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,8 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("file", type=Path)
     rv = sub.add_parser("review", help="write one HTML page with every answer as a person sees it")
     rv.add_argument("--out", type=Path, default=REVIEW_FILE, help=f"output file (default: {REVIEW_FILE})")
-    rv.add_argument("--eval", dest="eval_file", type=Path, default=DEV_SET,
-                    help="labelled questions for the per-topic result (default: ../shared/eval/dev.jsonl, if present)")
+    rv.add_argument(
+        "--eval",
+        dest="eval_file",
+        type=Path,
+        default=DEV_SET,
+        help="labelled questions for the per-topic result (default: ../shared/eval/dev.jsonl, if present)",
+    )
     rv.add_argument("--today", type=dt.date.fromisoformat, default=None, help="show the answers as on YYYY-MM-DD")
     lk = sub.add_parser("links", help="every link with its file:line; --check fetches each")
     lk.add_argument("--check", action="store_true", help="fetch every link (needs the internet); exit 1 on failures")
@@ -86,14 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         _warn_confused_examples(kb, matcher, args.data)
         _warn_sparse_topics(kb, matcher, args.data)
-        print(f"ok: {len(kb.topics)} topics, {len(kb.platforms)} platforms, {len(kb.concepts)} concepts, "
-              f"{sum(len(g.steps) for g in kb.guides)} guide steps")
+        print(
+            f"ok: {len(kb.topics)} topics, {len(kb.platforms)} platforms, {len(kb.concepts)} concepts, "
+            f"{sum(len(g.steps) for g in kb.guides)} guide steps"
+        )
         return 0
 
     if args.command == "match":
         for line in sys.stdin:
             m = matcher.match(line.rstrip("\n"))
-            sys.stdout.write(json.dumps({"topic": m.topic, "platform": m.platform, "score": m.score}, ensure_ascii=False) + "\n")
+            sys.stdout.write(
+                json.dumps({"topic": m.topic, "platform": m.platform, "score": m.score}, ensure_ascii=False) + "\n"
+            )
             sys.stdout.flush()
         return 0
     if args.command == "ask":

@@ -16,13 +16,33 @@ from pydantic import BaseModel, Field
 from knowledge.matcher import Candidate, Match
 from knowledge.models import Election, Guide, KnowledgeBase, Link, Topic
 
-__all__ = ["Answer", "FollowUp", "Composer", "NONE_OF_THESE", "election_when", "election_is_coming",
-           "before_election", "ask_command"]
+__all__ = [
+    "Answer",
+    "FollowUp",
+    "Composer",
+    "NONE_OF_THESE",
+    "election_when",
+    "election_is_coming",
+    "before_election",
+    "ask_command",
+]
 
 log = logging.getLogger(__name__)
 
-_MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-           "september", "oktober", "november", "december"]
+_MONTHS = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 
 NONE_OF_THESE = "Ingen av dem"
 """The last button of a "menade du…" choice: none of the topics offered; the out-of-scope answer."""
@@ -83,10 +103,7 @@ def election_when(election: Election, today: dt.date) -> str:
         return f"{name} är i morgon, den {when}."
     if days == 0:
         return f"{name} är i dag, den {when}."
-    return (
-        f"{name} var den {when}. Något nytt valdatum är inte inlagt än, men råden gäller "
-        "inför varje val."
-    )
+    return f"{name} var den {when}. Något nytt valdatum är inte inlagt än, men råden gäller inför varje val."
 
 
 def election_is_coming(election: Election | None, today: dt.date) -> bool:
@@ -96,8 +113,7 @@ def election_is_coming(election: Election | None, today: dt.date) -> bool:
 
 def before_election(election: Election | None, today: dt.date) -> str:
     """What `{before_election}` says: "inför EU-valet" while it is coming, else "inför ett val"."""
-    return f"inför {election.name}" if election is not None and election_is_coming(election, today) \
-        else "inför ett val"
+    return f"inför {election.name}" if election is not None and election_is_coming(election, today) else "inför ett val"
 
 
 class Composer:
@@ -145,8 +161,10 @@ class Composer:
             links = [self._help_link(p.id) for p in self.kb.platforms]
         if topic_id == "account_hijacked" and not self.contact_configured and not self._warned_contact:
             self._warned_contact = True
-            log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer names the user's own "
-                        "IT support and communications department (organisation.yaml's support_contact)")
+            log.warning(
+                "SUPPORT_CONTACT is not set: the hijacked-account answer names the user's own "
+                "IT support and communications department (organisation.yaml's support_contact)"
+            )
         followups = [FollowUp(label=self.kb.topic(r).label, data=ask_command(r)) for r in topic.related]
         if topic_id in {"enable_2fa", "recovery_codes"} and self.kb.guides:
             followups.insert(0, self._guide_followup())
@@ -184,15 +202,13 @@ class Composer:
         )
 
     def clarify_platform(self) -> Answer:
-        followups = [
-            FollowUp(label=p.name, data=ask_command("enable_2fa", p.id)) for p in self.kb.platforms
-        ]
+        followups = [FollowUp(label=p.name, data=ask_command("enable_2fa", p.id)) for p in self.kb.platforms]
         followups.append(FollowUp(label="Alla kanaler", data=ask_command("enable_2fa", "all")))
         return Answer(
             kind="clarify_platform",
             topic=None,
             title="Vilken kanal gäller det?",
-            text="Vilken kanal gäller det? Välj nedan eller skriv namnet, till exempel \"Instagram\".",
+            text='Vilken kanal gäller det? Välj nedan eller skriv namnet, till exempel "Instagram".',
             followups=followups,
         )
 
@@ -200,8 +216,11 @@ class Composer:
         """The two or three topics to offer: plausible ones (at least half the best score), no small talk."""
         ranked = match.candidates or [Candidate(topic=match.topic, score=match.score), *match.runners_up]
         best = max((c.score for c in ranked if c.topic), default=0.0)
-        return [c.topic for c in ranked if self.kb.has_topic(c.topic) and not self.kb.topic(c.topic).smalltalk
-                and c.score >= best / 2][:3]
+        return [
+            c.topic
+            for c in ranked
+            if self.kb.has_topic(c.topic) and not self.kb.topic(c.topic).smalltalk and c.score >= best / 2
+        ][:3]
 
     def did_you_mean(self, match: Match) -> Answer:
         """Plausible but not sure (a near miss), or two topics too close to call: offer them."""
@@ -242,8 +261,7 @@ class Composer:
         """The guide's link for the platform: its help page on tvåfaktorsinloggning, named by
         the platform (the answer around it says what the page is about; a link button holds 26)."""
         platform = self.kb.platform(platform_id)
-        return Link(label=platform.name[:26], url=platform.help_url,
-                    platform=platform.id)
+        return Link(label=platform.name[:26], url=platform.help_url, platform=platform.id)
 
     @staticmethod
     def _links_for(topic: Topic, platforms: list[str] | None) -> list[Link]:
@@ -266,9 +284,11 @@ class Composer:
             kind="answer",
             topic="enable_2fa",
             title="Den kanalen tar guiden inte upp",
-            text=(f"Stadens guide tar upp {names}. Andra kanaler har oftast också tvåfaktorsinloggning: "
-                  "leta efter den i kontots säkerhetsinställningar och slå på den där också. Länkarna "
-                  "nedan gäller kanalerna i stadens guide."),
+            text=(
+                f"Stadens guide tar upp {names}. Andra kanaler har oftast också tvåfaktorsinloggning: "
+                "leta efter den i kontots säkerhetsinställningar och slå på den där också. Länkarna "
+                "nedan gäller kanalerna i stadens guide."
+            ),
             links=[self._help_link(p.id) for p in self.kb.platforms],
         )
 

@@ -75,7 +75,7 @@ _RELATIVE_SHARE = 0.6
 _SURE_TYPO_LENGTH = 8
 """A word this long one slip away from a vocabulary term is that term mistyped, not a guess."""
 
-_PRONOUNS = frozenset("jag du man vi ni han hon de dom nån någon i we you".split())
+_PRONOUNS = frozenset(["jag", "du", "man", "vi", "ni", "han", "hon", "de", "dom", "nån", "någon", "i", "we", "you"])
 """Subjects that stand inside a Swedish particle verb in a question ("hur slår jag på")."""
 
 
@@ -200,8 +200,13 @@ class Lexicon:
         for w in sorted({fold(w) for t in kb.topics for q in t.examples for w in normalise(q).split()}):
             if len(w) >= _RELATIVE_PREFIX and w not in COMMON_WORDS:
                 self._example_words.setdefault(w[:_RELATIVE_PREFIX], []).append(w)
-        self._example_stems = frozenset(stem(w) for t in kb.topics for q in t.examples for w in normalise(q).split()
-                                        if len(w) >= 4 and fold(w) not in COMMON_WORDS)
+        self._example_stems = frozenset(
+            stem(w)
+            for t in kb.topics
+            for q in t.examples
+            for w in normalise(q).split()
+            if len(w) >= 4 and fold(w) not in COMMON_WORDS
+        )
         self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
 
     # ------------------------------------------------------------------ building
@@ -223,8 +228,11 @@ class Lexicon:
                     aliases[key] = tag
                 tables.platform_words.update(fold(w) for w in normalise(alias).split() if len(w) >= 4)
                 entries.append((alias, tag))
-        entries = [(t, c) for t, c in entries
-                   if c & {PLATFORM} or " ".join(fold(w) for w in normalise(t.rstrip("*")).split()) not in aliases]
+        entries = [
+            (t, c)
+            for t, c in entries
+            if c & {PLATFORM} or " ".join(fold(w) for w in normalise(t.rstrip("*")).split()) not in aliases
+        ]
 
         fuzzy: dict[str, set[str]] = {}
         fuzzy_exact: dict[str, set[str]] = {}
@@ -290,7 +298,9 @@ class Lexicon:
         if len(word) < 4:
             return None
         accented = _has_accent(word)
-        hit = (self._tables.stems_exact if accented else self._tables.stems_folded).get(stem(word, keep_accents=accented))
+        hit = (self._tables.stems_exact if accented else self._tables.stems_folded).get(
+            stem(word, keep_accents=accented)
+        )
         return frozenset(hit) if hit else None
 
     def _split(self, word: str, depth: int = 0) -> frozenset[str] | None:
@@ -324,7 +334,9 @@ class Lexicon:
         folded = fold(word)
         accented = _has_accent(word)
         known_exact, known_folded = self._known
-        if len(folded) < 5 or (word in known_exact if accented else folded in known_folded or stem(word) in known_folded):
+        if len(folded) < 5 or (
+            word in known_exact if accented else folded in known_folded or stem(word) in known_folded
+        ):
             return None
         limit = 1 if len(folded) < 8 else 2
         key = word if accented else folded
@@ -365,7 +377,7 @@ class Lexicon:
         if len(folded) < _RELATIVE_PREFIX:
             return None
         for other in self._example_words.get(folded[:_RELATIVE_PREFIX], ()):
-            common = len(os.path.commonprefix([folded, other]))
+            common = len(os.path.commonprefix([folded, other]))  # noqa: RUF071 - a shared beginning of words, by characters, is the point
             if common >= max(_RELATIVE_PREFIX, _RELATIVE_SHARE * min(len(folded), len(other))):
                 return frozenset({stem_feature(other)})
         return None
@@ -425,8 +437,9 @@ class Lexicon:
             elif stem_feat:
                 features[stem_feat] = None
                 unknown.append(word)
-        return Analysis(tuple(features), frozenset(concepts), tuple(platforms), tuple(unknown),
-                        frozenset(guessed - sure))
+        return Analysis(
+            tuple(features), frozenset(concepts), tuple(platforms), tuple(unknown), frozenset(guessed - sure)
+        )
 
     def analyse_text(self, text: str, max_words: int = 120) -> Analysis:
         return self.analyse(normalise(text).split()[:max_words])

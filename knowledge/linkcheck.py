@@ -59,7 +59,9 @@ class LinkCheck:
             return self.error
         # Each redirect's target is the next hop's address, the last one's the final address.
         targets = [hop for _, hop in self.redirects[1:]] + [self.final_url or "?"]
-        chain = "".join(f" -> {target} ({status})" for (status, _), target in zip(self.redirects, targets))
+        chain = "".join(
+            f" -> {target} ({status})" for (status, _), target in zip(self.redirects, targets, strict=False)
+        )
         if self.outcome == "failed":
             return f"HTTP {self.status}" + (f" after redirect{chain}" if chain else "")
         return f"redirected{chain}" if chain else f"HTTP {self.status}"
@@ -67,12 +69,14 @@ class LinkCheck:
 
 async def _check_one(session: aiohttp.ClientSession, url: str, timeout: float) -> LinkCheck:
     try:
-        async with session.get(url, allow_redirects=True, max_redirects=MAX_REDIRECTS,
-                               timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+        async with session.get(
+            url, allow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as response:
             redirects = [(r.status, str(r.url)) for r in response.history]
-            return LinkCheck(url=url, status=response.status, redirects=redirects,
-                             final_url=str(response.url) if redirects else None)
-    except asyncio.TimeoutError:
+            return LinkCheck(
+                url=url, status=response.status, redirects=redirects, final_url=str(response.url) if redirects else None
+            )
+    except TimeoutError:
         return LinkCheck(url=url, error=f"no answer within {timeout:g} s")
     except aiohttp.TooManyRedirects:
         return LinkCheck(url=url, error=f"more than {MAX_REDIRECTS} redirects")
@@ -80,13 +84,15 @@ async def _check_one(session: aiohttp.ClientSession, url: str, timeout: float) -
         return LinkCheck(url=url, error=f"{type(exc).__name__}: {exc}".rstrip(": "))
 
 
-async def check_links(urls: Iterable[str], *, timeout: float = DEFAULT_TIMEOUT,
-                      concurrency: int = DEFAULT_CONCURRENCY) -> list[LinkCheck]:
+async def check_links(
+    urls: Iterable[str], *, timeout: float = DEFAULT_TIMEOUT, concurrency: int = DEFAULT_CONCURRENCY
+) -> list[LinkCheck]:
     """Fetch each distinct address once; results in the order the addresses were given."""
     unique = list(dict.fromkeys(urls))
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
+
         async def one(url: str) -> LinkCheck:
             async with gate:
                 return await _check_one(session, url, timeout)

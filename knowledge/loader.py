@@ -79,9 +79,7 @@ class _LineLoader(yaml.SafeLoader):
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             if key in result:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             result[key] = self.construct_object(value_node, deep=True)
             result.lines[key] = key_node.start_mark.line + 1
         return result
@@ -217,8 +215,13 @@ _SECTION_OF_KIND = {"topic": "topics", "concept": "concepts", "platform": "platf
 _NAMED_ITEM = re.compile(r"\b(topic|concept|platform|guide)(?: id)? '([^']+)'")
 
 
-def _whole_base_problem(err: dict[str, Any], loc: tuple[Any, ...], origin: dict[str, tuple[Path, Any]],
-                        data_dir: Path, guide_origin: list[tuple[Path, Any]] = ()) -> Problem:
+def _whole_base_problem(
+    err: dict[str, Any],
+    loc: tuple[Any, ...],
+    origin: dict[str, tuple[Path, Any]],
+    data_dir: Path,
+    guide_origin: list[tuple[Path, Any]] = (),
+) -> Problem:
     """Cross-reference errors (duplicates, unknown concepts) name an item: point at its entry."""
     message = _message(err)
     named = _NAMED_ITEM.search(message)
@@ -232,8 +235,11 @@ def _whole_base_problem(err: dict[str, Any], loc: tuple[Any, ...], origin: dict[
         items = data.get(section) if isinstance(data, dict) else None
         line = data.lines.get(section, 1) if isinstance(data, _LineDict) else 1
         if named and isinstance(items, _LineList):
-            hits = [items.lines[i] for i, item in enumerate(items)
-                    if isinstance(item, dict) and item.get("id") == named.group(2)]
+            hits = [
+                items.lines[i]
+                for i, item in enumerate(items)
+                if isinstance(item, dict) and item.get("id") == named.group(2)
+            ]
             line = hits[-1] if hits else line
         where = ".".join(str(p) for p in loc) or section
         return Problem(path, line, f"{where}: {message}")

@@ -128,10 +128,14 @@ class Matcher:
         self._topics = list(kb.topics)
         self._build([[self.lexicon.analyse_text(q).features for q in t.examples] for t in self._topics])
 
-    def without_example(self, topic_id: str, index: int) -> "Matcher":
+    def without_example(self, topic_id: str, index: int) -> Matcher:
         """The same model learnt without one example: how that example fares as a new question."""
-        topics = [t.model_copy(update={"examples": [q for i, q in enumerate(t.examples) if i != index]})
-                  if t.id == topic_id else t for t in self._kb.topics]
+        topics = [
+            t.model_copy(update={"examples": [q for i, q in enumerate(t.examples) if i != index]})
+            if t.id == topic_id
+            else t
+            for t in self._kb.topics
+        ]
         return Matcher(self._kb.model_copy(update={"topics": topics}), self.lexicon)
 
     def confused_examples(self) -> list[tuple[str, int, str | None]]:
@@ -148,8 +152,11 @@ class Matcher:
     def sparse_topics(self) -> list[tuple[str, float]]:
         """Topics whose examples share few words with each other, with their cohesion (0..1): the
         matcher recognises fewer new wordings of them. `python -m knowledge check` warns of them."""
-        return [(t.id, round(c, 2)) for t, c in zip(self._topics, self._cohesion, strict=True)
-                if c < SPARSE_COHESION and not t.smalltalk]
+        return [
+            (t.id, round(c, 2))
+            for t, c in zip(self._topics, self._cohesion, strict=True)
+            if c < SPARSE_COHESION and not t.smalltalk
+        ]
 
     # ------------------------------------------------------------------ model
     def _build(self, examples: list[list[tuple[str, ...]]]) -> None:
@@ -176,15 +183,17 @@ class Matcher:
             self._weights[f] = idf * (_SPECIFIC_FLOOR + (1 - _SPECIFIC_FLOOR) * (1 - spread))
         self._unseen = _UNSEEN_WEIGHT * (math.log(1 + count) + 1)
         generic_at = max(2, math.ceil(_GENERIC_SHARE * topics))
-        self._generic = frozenset({PLATFORM} | self.lexicon.generic
-                                  | {f for f, by_topic in share.items() if len(by_topic) >= generic_at})
+        self._generic = frozenset(
+            {PLATFORM} | self.lexicon.generic | {f for f, by_topic in share.items() if len(by_topic) >= generic_at}
+        )
 
         self._domain = self._generic - self.lexicon.generic
         """Words many topics share, and platforms: they say a question is about the bot's domain."""
 
         chat = {t for t, topic in enumerate(self._topics) if topic.smalltalk}
         self._smalltalk_features = frozenset(
-            f for f, by_topic in self._vote_index.items() if sum(p for t, p in by_topic if t in chat) >= 0.5)
+            f for f, by_topic in self._vote_index.items() if sum(p for t, p in by_topic if t in chat) >= 0.5
+        )
 
         self._example_topic: list[int] = []
         self._example_index: dict[str, list[tuple[int, float]]] = {}
@@ -214,8 +223,13 @@ class Matcher:
             vectors[t].append(_unit({f: self._weights[f] for f in feats}))
         boost = []
         for own in vectors:
-            nearest = [max((sum(w * other.get(f, 0.0) for f, w in v.items()) for j, other in enumerate(own) if j != i),
-                           default=0.0) for i, v in enumerate(own)]
+            nearest = [
+                max(
+                    (sum(w * other.get(f, 0.0) for f, w in v.items()) for j, other in enumerate(own) if j != i),
+                    default=0.0,
+                )
+                for i, v in enumerate(own)
+            ]
             cohesion = sum(nearest) / len(nearest) if nearest else 0.0
             self._cohesion.append(cohesion)
             boost.append(min(_MAX_BOOST, max(1.0, _COHESION_REF / max(cohesion, 0.01))))
@@ -274,8 +288,15 @@ class Matcher:
             # A sparse topic's boost needs a word of the domain in the question ("konto", "sidan",
             # a platform): "larmet var falskt" is not about a fake account.
             boost = self._boost[t] if in_domain else 1.0
-            score = coverage * boost * (_NEAREST_WEIGHT * best_example.get(t, 0.0) + _CENTROID_WEIGHT * sim
-                                        + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0))
+            score = (
+                coverage
+                * boost
+                * (
+                    _NEAREST_WEIGHT * best_example.get(t, 0.0)
+                    + _CENTROID_WEIGHT * sim
+                    + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0)
+                )
+            )
             score += sum(w for c, w in topic.signals.items() if c in analysis.concepts)
             specific = shared[t] - self._generic
             evidence = specific - analysis.guessed
@@ -298,8 +319,9 @@ class Matcher:
         concepts = sorted(analysis.concepts)
 
         scored = self._score(analysis)
-        substantive = any(s.score >= NEAR_MISS_THRESHOLD and not s.topic.smalltalk and not s.generic_only
-                          for s in scored)
+        substantive = any(
+            s.score >= NEAR_MISS_THRESHOLD and not s.topic.smalltalk and not s.generic_only for s in scored
+        )
         # A typo guess is never the only evidence: "hur bakar jag kanelbullar" is not "bråkar". With
         # no word the examples lack it may be asked back ("tvåfacktor?"), otherwise not even that.
         unseen = any(f not in self._weights for f in analysis.features)
@@ -317,13 +339,25 @@ class Matcher:
         top = ranked[:3]
 
         def out_of_scope(score: float, near: bool) -> Match:
-            return Match(topic=None, platform=platform, platforms=platforms, score=score,
-                         candidates=top if near else [], near_miss=near, concepts=concepts)
+            return Match(
+                topic=None,
+                platform=platform,
+                platforms=platforms,
+                score=score,
+                candidates=top if near else [],
+                near_miss=near,
+                concepts=concepts,
+            )
 
         if (not ranked or ranked[0].score < ANSWER_THRESHOLD) and platforms and not analysis.unknown:
-            return Match(topic=PLATFORM_TOPIC, platform=platform, platforms=platforms, score=PLATFORM_ONLY_SCORE,
-                         candidates=[Candidate(topic=PLATFORM_TOPIC, score=PLATFORM_ONLY_SCORE)],
-                         concepts=concepts)
+            return Match(
+                topic=PLATFORM_TOPIC,
+                platform=platform,
+                platforms=platforms,
+                score=PLATFORM_ONLY_SCORE,
+                candidates=[Candidate(topic=PLATFORM_TOPIC, score=PLATFORM_ONLY_SCORE)],
+                concepts=concepts,
+            )
         if not ranked:
             return out_of_scope(0.0, False)
         best = ranked[0]

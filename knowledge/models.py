@@ -164,10 +164,12 @@ class Guide(_Strict):
     """The platform's own help page, offered when stuck."""
 
     @model_validator(mode="after")
-    def _numbered(self) -> "Guide":
+    def _numbered(self) -> Guide:
         for index, step in enumerate(self.steps, start=1):
             if step.number != index:
-                raise ValueError(f"steps must be numbered 1..{len(self.steps)} in order; step {index} has number {step.number}")
+                raise ValueError(
+                    f"steps must be numbered 1..{len(self.steps)} in order; step {index} has number {step.number}"
+                )
         return self
 
 
@@ -246,7 +248,7 @@ class KnowledgeBase(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _references(self) -> "KnowledgeBase":
+    def _references(self) -> KnowledgeBase:
         _no_duplicates([c.id for c in self.concepts], "concept")
         _no_duplicates([g.id for g in self.guides], "guide")
         platforms = {p.id for p in self.platforms}

@@ -19,7 +19,6 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cards.answer import render_answer
@@ -38,8 +37,20 @@ __all__ = ["ReviewSettings", "build_review", "PLACEHOLDERS"]
 PLACEHOLDERS = ("election_name", "election_when", "before_election", "support_contact")
 """What the composer fills in; any other {name} in a text is shown as a problem."""
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_åäöÅÄÖ]+)\}")
-_MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-           "oktober", "november", "december"]
+_MONTHS = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 _T0 = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 """A fixed time for the guide engine; the cards do not show it."""
 
@@ -100,8 +111,10 @@ class _Page:
         rows = []
         for url in dict.fromkeys(urls):
             refs = self.sources.links_to(url)
-            where = ", ".join(f'<code class="where">{_esc(r.place)}</code>' for r in refs) or \
-                '<span class="muted">skrivs av koden</span>'
+            where = (
+                ", ".join(f'<code class="where">{_esc(r.place)}</code>' for r in refs)
+                or '<span class="muted">skrivs av koden</span>'
+            )
             rows.append(f'<li><a href="{_esc(url)}">{_esc(url)}</a> &nbsp;{where}</li>')
         return f'<div class="links"><b>Länkar</b><ul>{"".join(rows)}</ul></div>' if rows else ""
 
@@ -111,20 +124,22 @@ class _Page:
         right, total = self.report.per_topic.get(topic_id, [0, 0])
         if not total:
             return f'<div class="eval muted">Utvärdering ({_esc(self.settings.eval_name)}): inga frågor om ämnet.</div>'
-        misses = [(expected, got, q) for expected, got, q in self.report.confusions
-                  if expected.split("/")[0] == topic_id]
+        misses = [
+            (expected, got, q) for expected, got, q in self.report.confusions if expected.split("/")[0] == topic_id
+        ]
         cls = "good" if right == total else ("warn" if right / total >= 0.8 else "bad")
         items = "".join(f"<li>”{_esc(q)}” gav <code>{_esc(got)}</code></li>" for _, got, q in misses)
-        return (f'<div class="eval {cls}">Utvärdering ({_esc(self.settings.eval_name)}): {right} av {total} '
-                f'frågor rätt ({right / total:.0%}).{f"<ul>{items}</ul>" if items else ""}</div>')
+        return (
+            f'<div class="eval {cls}">Utvärdering ({_esc(self.settings.eval_name)}): {right} av {total} '
+            f"frågor rätt ({right / total:.0%}).{f'<ul>{items}</ul>' if items else ''}</div>"
+        )
 
     def messages(self, messages: list[OutgoingMessage]) -> str:
         return "".join(message_html(m.text, m.card) for m in messages)
 
     def item(self, heading: str, meta: str, body: str, anchor: str = "") -> str:
         anchor_attr = f' id="{_esc(anchor)}"' if anchor else ""
-        return (f'<article class="item"{anchor_attr}><h3>{heading}</h3><div class="meta">{meta}</div>'
-                f'{body}</article>')
+        return f'<article class="item"{anchor_attr}><h3>{heading}</h3><div class="meta">{meta}</div>{body}</article>'
 
     def add(self, anchor: str, heading: str, content: str) -> None:
         self.sections.append((anchor, heading, content))
@@ -132,23 +147,33 @@ class _Page:
     def render(self, problems: list[str]) -> str:
         s = self.settings
         coming = election_is_coming(s.election, s.today)
-        election = (f"{_esc(s.election.name)}, {_date(s.election.date)} – "
-                    + ("kommande: svaren säger ”inför " + _esc(s.election.name) + "”." if coming else
-                       "har redan varit: svaren använder allmänna formuleringar (”inför ett val”, ”i valtider”)."))
-        contact = (_esc(s.support_contact) if s.contact_configured else
-                   f"inte inlagd (SUPPORT_CONTACT), svaren hänvisar till ”{_esc(s.support_contact)}”.")
+        election = f"{_esc(s.election.name)}, {_date(s.election.date)} – " + (
+            "kommande: svaren säger ”inför " + _esc(s.election.name) + "”."
+            if coming
+            else "har redan varit: svaren använder allmänna formuleringar (”inför ett val”, ”i valtider”)."
+        )
+        contact = (
+            _esc(s.support_contact)
+            if s.contact_configured
+            else f"inte inlagd (SUPPORT_CONTACT), svaren hänvisar till ”{_esc(s.support_contact)}”."
+        )
         summary = ""
         if self.report is not None:
             r = self.report
-            summary = (f"<li>Träffsäkerhet på {_esc(s.eval_name)}: {r.correct} av {r.total} frågor rätt "
-                       f"({r.accuracy:.0%}); frågor utanför ämnet avvisade: {r.out_of_scope[0]} av "
-                       f"{r.out_of_scope[1]}.</li>")
+            summary = (
+                f"<li>Träffsäkerhet på {_esc(s.eval_name)}: {r.correct} av {r.total} frågor rätt "
+                f"({r.accuracy:.0%}); frågor utanför ämnet avvisade: {r.out_of_scope[0]} av "
+                f"{r.out_of_scope[1]}.</li>"
+            )
         else:
             summary = "<li>Ingen utvärderingsfil hittades; träffsäkerhet visas inte.</li>"
         warn = ""
         if problems:
-            warn = ('<div class="problems"><b>Att rätta</b><ul>' + "".join(f"<li>{p}</li>" for p in problems)
-                    + "</ul></div>")
+            warn = (
+                '<div class="problems"><b>Att rätta</b><ul>'
+                + "".join(f"<li>{p}</li>" for p in problems)
+                + "</ul></div>"
+            )
         nav = " · ".join(f'<a href="#{a}">{_esc(h)}</a>' for a, h, _ in self.sections)
         body = "".join(f'<section id="{a}"><h2>{_esc(h)}</h2>{c}</section>' for a, h, c in self.sections)
         return f"""<!doctype html>
@@ -226,8 +251,10 @@ def _topics(page: _Page, composer: Composer, other: Composer, other_label: str) 
     for topic in kb.topics:
         answer = composer.topic(topic.id, today=today)
         messages = [render_answer(answer)]
-        meta = (f"<code>{_esc(topic.id)}</code> · {page.place('topics', topic.id)} · svaret "
-                f"{page.place('topics', topic.id, 'answer')}")
+        meta = (
+            f"<code>{_esc(topic.id)}</code> · {page.place('topics', topic.id)} · svaret "
+            f"{page.place('topics', topic.id, 'answer')}"
+        )
         if topic.answer_before_election:
             meta += f" · före valet {page.place('topics', topic.id, 'answer_before_election')}"
         meta += f" · {len(topic.examples)} exempelfrågor"
@@ -248,10 +275,14 @@ def _platforms(page: _Page, composer: Composer) -> str:
         messages = [render_answer(answer)]
         note = ""
         if page.kb.guide_for(platform.id) is not None:
-            note = (' · <span class="muted">en fråga om bara den här kanalen startar guiden; svaret visas när '
-                    "flera kanaler nämns</span>")
-        meta = (f"<code>{_esc(platform.id)}</code> · {page.place('platforms', platform.id)} · svaret "
-                f"{page.place('platforms', platform.id, 'enable_answer')}{note}")
+            note = (
+                ' · <span class="muted">en fråga om bara den här kanalen startar guiden; svaret visas när '
+                "flera kanaler nämns</span>"
+            )
+        meta = (
+            f"<code>{_esc(platform.id)}</code> · {page.place('platforms', platform.id)} · svaret "
+            f"{page.place('platforms', platform.id, 'enable_answer')}{note}"
+        )
         body = page.messages(messages) + page.links_block(messages)
         out.append(page.item(_esc(platform.name), meta, body, anchor=f"platform-{platform.id}"))
     return "".join(out)
@@ -265,14 +296,19 @@ def _guide(page: _Page, guide: Guide, person: PersonHelp) -> str:
     gid = guide.id
 
     def at(number: int, **extra: Any) -> GuideState:
-        return GuideState(guide_id=gid, step=number, status=GuideStatus.ACTIVE, started_at=_T0, updated_at=_T0,
-                          **extra)
+        return GuideState(guide_id=gid, step=number, status=GuideStatus.ACTIVE, started_at=_T0, updated_at=_T0, **extra)
 
     out = []
     _, started = step(None, GuideCommand(action="start", guide=gid), guide, _T0)
     intro = _guide_messages(page, started[:1], person)
-    out.append(page.item("Inledning", f"{page.place('guides', gid, 'intro')}",
-                         page.messages(intro) + page.links_block(intro), anchor=f"guide-{gid}-intro"))
+    out.append(
+        page.item(
+            "Inledning",
+            f"{page.place('guides', gid, 'intro')}",
+            page.messages(intro) + page.links_block(intro),
+            anchor=f"guide-{gid}-intro",
+        )
+    )
     for data in guide.steps:
         n = data.number
         if n == 1:
@@ -280,21 +316,30 @@ def _guide(page: _Page, guide: Guide, person: PersonHelp) -> str:
         else:
             shown = _guide_messages(page, step(at(n - 1), GuideCommand(action="next"), guide, _T0)[1], person)
         helped = _guide_messages(page, step(at(n), GuideCommand(action="stuck"), guide, _T0)[1], person)
-        meta = (f"{page.place('guides', gid, 'steps', n)} · hjälpen {page.place('guides', gid, 'steps', n, 'help')}"
-                + (f" · varför {page.place('guides', gid, 'steps', n, 'why')}" if data.why else ""))
-        body = (page.messages(shown) + '<div class="variant">Om du skriver ”jag har fastnat”</div>'
-                + page.messages(helped))
+        meta = f"{page.place('guides', gid, 'steps', n)} · hjälpen {page.place('guides', gid, 'steps', n, 'help')}" + (
+            f" · varför {page.place('guides', gid, 'steps', n, 'why')}" if data.why else ""
+        )
+        body = (
+            page.messages(shown) + '<div class="variant">Om du skriver ”jag har fastnat”</div>' + page.messages(helped)
+        )
         if n == 1:  # the same card on every step; shown once
-            again = _guide_messages(page, step(at(n, stuck_at=n), GuideCommand(action="stuck"), guide, _T0)[1],
-                                    person)
-            body += ('<div class="variant">Om du fastnar en gång till på samma steg (likadant på alla steg)</div>'
-                     + page.messages(again))
+            again = _guide_messages(page, step(at(n, stuck_at=n), GuideCommand(action="stuck"), guide, _T0)[1], person)
+            body += (
+                '<div class="variant">Om du fastnar en gång till på samma steg (likadant på alla steg)</div>'
+                + page.messages(again)
+            )
             helped = helped + again
         body += page.links_block(shown + helped)
         out.append(page.item(f"Steg {n} av {len(guide.steps)}", meta, body, anchor=f"guide-{gid}-step-{n}"))
     finished = _guide_messages(page, step(at(len(guide.steps)), GuideCommand(action="next"), guide, _T0)[1], person)
-    out.append(page.item("Avslutning", page.place("guides", gid, "summary"),
-                         page.messages(finished) + page.links_block(finished), anchor=f"guide-{gid}-summary"))
+    out.append(
+        page.item(
+            "Avslutning",
+            page.place("guides", gid, "summary"),
+            page.messages(finished) + page.links_block(finished),
+            anchor=f"guide-{gid}-summary",
+        )
+    )
     return "".join(out)
 
 
@@ -307,41 +352,50 @@ def _other_answers(page: _Page, composer: Composer) -> str:
         ("En kanal som guiden inte tar upp", "knowledge/answers.py", [render_answer(composer.other_platform())]),
         ("En fråga utanför det boten kan", "knowledge/answers.py", [render_answer(composer.out_of_scope(today))]),
     ]
-    return "".join(page.item(_esc(title), f"<code>{_esc(where)}</code>", page.messages(messages) + page.links_block(messages))
-                   for title, where, messages in cases)
+    return "".join(
+        page.item(_esc(title), f"<code>{_esc(where)}</code>", page.messages(messages) + page.links_block(messages))
+        for title, where, messages in cases
+    )
 
 
 def _all_links(page: _Page) -> str:
     rows = []
     for ref in sorted(page.sources.links, key=lambda r: (str(r.place.file), r.place.line)):
-        rows.append(f'<tr><td><a href="{_esc(ref.url)}">{_esc(ref.url)}</a></td><td>{_esc(ref.label or "")}</td>'
-                    f'<td><code>{_esc(ref.where)}</code></td><td><code class="where">{_esc(ref.place)}</code></td></tr>')
-    return ('<p>Kontrollera att alla svarar med <code>python -m knowledge links --check</code> '
-            "(kräver internet).</p>"
-            '<table class="all"><tr><th>Adress</th><th>Knapptext</th><th>Var</th><th>Fil:rad</th></tr>'
-            + "".join(rows) + "</table>")
+        rows.append(
+            f'<tr><td><a href="{_esc(ref.url)}">{_esc(ref.url)}</a></td><td>{_esc(ref.label or "")}</td>'
+            f'<td><code>{_esc(ref.where)}</code></td><td><code class="where">{_esc(ref.place)}</code></td></tr>'
+        )
+    return (
+        "<p>Kontrollera att alla svarar med <code>python -m knowledge links --check</code> "
+        "(kräver internet).</p>"
+        '<table class="all"><tr><th>Adress</th><th>Knapptext</th><th>Var</th><th>Fil:rad</th></tr>'
+        + "".join(rows)
+        + "</table>"
+    )
 
 
 def _problems(kb: KnowledgeBase, sources: SourceMap) -> list[str]:
     """Placeholders the bot would print as they are (a typo such as {electon_name})."""
     texts: list[tuple[str, str | None]] = []
     for topic in kb.topics:
-        texts += [(f"topics/{topic.id}/answer", topic.answer),
-                  (f"topics/{topic.id}/answer_before_election", topic.answer_before_election)]
+        texts += [
+            (f"topics/{topic.id}/answer", topic.answer),
+            (f"topics/{topic.id}/answer_before_election", topic.answer_before_election),
+        ]
     texts += [(f"platforms/{p.id}/enable_answer", p.enable_answer) for p in kb.platforms]
     problems = []
     for where, text in texts:
         for name in _PLACEHOLDER.findall(text or ""):
             if name not in PLACEHOLDERS:
                 place = sources.places.get(where)
-                problems.append(f"Okänd platshållare <code>{{{_esc(name)}}}</code> i <code class=\"where\">"
-                                f"{_esc(place or where)}</code>; kända: "
-                                + ", ".join(f"<code>{{{p}}}</code>" for p in PLACEHOLDERS))
+                problems.append(
+                    f'Okänd platshållare <code>{{{_esc(name)}}}</code> i <code class="where">'
+                    f"{_esc(place or where)}</code>; kända: " + ", ".join(f"<code>{{{p}}}</code>" for p in PLACEHOLDERS)
+                )
     return problems
 
 
-def build_review(kb: KnowledgeBase, sources: SourceMap, settings: ReviewSettings,
-                 report: Report | None = None) -> str:
+def build_review(kb: KnowledgeBase, sources: SourceMap, settings: ReviewSettings, report: Report | None = None) -> str:
     """The whole page as one HTML string."""
     page = _Page(kb, sources, settings, report)
     contact = settings.support_contact if settings.contact_configured else None

@@ -117,8 +117,7 @@ def _name(item: Any, index: int) -> str:
     return str(index)
 
 
-def _walk(sources: SourceMap, file: _File, node: Any, at: list[str], line: int,
-          label: str | None = None) -> None:
+def _walk(sources: SourceMap, file: _File, node: Any, at: list[str], line: int, label: str | None = None) -> None:
     if isinstance(node, dict):
         lines = getattr(node, "lines", {})
         beside = node.get("label") if isinstance(node.get("label"), str) else None  # a links: entry
@@ -139,5 +138,6 @@ def _walk(sources: SourceMap, file: _File, node: Any, at: list[str], line: int,
     if isinstance(node, str):
         for found in URL_IN_TEXT.findall(node):
             url = found.rstrip(".,;:!?")
-            sources.links.append(LinkRef(url=url, place=Place(file.path, file.line_of(url, line)),
-                                         where="/".join(at), label=label))
+            sources.links.append(
+                LinkRef(url=url, place=Place(file.path, file.line_of(url, line)), where="/".join(at), label=label)
+            )

@@ -23,7 +23,9 @@ __all__ = ["MAX_CHARS", "normalise", "fold", "simplify", "tokens", "without_ment
 MAX_CHARS = 2000
 """Longer input is cut: a question is never longer, and matching cost stays bounded."""
 
-_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "æ": "a", "ø": "o", "á": "a", "à": "a"})
+_FOLD = str.maketrans(
+    {"å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "æ": "a", "ø": "o", "á": "a", "à": "a"}
+)
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _UNDERSCORE = re.compile(r"_+")
 _APOSTROPHES = re.compile(r"['’]")

@@ -36,10 +36,9 @@ def teams(fake_connector: FakeConnector) -> TeamsActivities:
 
 
 # The bot under test, served on loopback with in-memory storage (tests/bot_harness.py).
-from tests.bot_harness import bot  # noqa: E402,F401
-
 # Azurite, the Azure Storage emulator, for the Azure Blob storage tests (tests/azurite.py).
-from tests.azurite import azurite  # noqa: E402,F401
+from tests.azurite import azurite
+from tests.bot_harness import bot
 
 # The Microsoft 365 Agents Playground in front of `python bot.py`, per test module (tests/playground.py).
-from tests.playground import playground  # noqa: E402,F401
+from tests.playground import playground

@@ -72,11 +72,14 @@ def test_the_admin_preview_and_confirm_cards_are_valid(kb):
     assert confirm.card["actions"][0]["data"] == {"cmd": "announce", "action": "confirm", "id": content.id}
 
 
-@pytest.mark.parametrize("today, passed", [
-    pytest.param(dt.date(2026, 9, 12), False, id="the-day-before"),
-    pytest.param(dt.date(2026, 9, 13), False, id="election-day"),
-    pytest.param(dt.date(2026, 9, 14), True, id="the-day-after"),
-])
+@pytest.mark.parametrize(
+    "today, passed",
+    [
+        pytest.param(dt.date(2026, 9, 12), False, id="the-day-before"),
+        pytest.param(dt.date(2026, 9, 13), False, id="election-day"),
+        pytest.param(dt.date(2026, 9, 14), True, id="the-day-after"),
+    ],
+)
 def test_an_election_has_passed_only_after_its_day(kb, today, passed):
     content = announcement_content(kb, Election(name="Riksdagsvalet", date=dt.date(2026, 9, 13)), today)
     assert content.election_passed is passed and content.as_of == today
@@ -102,14 +105,22 @@ def test_the_announcement_comes_from_the_knowledge_base_in_knowledge_dir(tmp_pat
     text = path.read_text(encoding="utf-8")
     shipped_id = load_knowledge_base().announcement.id
     assert f"id: {shipped_id}\n" in text and "  heading: Viktig information" in text
-    path.write_text(text.replace(f"id: {shipped_id}\n", "id: egen-version-2\n")
-                    .replace("  heading: Viktig information", "  heading: Vår egen rubrik – Viktig information"),
-                    encoding="utf-8")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KNOWLEDGE_DIR": str(data),
-           "STORAGE_URL": "memory://", "ELECTION_NAME": "Riksdagsvalet",
-           "ELECTION_DATE": (dt.date.today() + dt.timedelta(days=30)).isoformat()}
-    result = subprocess.run([sys.executable, "bot.py", "announce", "preview"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    path.write_text(
+        text.replace(f"id: {shipped_id}\n", "id: egen-version-2\n").replace(
+            "  heading: Viktig information", "  heading: Vår egen rubrik – Viktig information"
+        ),
+        encoding="utf-8",
+    )
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "KNOWLEDGE_DIR": str(data),
+        "STORAGE_URL": "memory://",
+        "ELECTION_NAME": "Riksdagsvalet",
+        "ELECTION_DATE": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+    }
+    result = subprocess.run(
+        [sys.executable, "bot.py", "announce", "preview"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert "Announcement egen-version-2" in result.stdout
     assert "Vår egen rubrik – Viktig information" in result.stdout and "inför Riksdagsvalet" in result.stdout

@@ -244,13 +244,15 @@ async def test_an_unanswerable_channel_question_is_handed_to_the_experts_channel
 async def test_a_near_miss_none_of_them_in_a_channel_hands_the_question_to_the_experts(fake_connector, teams):
     running = await RunningBot(fake_connector, test_settings(EXPERTS_CHANNEL_ID=EXPERTS)).start()
     try:
-        asked = await running.send(teams.message("hur länge ska vi spara raderade kommentarer",
-                                                 conversation_type="channel", mention_bot=True))
+        asked = await running.send(
+            teams.message("hur länge ska vi spara raderade kommentarer", conversation_type="channel", mention_bot=True)
+        )
         assert "Menade du" in fallback_text(asked[0])
         assert not [r for r in fake_connector.sent() if r.kind == "create_conversation"]
         none = next(v for v in submit_values(asked[0]) if v.get("cmd") == "none")
-        replies = await running.send(teams.card_submit(none, conversation_type="channel",
-                                                       conversation_id=asked[0]["conversation"]["id"]))
+        replies = await running.send(
+            teams.card_submit(none, conversation_type="channel", conversation_id=asked[0]["conversation"]["id"])
+        )
         assert "vidare till stadens experter" in fallback_text(replies[0])
         created = [r for r in fake_connector.sent() if r.kind == "create_conversation"]
         assert len(created) == 1 and "raderade kommentarer" in fallback_text(created[0].activity)

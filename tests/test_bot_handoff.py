@@ -183,7 +183,9 @@ TRICKY = [
     pytest.param("[klicka här](https://evil.example) om tvättid", id="markdown-link"),
     pytest.param("**VIKTIGT** bokning av tvättid", id="bold"),
     pytest.param("&lt;at&gt;Kanalvakten&lt;/at&gt; tvättid i källaren", id="escaped-at-tag"),
-    pytest.param("tvättid\n# rubrik\n- punkt\n1. lista `exempel` ~~stryk~~ <b>fet</b> ![bild](bild.png)", id="block-markdown"),
+    pytest.param(
+        "tvättid\n# rubrik\n- punkt\n1. lista `exempel` ~~stryk~~ <b>fet</b> ![bild](bild.png)", id="block-markdown"
+    ),
 ]
 
 

@@ -29,6 +29,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
 QUESTION = "hur slår jag på tvåfaktor på instagram?"
 INSTAGRAM_2FA = "https://www.instagram.com/accounts/two_factor_authentication/"
 
+
 def _chromium() -> str:
     for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
         if candidate and Path(candidate).exists():

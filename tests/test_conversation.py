@@ -98,8 +98,14 @@ def test_a_near_miss_offers_the_plausible_topics_and_none_of_them(conversation):
     assert result.state.pending.kind == "choice" and result.outcome == "asked_back"
 
 
-@pytest.mark.parametrize("answer", [pytest.param("ingen av dem", id="typed"), pytest.param("nej", id="no"),
-                                    pytest.param("3", id="number-of-the-last-button")])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param("ingen av dem", id="typed"),
+        pytest.param("nej", id="no"),
+        pytest.param("3", id="number-of-the-last-button"),
+    ],
+)
 def test_none_of_them_typed_gets_the_out_of_scope_answer(conversation, answer):
     asked = _turn(conversation, UserState(), "koder")  # two options: recovery_codes, what_is_2fa
     result = _turn(conversation, asked.state, answer)

@@ -33,7 +33,9 @@ async def test_an_unanswered_question_is_stored_scrubbed_without_who_asked(fake_
     storage = MemoryStorage()
     bot = await RunningBot(fake_connector, test_settings(), storage=storage, clock=lambda: NOW).start()
     try:
-        await bot.send(teams.message("Kan ni mejla anna.svensson@goteborg.se om lunchmenyn, mitt nummer är 070-123 45 67?"))
+        await bot.send(
+            teams.message("Kan ni mejla anna.svensson@goteborg.se om lunchmenyn, mitt nummer är 070-123 45 67?")
+        )
         await bot.send(teams.message("hur slår jag på tvåfaktor på instagram?"))  # answered: no text kept
     finally:
         await bot.stop()

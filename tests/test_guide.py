@@ -34,7 +34,7 @@ from dialogs.guide import Phase
 from knowledge.loader import load_knowledge_base
 from knowledge.models import Guide, GuideStep, KnowledgeBase
 
-T0 = dt.datetime(2026, 5, 20, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 5, 20, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +58,15 @@ def linkedin() -> Guide:
         title="Tvåstegsverifiering på LinkedIn",
         intro="Två steg för att slå på tvåstegsverifiering på LinkedIn.",
         steps=[
-            GuideStep(number=1, instruction="Öppna Inställningar och sekretess.", help="Klicka på din bild uppe till höger."),
-            GuideStep(number=2, instruction="Slå på tvåstegsverifiering under Logga in och säkerhet.",
-                      click="Slå på", help="Ange koden som skickas till din telefon."),
+            GuideStep(
+                number=1, instruction="Öppna Inställningar och sekretess.", help="Klicka på din bild uppe till höger."
+            ),
+            GuideStep(
+                number=2,
+                instruction="Slå på tvåstegsverifiering under Logga in och säkerhet.",
+                click="Slå på",
+                help="Ange koden som skickas till din telefon.",
+            ),
         ],
         summary="Klart, LinkedIn-kontot är skyddat.",
         help_url="https://www.linkedin.com/help/linkedin/answer/544",
@@ -76,7 +82,7 @@ class User:
         self.state: GuideState | None = None
         self.replies: list[GuideReply] = []
 
-    def later(self, **delta: float) -> "User":
+    def later(self, **delta: float) -> User:
         self.now += dt.timedelta(**delta)
         return self
 
@@ -205,10 +211,19 @@ def test_repeat_shows_the_same_step_again(kb: KnowledgeBase) -> None:
         assert user.at == 2 and user.replies[0].step == 2 and user.replies[0].note is StepNote.REPEATED
 
 
-@pytest.mark.parametrize("text", ["Jag har fastnat!", "fastnat", "stuck", "hjälp med steget",
-                                  "det ser annorlunda ut", "hittar inte", "jag hittar det inte"])
-def test_stuck_gives_the_steps_help_and_the_platforms_help_link(kb: KnowledgeBase, facebook: Guide,
-                                                                 text: str) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jag har fastnat!",
+        "fastnat",
+        "stuck",
+        "hjälp med steget",
+        "det ser annorlunda ut",
+        "hittar inte",
+        "jag hittar det inte",
+    ],
+)
+def test_stuck_gives_the_steps_help_and_the_platforms_help_link(kb: KnowledgeBase, facebook: Guide, text: str) -> None:
     user = User(kb)
     user.say("starta guiden")
     user.say("nästa")
@@ -342,7 +357,9 @@ def test_after_an_interruption_the_reminder_says_where_the_user_is(kb: Knowledge
     assert user.at == 5
 
 
-def test_after_an_interruption_the_handler_adds_a_reminder_or_a_resume_offer(kb: KnowledgeBase, facebook: Guide) -> None:
+def test_after_an_interruption_the_handler_adds_a_reminder_or_a_resume_offer(
+    kb: KnowledgeBase, facebook: Guide
+) -> None:
     user = User(kb)
     assert after_interruption(user.state, None, user.now) is None  # no guide: nothing to add
     user.say("starta guiden")
@@ -435,13 +452,16 @@ def test_a_submit_with_extra_keys_from_teams_still_works() -> None:
     assert command == GuideCommand(action="next", guide="facebook_2fa", step=4)
 
 
-@pytest.mark.parametrize("text", [
-    pytest.param("", id="empty"),
-    pytest.param("   \n\t", id="whitespace"),
-    pytest.param("x" * 50_000, id="50000-chars"),
-    pytest.param("nästa " * 10_000, id="50000-chars-of-commands"),
-    pytest.param("!!!", id="punctuation"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("   \n\t", id="whitespace"),
+        pytest.param("x" * 50_000, id="50000-chars"),
+        pytest.param("nästa " * 10_000, id="50000-chars-of-commands"),
+        pytest.param("!!!", id="punctuation"),
+    ],
+)
 def test_empty_or_huge_text_is_not_a_command_and_keeps_the_guide(kb: KnowledgeBase, facebook: Guide, text: str) -> None:
     user = User(kb)
     user.say("starta guiden")
@@ -552,21 +572,53 @@ def test_without_a_guide_moves_offer_to_start_one(facebook: Guide) -> None:
 # --- typed commands -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "action"), [
-    ("nästa", "next"), ("Nästa!", "next"), ("NÄSTA", "next"), ("nasta", "next"), ("  ok  ", "next"),
-    ("Okej.", "next"), ("klar!", "next"), ("Done", "next"), ("next", "next"),
-    ("tillbaka", "back"), ("Back", "back"), ("föregående", "back"), ("foregaende", "back"),
-    ("upprepa", "repeat"), ("Repeat!", "repeat"), ("igen", "repeat"),
-    ("avbryt", "cancel"), ("Sluta!", "cancel"), ("cancel", "cancel"), ("stop", "cancel"), ("avsluta", "cancel"),
-    ("Jag har fastnat!", "stuck"), ("fastnat", "stuck"), ("stuck", "stuck"), ("hjälp med steget", "stuck"),
-    ("hjalp med steget", "stuck"),
-    ("starta guiden", "start"), ("Starta Facebook-guiden!", "start"), ("starta guiden igen", "start"), ("guiden", "start"), ("start guide", "start"),
-    ("fortsätt", "resume"), ("Fortsatt", "resume"), ("återuppta", "resume"), ("continue", "resume"),
-    ("resume", "resume"),
-    ("börja om", "restart"), ("borja om", "restart"), ("restart", "restart"), ("starta om", "restart"),
-    ("pausa", "pause"),
-    ("<at>Kanalvakten</at> nästa", "next"),
-])
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("nästa", "next"),
+        ("Nästa!", "next"),
+        ("NÄSTA", "next"),
+        ("nasta", "next"),
+        ("  ok  ", "next"),
+        ("Okej.", "next"),
+        ("klar!", "next"),
+        ("Done", "next"),
+        ("next", "next"),
+        ("tillbaka", "back"),
+        ("Back", "back"),
+        ("föregående", "back"),
+        ("foregaende", "back"),
+        ("upprepa", "repeat"),
+        ("Repeat!", "repeat"),
+        ("igen", "repeat"),
+        ("avbryt", "cancel"),
+        ("Sluta!", "cancel"),
+        ("cancel", "cancel"),
+        ("stop", "cancel"),
+        ("avsluta", "cancel"),
+        ("Jag har fastnat!", "stuck"),
+        ("fastnat", "stuck"),
+        ("stuck", "stuck"),
+        ("hjälp med steget", "stuck"),
+        ("hjalp med steget", "stuck"),
+        ("starta guiden", "start"),
+        ("Starta Facebook-guiden!", "start"),
+        ("starta guiden igen", "start"),
+        ("guiden", "start"),
+        ("start guide", "start"),
+        ("fortsätt", "resume"),
+        ("Fortsatt", "resume"),
+        ("återuppta", "resume"),
+        ("continue", "resume"),
+        ("resume", "resume"),
+        ("börja om", "restart"),
+        ("borja om", "restart"),
+        ("restart", "restart"),
+        ("starta om", "restart"),
+        ("pausa", "pause"),
+        ("<at>Kanalvakten</at> nästa", "next"),
+    ],
+)
 def test_typed_commands_are_understood_in_swedish_and_english(text: str, action: str) -> None:
     command = parse_text(text)
     assert command is not None and command.action == action and command.typed
@@ -582,13 +634,16 @@ def test_a_typed_platform_is_kept_as_the_target() -> None:
     assert parse_text("starta guiden").target is None
 
 
-@pytest.mark.parametrize("text", [
-    "nästa steg är oklart, vad betyder Redigera?",
-    "vad är återställningskoder?",
-    "hur slår jag på tvåfaktor på Facebook?",
-    "ok men vad händer om jag tappar telefonen",
-    "var hittar jag guiden om valet",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nästa steg är oklart, vad betyder Redigera?",
+        "vad är återställningskoder?",
+        "hur slår jag på tvåfaktor på Facebook?",
+        "ok men vad händer om jag tappar telefonen",
+        "var hittar jag guiden om valet",
+    ],
+)
 def test_questions_are_not_mistaken_for_commands(text: str) -> None:
     assert parse_text(text) is None
 

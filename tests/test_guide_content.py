@@ -20,7 +20,9 @@ from knowledge.loader import load_knowledge_base
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "source" / "000_d52aa89a18035eb5.txt"
 
 # Step 11's last sentence is said in the guide's summary rather than in the step.
-MOVED_TO_SUMMARY = "Kontot och kommunikationskanalen har nu ett avsevärt högre skydd mot kapning och obehörigt användande."
+MOVED_TO_SUMMARY = (
+    "Kontot och kommunikationskanalen har nu ett avsevärt högre skydd mot kapning och obehörigt användande."
+)
 
 # Per step: regular expressions (case-insensitive) that the source step and the guide's step must
 # both match. Alternatives cover the source's wording and the guide's plainer one.
@@ -32,14 +34,24 @@ FACTS: dict[int, list[str]] = {
     5: [r"telefonnummer", r"om detta inte redan är gjort", r"nästa"],
     6: [r"bekräfta telefonnumret", r"\bkoden\b", r"\bsms\b"],
     7: [r"stäng av", r"(logga in utan kod|slippa koden)", r"kommande veckan", r"slutför"],
-    8: [r"(registrerade telefonen|telefonen med det registrerade numret)",
-        r"(förkomma|försvinner)", r"(ytterligare metod för inloggning|extra sätt att logga in)",
-        r"återställningskoder", r"säkert ställe", r"förvaltning", r"bolag"],
+    8: [
+        r"(registrerade telefonen|telefonen med det registrerade numret)",
+        r"(förkomma|försvinner)",
+        r"(ytterligare metod för inloggning|extra sätt att logga in)",
+        r"återställningskoder",
+        r"säkert ställe",
+        r"förvaltning",
+        r"bolag",
+    ],
     9: [r"hämta koder"],
     10: [r"spara koderna", r"säkert men tillgängligt ställe", r"stäng"],
-    11: [r"(färdiga|klara)", r"(samtliga enheter|från en dator eller mobil)",
-         r"(nästa inloggning|nästa gång någon loggar in)", r"kod som (erhålls|kommer) via sms",
-         r"(endast vid första inloggning|bara första gången)"],
+    11: [
+        r"(färdiga|klara)",
+        r"(samtliga enheter|från en dator eller mobil)",
+        r"(nästa inloggning|nästa gång någon loggar in)",
+        r"kod som (erhålls|kommer) via sms",
+        r"(endast vid första inloggning|bara första gången)",
+    ],
 }
 
 
@@ -88,14 +100,20 @@ def test_the_last_steps_closing_sentence_is_in_the_summary() -> None:
     assert "avsevärt högre skydd mot kapning och obehörigt användande" in normalise(GUIDE.summary)
 
 
-@pytest.mark.parametrize(("number", "changed"), [
-    pytest.param(4, "Välj e-post som säkerhetsmetod och tryck ”Nästa”.", id="sms-became-email"),
-    pytest.param(7, "Slå på valet att slippa koden den kommande veckan och klicka på ”Slutför”.",
-                 id="turn-off-became-turn-on"),
-    pytest.param(10, "Spara koderna och tryck sedan ”Stäng”.", id="safe-place-dropped"),
-    pytest.param(9, "Klicka på ”Stäng”.", id="another-step-in-its-place"),
-    pytest.param(8, "Skapa återställningskoder och spara dem på ett säkert ställe.", id="whose-place-dropped"),
-])
+@pytest.mark.parametrize(
+    ("number", "changed"),
+    [
+        pytest.param(4, "Välj e-post som säkerhetsmetod och tryck ”Nästa”.", id="sms-became-email"),
+        pytest.param(
+            7,
+            "Slå på valet att slippa koden den kommande veckan och klicka på ”Slutför”.",
+            id="turn-off-became-turn-on",
+        ),
+        pytest.param(10, "Spara koderna och tryck sedan ”Stäng”.", id="safe-place-dropped"),
+        pytest.param(9, "Klicka på ”Stäng”.", id="another-step-in-its-place"),
+        pytest.param(8, "Skapa återställningskoder och spara dem på ett säkert ställe.", id="whose-place-dropped"),
+    ],
+)
 def test_the_comparison_catches_a_changed_step(number: int, changed: str) -> None:
     assert missing_facts(number, changed) != []
 

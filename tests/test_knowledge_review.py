@@ -101,31 +101,52 @@ def test_a_topic_added_in_a_copy_of_the_knowledge_base_is_shown_with_its_file_an
     text = topics.read_text(encoding="utf-8")
     marker = "  - id: close_comments\n    title: Stänga av kommentarer\n"
     assert marker in text
-    topics.write_text(text.replace(marker, "  - id: close_comments\n    title: Stänga av kommentarerna {electon_name}\n"),
-                      encoding="utf-8")
+    topics.write_text(
+        text.replace(marker, "  - id: close_comments\n    title: Stänga av kommentarerna {electon_name}\n"),
+        encoding="utf-8",
+    )
     answer = "    answer: >-\n      Att stänga möjligheten att kommentera"
-    topics.write_text(topics.read_text(encoding="utf-8").replace(
-        answer, "    answer: >-\n      Inför {electon_name}: att stänga möjligheten att kommentera"), encoding="utf-8")
+    topics.write_text(
+        topics.read_text(encoding="utf-8").replace(
+            answer, "    answer: >-\n      Inför {electon_name}: att stänga möjligheten att kommentera"
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "review.html"
     assert main(["--data", str(data), "review", "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
     assert "Stänga av kommentarerna" in page
     assert "Okänd platshållare <code>{electon_name}</code>" in page  # the typo is pointed out
-    line = next(n for n, row in enumerate(topics.read_text(encoding="utf-8").splitlines(), 1)
-                if "Inför {electon_name}" in row) - 1  # the answer: key
+    line = (
+        next(
+            n
+            for n, row in enumerate(topics.read_text(encoding="utf-8").splitlines(), 1)
+            if "Inför {electon_name}" in row
+        )
+        - 1
+    )  # the answer: key
     assert f"topics.yaml:{line}" in page
 
 
 def test_the_card_renderer_shows_what_teams_shows() -> None:
-    card = {"type": "AdaptiveCard", "version": "1.5", "body": [
-        {"type": "TextBlock", "text": "Rubrik", "size": "Large", "weight": "Bolder"},
-        {"type": "TextBlock", "text": "Se **mer** på [hjälpen](https://example.org/a?b=1&c=2) <b>", "isSubtle": True},
-        {"type": "Container", "style": "warning", "items": [{"type": "TextBlock", "text": "Varför?"}]},
-        {"type": "FactSet", "facts": [{"title": "Team", "value": "3"}]},
-    ], "actions": [
-        {"type": "Action.OpenUrl", "title": "Öppna", "url": "https://example.org/"},
-        {"type": "Action.Submit", "title": "Nästa", "data": {"cmd": "guide"}, "style": "positive"},
-    ]}
+    card = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [
+            {"type": "TextBlock", "text": "Rubrik", "size": "Large", "weight": "Bolder"},
+            {
+                "type": "TextBlock",
+                "text": "Se **mer** på [hjälpen](https://example.org/a?b=1&c=2) <b>",
+                "isSubtle": True,
+            },
+            {"type": "Container", "style": "warning", "items": [{"type": "TextBlock", "text": "Varför?"}]},
+            {"type": "FactSet", "facts": [{"title": "Team", "value": "3"}]},
+        ],
+        "actions": [
+            {"type": "Action.OpenUrl", "title": "Öppna", "url": "https://example.org/"},
+            {"type": "Action.Submit", "title": "Nästa", "data": {"cmd": "guide"}, "style": "positive"},
+        ],
+    }
     rendered = card_html(card)
     assert '<div class="tm-text tm-large tm-bold">Rubrik</div>' in rendered
     assert "<b>mer</b>" in rendered and '<a href="https://example.org/a?b=1&amp;c=2">hjälpen</a>' in rendered

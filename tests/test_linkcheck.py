@@ -31,7 +31,7 @@ class LocalSite:
         self.url = ""
         self._runner: web.AppRunner | None = None
 
-    async def start(self) -> "LocalSite":
+    async def start(self) -> LocalSite:
         app = web.Application()
 
         async def ok(request: web.Request) -> web.Response:
@@ -86,8 +86,17 @@ def kb_pointing_at(site: LocalSite, tmp_path: Path, pages: dict[str, str]) -> Pa
 async def run_cli(data: Path, *args: str) -> tuple[int, str]:
     """The command as a separate process, so that this event loop keeps serving the site."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "knowledge", "--data", str(data), "links", *args,
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "knowledge",
+        "--data",
+        str(data),
+        "links",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     return process.returncode or 0, out.decode()
 
@@ -101,9 +110,14 @@ async def test_check_reports_ok_redirect_404_and_timeout_and_exits_1(site: Local
     assert code == 1, out
     lines = {line.split()[1]: line for line in out.splitlines() if line.split() and line.split()[0].isupper()}
     assert lines[f"{site.url}/ok"].startswith("OK")
-    assert lines[f"{site.url}/moved"].startswith("REDIRECTED") and f"-> {site.url}/ok (302)" in lines[f"{site.url}/moved"]
+    assert (
+        lines[f"{site.url}/moved"].startswith("REDIRECTED") and f"-> {site.url}/ok (302)" in lines[f"{site.url}/moved"]
+    )
     assert lines[f"{site.url}/missing"].startswith("FAILED") and "HTTP 404" in lines[f"{site.url}/missing"]
-    assert lines[f"{site.url}/slow"].startswith("FAILED") and f"no answer within {TIMEOUT:g} s" in lines[f"{site.url}/slow"]
+    assert (
+        lines[f"{site.url}/slow"].startswith("FAILED")
+        and f"no answer within {TIMEOUT:g} s" in lines[f"{site.url}/slow"]
+    )
     assert re.search(r"platforms\.yaml:\d+", lines[f"{site.url}/missing"])  # where to fix it
     assert out.rstrip().splitlines()[-1] == "4 links: 1 ok, 1 redirected, 2 failed"
 

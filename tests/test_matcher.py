@@ -14,8 +14,10 @@ from knowledge.loader import load_knowledge_base
 from knowledge.matcher import ANSWER_THRESHOLD, NEAR_MISS_THRESHOLD, Matcher
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_SET = next((d / "shared" / "eval" / "dev.jsonl" for d in ROOT.parents if (d / "shared" / "eval" / "dev.jsonl").exists()),
-               ROOT.parent / "shared" / "eval" / "dev.jsonl")
+DEV_SET = next(
+    (d / "shared" / "eval" / "dev.jsonl" for d in ROOT.parents if (d / "shared" / "eval" / "dev.jsonl").exists()),
+    ROOT.parent / "shared" / "eval" / "dev.jsonl",
+)
 """DESIGN.md's `../shared/eval/dev.jsonl`, found from a git worktree too."""
 HELD_OUT = ROOT / "tests" / "data" / "heldout.jsonl"
 BLIND = ROOT / "tests" / "data" / "blind.jsonl"
@@ -49,27 +51,41 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
 
 
-@pytest.mark.parametrize("path", [pytest.param(HELD_OUT, id="held-out"), pytest.param(BLIND, id="blind"),
-                                  pytest.param(BLIND2, id="blind2"), pytest.param(BLIND3, id="blind3")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(HELD_OUT, id="held-out"),
+        pytest.param(BLIND, id="blind"),
+        pytest.param(BLIND2, id="blind2"),
+        pytest.param(BLIND3, id="blind3"),
+    ],
+)
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
     report = evaluate(matcher, read_examples(path))
     assert report.accuracy >= 0.96, "\n".join(report.lines())
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
 
 
-@pytest.mark.parametrize("question, topic", [
-    pytest.param("det publiceras inlägg från vårt konto som vi inte har skrivit", "account_hijacked", id="posts-we-did-not-write"),
-    pytest.param("vad händer om den registrerade telefonen kommer bort", "recovery_codes", id="phone-goes-missing"),
-    pytest.param("var sparar vi koderna", "recovery_codes", id="where-to-keep-codes"),
-    pytest.param("jag får ingen kod", "recovery_codes", id="no-code-arrives"),
-    pytest.param("vilka frågor kan du svara på", "capabilities", id="which-questions"),
-    pytest.param("stort tack!", "thanks", id="big-thanks"),
-    pytest.param("insta tvåfaktor hjälp tack", "enable_2fa", id="polite-words-around-a-question"),
-    pytest.param("prata med en människa", "human_contact", id="a-human"),
-    pytest.param("vem kan jag kontakta", "human_contact", id="whom-to-contact"),
-    pytest.param("kan jag få prata med någon?", "human_contact", id="talk-to-someone"),
-    pytest.param("hur sätter man upp tvåstegsverifiering", "enable_2fa", id="particle-verb-split"),
-])
+@pytest.mark.parametrize(
+    "question, topic",
+    [
+        pytest.param(
+            "det publiceras inlägg från vårt konto som vi inte har skrivit",
+            "account_hijacked",
+            id="posts-we-did-not-write",
+        ),
+        pytest.param("vad händer om den registrerade telefonen kommer bort", "recovery_codes", id="phone-goes-missing"),
+        pytest.param("var sparar vi koderna", "recovery_codes", id="where-to-keep-codes"),
+        pytest.param("jag får ingen kod", "recovery_codes", id="no-code-arrives"),
+        pytest.param("vilka frågor kan du svara på", "capabilities", id="which-questions"),
+        pytest.param("stort tack!", "thanks", id="big-thanks"),
+        pytest.param("insta tvåfaktor hjälp tack", "enable_2fa", id="polite-words-around-a-question"),
+        pytest.param("prata med en människa", "human_contact", id="a-human"),
+        pytest.param("vem kan jag kontakta", "human_contact", id="whom-to-contact"),
+        pytest.param("kan jag få prata med någon?", "human_contact", id="talk-to-someone"),
+        pytest.param("hur sätter man upp tvåstegsverifiering", "enable_2fa", id="particle-verb-split"),
+    ],
+)
 def test_paraphrases_without_the_examples_keywords_are_understood(matcher, question, topic):
     assert matcher.match(question).topic == topic
 
@@ -175,12 +191,15 @@ def test_hard_negatives_that_share_words_with_the_domain_are_out_of_scope(matche
     assert match.score < ANSWER_THRESHOLD
 
 
-@pytest.mark.parametrize("question, platforms", [
-    pytest.param("hur gör jag på facebook?", ["facebook"], id="how-on-facebook"),
-    pytest.param("Hur gör jag på Facebook och LinkedIn?", ["facebook", "linkedin"], id="two-platforms"),
-    pytest.param("instagram", ["instagram"], id="bare-name"),
-    pytest.param("säkerheten på vårt linkedin-konto", ["linkedin"], id="security-on-platform"),
-])
+@pytest.mark.parametrize(
+    "question, platforms",
+    [
+        pytest.param("hur gör jag på facebook?", ["facebook"], id="how-on-facebook"),
+        pytest.param("Hur gör jag på Facebook och LinkedIn?", ["facebook", "linkedin"], id="two-platforms"),
+        pytest.param("instagram", ["instagram"], id="bare-name"),
+        pytest.param("säkerheten på vårt linkedin-konto", ["linkedin"], id="security-on-platform"),
+    ],
+)
 def test_a_question_that_only_names_a_platform_is_about_2fa_there(matcher, question, platforms):
     match = matcher.match(question)
     assert (match.topic, match.platforms) == ("enable_2fa", platforms)
@@ -227,7 +246,9 @@ def test_a_plausible_but_unsure_question_is_a_near_miss_with_its_candidates(matc
     match = matcher.match("hur länge ska vi spara raderade kommentarer")
     assert match.topic is None and match.near_miss
     assert NEAR_MISS_THRESHOLD <= match.score < ANSWER_THRESHOLD
-    assert match.candidates and [c.score for c in match.candidates] == sorted((c.score for c in match.candidates), reverse=True)
+    assert match.candidates and [c.score for c in match.candidates] == sorted(
+        (c.score for c in match.candidates), reverse=True
+    )
     assert "close_comments" not in [c.topic for c in match.candidates][:1]
 
 
@@ -253,8 +274,12 @@ def test_odd_input_returns_a_result_without_raising(matcher, text):
 def test_match_command_speaks_the_json_lines_contract():
     questions = "hur slår jag på tvåfaktor på Instagram?\nqwerty\n\n"
     result = subprocess.run(
-        [sys.executable, "-m", "knowledge", "match"], input=questions, cwd=ROOT,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "knowledge", "match"],
+        input=questions,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -266,8 +291,11 @@ def test_match_command_speaks_the_json_lines_contract():
 
 def test_ask_command_prints_the_answer_with_the_official_link():
     result = subprocess.run(
-        [sys.executable, "-m", "knowledge", "ask", "tvåfaktor på linkedin"], cwd=ROOT,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "knowledge", "ask", "tvåfaktor på linkedin"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "https://www.linkedin.com/help/linkedin/answer/544" in result.stdout
@@ -275,8 +303,11 @@ def test_ask_command_prints_the_answer_with_the_official_link():
 
 def test_eval_command_reports_accuracy_per_topic_and_rejection():
     result = subprocess.run(
-        [sys.executable, "-m", "knowledge", "eval", str(HELD_OUT)], cwd=ROOT,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "knowledge", "eval", str(HELD_OUT)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "out-of-scope rejection:" in result.stdout
