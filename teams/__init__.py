@@ -11,7 +11,8 @@
 - `bot_authentication`: botbuilder authentication that trusts that check, and `to_botbuilder_config`;
 - `outgoing_tokens`: outgoing tokens cached per app id and scope, fetched off the event loop;
 - `msrest_fix`: the one start-up fix to the archived SDK's HTTP layer;
-- `compose`: `Settings` to the plain objects the domain packages are built with.
+- `compose`: `Settings` to the plain objects the domain packages are built with;
+- `echo_sample`: Microsoft's echo bot sample, the baseline `make bench` measures Kanalvakten against.
 
 Everything else is plain Python (a test enforces it: `tests/test_layering.py`). A port to the
 Microsoft 365 Agents SDK replaces this package and nothing else.
