@@ -58,11 +58,13 @@ class RunningBot:
         self.app_options = app_options
         """Further keyword arguments for `create_app` (e.g. `credentials`)."""
         self.url = ""
+        self.app: web.Application | None = None
+        """The running application (after `start()`)."""
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
 
     async def start(self) -> RunningBot:
-        app = create_app(self.settings, storage=self.storage, clock=self.clock, **self.app_options)
+        app = self.app = create_app(self.settings, storage=self.storage, clock=self.clock, **self.app_options)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
