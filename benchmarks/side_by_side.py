@@ -117,6 +117,13 @@ class Server:
         self.url = f"http://127.0.0.1:{int(line.split()[1])}/api/messages"
         return self
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far (all its threads)."""
+        assert self.process is not None
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> float:
         assert self.process is not None
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -185,6 +192,9 @@ class Load:
     latencies_ms: list[float] = field(default_factory=list)
     throughput: list[tuple[int, float]] = field(default_factory=list)
     """(turns, seconds) per window."""
+    cpu_seconds: float = 0.0
+    cpu_turns: int = 0
+    """Server CPU time and turns over the measured phases."""
 
     def body(self, user: int, index: int) -> bytes:
         text = _QUESTIONS[(user + index) % len(_QUESTIONS)]
@@ -217,9 +227,11 @@ class Load:
                 await self.turn(user, index)
                 done += 1
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), self.server.cpu_seconds()
         await asyncio.gather(*(conversation(user) for user in range(CONCURRENCY)))
         self.throughput.append((done, time.perf_counter() - start))
+        self.cpu_seconds += self.server.cpu_seconds() - cpu
+        self.cpu_turns += done
 
     @property
     def turns_per_second(self) -> float:
@@ -259,10 +271,14 @@ async def run(
                     await load.turn(index % 20, index)
                 await load.window(0.5)
                 load.throughput.clear()
+            cpu = {kind: server.cpu_seconds() for kind, server in servers.items()}
             for index in range(sequential):  # alternate, and alternate who goes first
                 order = BOTS if index % 2 == 0 else BOTS[::-1]
                 for kind in order:
                     loads[kind].latencies_ms.append(await loads[kind].turn(index % 20, index))
+            for kind, load in loads.items():
+                load.cpu_seconds += servers[kind].cpu_seconds() - cpu[kind]
+                load.cpu_turns += sequential
             for round_ in range(windows):
                 for kind in BOTS if round_ % 2 == 0 else BOTS[::-1]:
                     await loads[kind].window(window_seconds)
@@ -299,6 +315,7 @@ def report(result: dict[str, Any]) -> str:
         ("p50 latency, ms", lambda load: statistics.median(load.latencies_ms), ".2f"),
         ("p99 latency, ms", lambda load: _p(load.latencies_ms, 0.99), ".2f"),
         (f"throughput, turns/s ({CONCURRENCY} conversations)", lambda load: load.turns_per_second, ".0f"),
+        ("server CPU per turn, ms", lambda load: load.cpu_seconds / load.cpu_turns * 1000, ".2f"),
         ("peak RSS, MB", lambda load: memory[load.server.kind], ".0f"),
         ("replies per turn", lambda load: result["replies"][load.server.kind] / load.turns, ".2f"),
     ]
