@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 """Teams activities are a few KB; anything near a megabyte is not one (413)."""
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate (U+D800..U+DFFF), paired or lone."""
 
 SETTINGS = web.AppKey("settings", Settings)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeBase)
@@ -93,8 +96,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return _problem(413, "request body too large")
     try:
         text = raw.decode("utf-8")
-        # "\ud800" is valid JSON but no character: replace lone surrogates before anything uses them
-        body = json.loads(json.dumps(json.loads(text), ensure_ascii=False).encode("utf-8", "replace"))
+        body = json.loads(text)
+        if _SURROGATE_ESCAPE.search(text):
+            # "\ud800" is valid JSON but no character: replace lone surrogates before anything uses
+            # them. Only an escape can make one (strict UTF-8 cannot), so most bodies skip this.
+            body = json.loads(json.dumps(body, ensure_ascii=False).encode("utf-8", "replace"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return _problem(400, "body is not valid JSON")
     problem = _activity_problem(body)
@@ -153,8 +159,11 @@ def _warn_about_unconfigured_content(kb: KnowledgeBase, settings: Settings) -> N
             election.date,
         )
     if not settings.support_contact:
-        log.warning("SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
-                    "(organisation.yaml's support_contact)", kb.organisation.support_contact)
+        log.warning(
+            "SUPPORT_CONTACT is not set: the hijacked-account answer sends users to %r "
+            "(organisation.yaml's support_contact)",
+            kb.organisation.support_contact,
+        )
 
 
 def create_app(
