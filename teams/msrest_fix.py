@@ -1,7 +1,7 @@
-"""Two measured fixes to the archived SDK's serialization layer, applied once at start-up.
+"""Three measured fixes to the archived SDK's HTTP client layer (msrest), applied once at start-up.
 
 msrest and botbuilder are archived, so these cannot be fixed upstream; they go with the rest of
-`teams/` when moving to the Microsoft 365 Agents SDK. Both give exactly what msrest gave before
+`teams/` when moving to the Microsoft 365 Agents SDK. Each gives exactly what msrest gave before
 (tests/test_msrest_fix.py compares them with msrest's own code).
 
 1. Retry policy. msrest 0.7.1 builds its retry policy for every msrest client with
@@ -15,13 +15,24 @@ msrest and botbuilder are archived, so these cannot be fixed upstream; they go w
    float, bool, None) its result is a copy of the tree, which `_plain_copy` makes directly;
    anything else (a model, a date, a subclass, XML or custom serializers) takes msrest's own
    path, unchanged.
+3. Empty attributes. An Activity has some forty attributes and a reply sets a handful; for every
+   other one msrest's `Serializer._serialize` splits the wire key with a regular expression, then
+   `serialize_data` raises ValueError for the None and the loop catches it. `_serialize` below is
+   msrest 0.7.1's JSON branch with the None skipped first; XML models, an explicit data type and
+   other key transformers take msrest's own code.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from msrest.serialization import Serializer
+from msrest.exceptions import SerializationError, raise_with_traceback
+from msrest.serialization import (
+    Serializer,
+    attribute_transformer,
+    full_restapi_key_transformer,
+    last_restapi_key_transformer,
+)
 from msrest.universal_http.requests import ClientRetryPolicy
 
 __all__ = ["apply"]
@@ -59,8 +70,63 @@ def _serialize_object(self: Serializer, attr: Any, **kwargs: Any) -> Any:
     return _msrest_serialize_object(self, attr, **kwargs)
 
 
+_msrest_serialize = Serializer._serialize
+_VALUE_KEEPING_TRANSFORMERS = (full_restapi_key_transformer, attribute_transformer, last_restapi_key_transformer)
+"""msrest's key transformers; each returns the value unchanged, so a None stays None."""
+
+
+def _serialize(self: Serializer, target_obj: Any, data_type: str | None = None, **kwargs: Any) -> Any:
+    key_transformer = kwargs.get("key_transformer", self.key_transformer)
+    if (
+        data_type
+        or target_obj is None
+        or not hasattr(target_obj, "_attribute_map")
+        or key_transformer not in _VALUE_KEEPING_TRANSFORMERS
+        or kwargs.setdefault("is_xml", target_obj.is_xml_model())
+    ):
+        return _msrest_serialize(self, target_obj, data_type, **kwargs)
+    # msrest 0.7.1 Serializer._serialize, JSON branch, with `if value is None: continue` added
+    keep_readonly = kwargs.get("keep_readonly", False)
+    serialized: dict[str, Any] = {}
+    attr_name = None
+    try:
+        for attr, attr_desc in target_obj._attribute_map.items():
+            attr_name = attr
+            if not keep_readonly and target_obj._validation.get(attr_name, {}).get("readonly", False):
+                continue
+            if attr_name == "additional_properties" and attr_desc["key"] == "":
+                if target_obj.additional_properties is not None:
+                    serialized.update(target_obj.additional_properties)
+                continue
+            try:
+                value = getattr(target_obj, attr)
+                if value is None:
+                    continue  # msrest: serialize_data raises ValueError("No value ..."), caught below
+                keys, value = key_transformer(attr, attr_desc.copy(), value)
+                keys = keys if isinstance(keys, list) else [keys]
+                kwargs["serialization_ctxt"] = attr_desc
+                new_attr = self.serialize_data(value, attr_desc["type"], **kwargs)
+                for k in reversed(keys):
+                    new_attr = {k: new_attr}
+                _new_attr, _serialized = new_attr, serialized
+                for k in keys:
+                    if k not in _serialized:
+                        _serialized.update(_new_attr)
+                    _new_attr = _new_attr[k]
+                    _serialized = _serialized[k]
+            except ValueError as err:
+                if isinstance(err, SerializationError):
+                    raise
+                continue
+    except (AttributeError, KeyError, TypeError) as err:
+        msg = f"Attribute {attr_name} in object {target_obj.__class__.__name__} cannot be serialized.\n{target_obj}"
+        raise_with_traceback(SerializationError, msg, err)
+    return serialized
+
+
 def apply() -> None:
     """Idempotent. Serializers made before this keep msrest's method (it binds it in __init__)."""
     if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
         ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
     Serializer.serialize_object = _serialize_object  # type: ignore[method-assign]
+    Serializer._serialize = _serialize  # type: ignore[method-assign]

@@ -7,20 +7,25 @@ import enum
 import types
 from typing import Any
 
-from botbuilder.schema import CardAction
+from botbuilder import schema
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, CardAction
 from botframework.connector import models
 from hypothesis import given
 from hypothesis import strategies as st
-from msrest.serialization import Serializer
+from msrest.exceptions import SerializationError
+from msrest.serialization import Model, Serializer, attribute_transformer, last_restapi_key_transformer
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from cards.message import OutgoingMessage
 from teams import msrest_fix
 from teams.activity import to_activity
+from tests import teams_activities
 
 # msrest 0.7.1's own definition, spelled out: retry 408, and 500-998 but 501 and 505
 ORIGINAL = [i for i in range(999) if i not in ([i for i in range(500) if i != 408] + [501, 505])]
 CLIENT_MODELS = {k: v for k, v in models.__dict__.items() if isinstance(v, type)}
+SCHEMA_MODELS = {**CLIENT_MODELS, **{k: v for k, v in vars(schema).items() if isinstance(v, type)}}
 
 
 def test_the_retry_policy_retries_the_same_codes_after_the_speedup():
@@ -29,13 +34,14 @@ def test_the_retry_policy_retries_the_same_codes_after_the_speedup():
     assert list(ClientRetryPolicy().policy.status_forcelist) == ORIGINAL
 
 
-def _serializers() -> tuple[Serializer, Serializer]:
-    """(with the fix, with msrest's own serialize_object all the way down)."""
+def _serializers(client_models: dict[str, type] = CLIENT_MODELS) -> tuple[Serializer, Serializer]:
+    """(with the fixes, with msrest's own `serialize_object` and `_serialize` all the way down)."""
     msrest_fix.apply()
-    fixed = Serializer(CLIENT_MODELS)
-    original = Serializer(CLIENT_MODELS)
+    fixed = Serializer(client_models)
+    original = Serializer(client_models)
     original.serialize_object = types.MethodType(msrest_fix._msrest_serialize_object, original)  # type: ignore[method-assign]
-    original.serialize_type["object"] = original.serialize_object
+    original._serialize = types.MethodType(msrest_fix._msrest_serialize, original)  # type: ignore[method-assign]
+    original.serialize_type["object"] = original.serialize_object  # type: ignore[assignment]
     return fixed, original
 
 
@@ -93,3 +99,85 @@ def test_a_reply_with_a_card_has_the_same_body():
         OutgoingMessage(text="Så slår du på tvåstegsverifiering", card=card, suggested=[("Ja", "ja")])
     )
     assert fixed.body(activity, "Activity") == original.body(activity, "Activity")
+
+
+SERVICE_URL = "https://smba.trafficmanager.net/emea/"
+
+
+def _teams_activities() -> list[Activity]:
+    bodies = [
+        teams_activities.message("hej", service_url=SERVICE_URL),
+        teams_activities.message("tvåfaktor", service_url=SERVICE_URL, conversation_type="channel", mention_bot=True),
+        teams_activities.message("hjälp", service_url=SERVICE_URL, conversation_type="groupChat", mention_bot=True),
+        teams_activities.card_submit({"cmd": "guide", "step": 2}, service_url=SERVICE_URL),
+        teams_activities.conversation_update([teams_activities.BOT_ID], service_url=SERVICE_URL),
+        teams_activities.conversation_update(
+            [teams_activities.BOT_ID], service_url=SERVICE_URL, conversation_type="channel"
+        ),
+        teams_activities.installation_update("remove", service_url=SERVICE_URL),
+    ]
+    return [Activity().deserialize(body) for body in bodies]
+
+
+def test_activities_and_references_serialize_as_msrest_serializes_them():
+    fixed, original = _serializers(SCHEMA_MODELS)
+    for activity in _teams_activities():
+        reference = TurnContext.get_conversation_reference(activity)
+        reply = TurnContext.apply_conversation_reference(to_activity(OutgoingMessage(text="Hej")), reference)
+        for model, kind in ((activity, "Activity"), (reference, "ConversationReference"), (reply, "Activity")):
+            assert fixed.body(model, kind) == original.body(model, kind)
+            assert fixed._serialize(model) == original._serialize(model)
+            for transformer in (attribute_transformer, last_restapi_key_transformer):
+                kwargs = {"key_transformer": transformer, "keep_readonly": True}
+                assert fixed._serialize(model, **kwargs) == original._serialize(model, **kwargs)
+    assert msrest_fix._serialize is Serializer._serialize  # the fix was the one under test
+
+
+class _OpenModel(Model):
+    """The msrest features Bot Framework models do not use: extra properties, a flattened key, read-only."""
+
+    _attribute_map = {  # noqa: RUF012 - msrest reads it from the class
+        "additional_properties": {"key": "", "type": "{object}"},
+        "name": {"key": "name", "type": "str"},
+        "nested": {"key": "properties.nested", "type": "str"},
+        "server_set": {"key": "serverSet", "type": "str"},
+        "count": {"key": "count", "type": "int"},
+        "when": {"key": "when", "type": "iso-8601"},
+    }
+    _validation = {"server_set": {"readonly": True}}  # noqa: RUF012
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.additional_properties = kwargs.get("additional_properties")  # type: ignore[assignment]
+        self.name = kwargs.get("name")
+        self.nested = kwargs.get("nested")
+        self.server_set = kwargs.get("server_set")
+        self.count = kwargs.get("count")
+        self.when = kwargs.get("when")
+
+
+def _outcome(serializer: Serializer, model: Model, **kwargs: Any) -> Any:
+    try:
+        return serializer._serialize(model, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - compared
+        return type(exc), str(exc)
+
+
+def test_msrest_features_bot_framework_does_not_use_serialize_as_in_msrest():
+    fixed, original = _serializers({"_OpenModel": _OpenModel})
+    models_ = [
+        _OpenModel(name="a", nested="b", server_set="c", count=3, additional_properties={"extra": [1, {"x": None}]}),
+        _OpenModel(nested="only", when=dt.datetime(2026, 9, 13, 8, 0, tzinfo=dt.UTC)),
+        _OpenModel(),
+        _OpenModel(count="not a number"),  # fails in both
+    ]
+    for model in models_:
+        for kwargs in ({}, {"keep_readonly": True}, {"key_transformer": attribute_transformer}):
+            assert _outcome(fixed, model, **kwargs) == _outcome(original, model, **kwargs), (model, kwargs)
+    assert _outcome(fixed, models_[0]) == {
+        "extra": [1, {"x": None}],
+        "name": "a",
+        "properties": {"nested": "b"},
+        "count": 3,
+    }
+    assert _outcome(fixed, models_[3])[0] is SerializationError
