@@ -20,6 +20,10 @@ msrest and botbuilder are archived, so these cannot be fixed upstream; they go w
    `serialize_data` raises ValueError for the None and the loop catches it. `_serialize` below is
    msrest 0.7.1's JSON branch with the None skipped first; XML models, an explicit data type and
    other key transformers take msrest's own code.
+4. Extra properties. For every model it reads (an incoming activity is a dozen), msrest's
+   `Deserializer._build_additional_properties` recomputes the set of keys the class knows from its
+   attribute map, a regular-expression split per attribute. The set depends only on the map, a
+   constant of the generated class, so it is computed once per map.
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ from typing import Any
 
 from msrest.exceptions import SerializationError, raise_with_traceback
 from msrest.serialization import (
+    _FLATTEN,
+    Deserializer,
     Serializer,
+    _decode_attribute_map_key,
     attribute_transformer,
     full_restapi_key_transformer,
     last_restapi_key_transformer,
@@ -124,9 +131,36 @@ def _serialize(self: Serializer, target_obj: Any, data_type: str | None = None, 
     return serialized
 
 
+_msrest_build_additional_properties = Deserializer._build_additional_properties
+_known_keys: dict[int, tuple[dict[str, Any], frozenset[str]]] = {}
+"""id(attribute map) -> (the map, kept so the id stays its own; the wire keys it knows)."""
+
+
+def _build_additional_properties(self: Deserializer, attribute_map: Any, data: Any) -> Any:
+    if (
+        not self.additional_properties_detection
+        or not isinstance(data, dict)
+        or ("additional_properties" in attribute_map and attribute_map["additional_properties"].get("key") != "")
+    ):
+        return _msrest_build_additional_properties(self, attribute_map, data)
+    known = _known_keys.get(id(attribute_map))
+    if known is None or known[0] is not attribute_map:
+        keys = frozenset(
+            _decode_attribute_map_key(_FLATTEN.split(desc["key"])[0])
+            for desc in attribute_map.values()
+            if desc["key"] != ""
+        )
+        known = _known_keys[id(attribute_map)] = (attribute_map, keys)
+    # msrest 0.7.1, from here on unchanged
+    present_keys = set(data.keys())
+    missing_keys = present_keys - known[1]
+    return {key: data[key] for key in missing_keys}
+
+
 def apply() -> None:
     """Idempotent. Serializers made before this keep msrest's method (it binds it in __init__)."""
     if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
         ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
     Serializer.serialize_object = _serialize_object  # type: ignore[method-assign]
     Serializer._serialize = _serialize  # type: ignore[method-assign]
+    Deserializer._build_additional_properties = _build_additional_properties  # type: ignore[method-assign]

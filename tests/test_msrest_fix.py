@@ -14,7 +14,7 @@ from botframework.connector import models
 from hypothesis import given
 from hypothesis import strategies as st
 from msrest.exceptions import SerializationError
-from msrest.serialization import Model, Serializer, attribute_transformer, last_restapi_key_transformer
+from msrest.serialization import Deserializer, Model, Serializer, attribute_transformer, last_restapi_key_transformer
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from cards.message import OutgoingMessage
@@ -181,3 +181,25 @@ def test_msrest_features_bot_framework_does_not_use_serialize_as_in_msrest():
         "count": 3,
     }
     assert _outcome(fixed, models_[3])[0] is SerializationError
+
+
+def test_activities_deserialize_as_msrest_deserializes_them():
+    msrest_fix.apply()
+    bodies = [
+        teams_activities.message("hej", service_url=SERVICE_URL),
+        {**teams_activities.message("hej", service_url=SERVICE_URL), "futureField": {"a": 1}},
+        teams_activities.message("tvåfaktor", service_url=SERVICE_URL, conversation_type="channel", mention_bot=True),
+        teams_activities.card_submit({"cmd": "guide", "step": 2}, service_url=SERVICE_URL),
+        teams_activities.conversation_update([teams_activities.BOT_ID], service_url=SERVICE_URL),
+    ]
+    for body in bodies:
+        fixed = Deserializer(SCHEMA_MODELS)
+        original = Deserializer(SCHEMA_MODELS)
+        original._build_additional_properties = types.MethodType(  # type: ignore[method-assign]
+            msrest_fix._msrest_build_additional_properties, original
+        )
+        ours, theirs = fixed("Activity", body), original("Activity", body)
+        assert ours == theirs  # msrest's Model.__eq__ compares every attribute, nested models too
+        assert ours.conversation.additional_properties == {"tenantId": teams_activities.TENANT_ID}
+    assert ours.additional_properties == {}
+    assert fixed("Activity", bodies[1]).additional_properties == {"futureField": {"a": 1}}
