@@ -4,14 +4,18 @@ Both bots are real aiohttp servers on 127.0.0.1, each in its own process (so mem
 and Kanalvakten's msrest fix cannot help the echo bot): the echo bot is the official sample
 (teams/echo_sample.py: CloudAdapter + ActivityHandler, no storage, no fixes), Kanalvakten is
 `teams.app.create_app` with its default SQLite storage and logging as `python bot.py` configures
-it. This process is the load and a lean fake Bot Connector (it answers every reply and counts
-them; tests/fake_connector.py records everything, which would make the connector the bottleneck).
+it. This process is the load (one keep-alive connection per conversation) and a lean fake Bot
+Connector that answers every reply and counts them, both on plain asyncio streams: they sit on
+every turn's path, so they are kept cheap (tests/fake_connector.py records and parses everything
+and would dominate Kanalvakten's turn; aiohttp's client and server cost about half a millisecond
+per turn).
 
 - Latency: `SEQUENTIAL_TURNS` turns per bot, one at a time, alternating between the bots so a
   noisy neighbour slows both alike; p50 and p99 of the HTTP round trip (the turn, replies
   included, ends before the answer).
 - Throughput: `CONCURRENCY` conversations, each sending its next message as soon as the previous
   one is answered, for `WINDOWS` windows of `WINDOW_SECONDS` per bot, alternating.
+- CPU: user + system time of each server process over both phases, per turn (/proc/<pid>/stat).
 - Memory: peak resident set (VmHWM in /proc/<pid>/status) of each server process at the end.
 - Match share: the matcher's median time on the same questions over Kanalvakten's p50 turn.
 
@@ -36,8 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-import aiohttp
 from aiohttp import web
 
 from benchmarks.turns import _QUESTIONS
@@ -96,7 +100,7 @@ class Server:
         self.log_path = folder / f"{kind}.log"
         self.storage_url = f"sqlite:///{folder / 'kanalvakten.db'}"
         self.process: subprocess.Popen[str] | None = None
-        self.url = ""
+        self.port = 0
 
     def start(self) -> Server:
         env = {**os.environ, "MicrosoftAppId": "", "MicrosoftAppPassword": "", "PYTHONUNBUFFERED": "1"}
@@ -114,7 +118,7 @@ class Server:
         if not line.startswith("port "):
             self.stop()
             raise RuntimeError(f"{self.kind} did not start:\n{self.log_path.read_text()[-2000:]}")
-        self.url = f"http://127.0.0.1:{int(line.split()[1])}/api/messages"
+        self.port = int(line.split()[1])
         return self
 
     def cpu_seconds(self) -> float:
@@ -141,7 +145,28 @@ class Server:
                 self.process.wait()
 
 
-# ---------------------------------------------------------------------------------------- connector
+# ---------------------------------------------------------------------------------------- HTTP
+# The load and the connector speak HTTP/1.1 on plain asyncio streams: both sit on every turn's
+# path (the turn waits for the connector's answer), so their own cost is kept to a minimum and out
+# of the way of the two bots being compared. Bodies have a Content-Length (requests, urllib3 and
+# aiohttp send one here); anything else is refused loudly.
+
+
+async def _read_message(reader: asyncio.StreamReader) -> tuple[str, bytes]:
+    """(start line, body) of one HTTP/1.1 request or response."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    start, *lines = head.decode("latin-1").split("\r\n")
+    length = None
+    for line in lines:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif name == "transfer-encoding":
+            raise RuntimeError(f"unexpected Transfer-Encoding: {value.strip()}")
+    return start, await reader.readexactly(length or 0)
+
+
 class LeanConnector:
     """Answers the Bot Connector's send and reply with `{"id": …}` and counts them per bot."""
 
@@ -149,45 +174,79 @@ class LeanConnector:
         self.replies = dict.fromkeys(BOTS, 0)
         self.unexpected = 0
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None
+        self._connections: dict[asyncio.StreamWriter, asyncio.Task[None]] = {}
         self.url = ""
 
-    async def _reply(self, request: web.Request) -> web.Response:
-        await request.read()
-        conversation = request.match_info["cid"]
-        bot = "echo" if conversation.startswith("a:1echo") else "kanalvakten"
-        self.replies[bot] += 1
-        return web.Response(body=b'{"id":"%d"}' % next(self._ids), content_type="application/json")
-
-    async def _other(self, request: web.Request) -> web.Response:
-        self.unexpected += 1
-        return web.Response(status=404)
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections[writer] = asyncio.current_task()  # type: ignore[assignment]
+        try:
+            while True:
+                start, _ = await _read_message(reader)
+                method, target, _ = start.split(" ", 2)
+                parts = unquote(target.split("?", 1)[0]).split("/")
+                # /v3/conversations/{conversation}/activities[/{activity}]
+                if method == "POST" and parts[1:3] == ["v3", "conversations"] and parts[4:5] == ["activities"]:
+                    self.replies["echo" if parts[3].startswith("a:1echo") else "kanalvakten"] += 1
+                    body = b'{"id":"%d"}' % next(self._ids)
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                        % (len(body), body)
+                    )
+                else:
+                    self.unexpected += 1
+                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the bot (or close()) closed the connection
+        finally:
+            self._connections.pop(writer, None)
+            writer.close()
 
     async def start(self) -> LeanConnector:
-        app = web.Application()
-        app.router.add_post("/v3/conversations/{cid}/activities", self._reply)
-        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._reply)
-        app.router.add_route("*", "/{tail:.*}", self._other)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/"
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/"
         return self
 
     async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            self._server.close()
+            tasks = list(self._connections.values())
+            for writer in list(self._connections):
+                writer.close()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _Client:
+    """One keep-alive connection to a bot's /api/messages."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection("127.0.0.1", self._port)
+        reader, writer = self._streams
+        writer.write(
+            b"POST /api/messages HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (self._port, len(body), body)
+        )
+        start, answer = await _read_message(reader)
+        return int(start.split(" ", 2)[1]), answer
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
 
 
 # ---------------------------------------------------------------------------------------- load
 @dataclass
 class Load:
-    """Turns sent to one bot."""
+    """Turns sent to one bot, each conversation on its own connection."""
 
     server: Server
     connector: LeanConnector
-    session: aiohttp.ClientSession
     turns: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     throughput: list[tuple[int, float]] = field(default_factory=list)
@@ -195,6 +254,7 @@ class Load:
     cpu_seconds: float = 0.0
     cpu_turns: int = 0
     """Server CPU time and turns over the measured phases."""
+    clients: dict[int, _Client] = field(default_factory=dict)
 
     def body(self, user: int, index: int) -> bytes:
         text = _QUESTIONS[(user + index) % len(_QUESTIONS)]
@@ -204,16 +264,15 @@ class Load:
         return json.dumps(activity).encode()
 
     async def turn(self, user: int, index: int) -> float:
+        client = self.clients.get(user) or self.clients.setdefault(user, _Client(self.server.port))
         data = self.body(user, index)
         start = time.perf_counter()
-        async with self.session.post(
-            self.server.url, data=data, headers={"Content-Type": "application/json"}
-        ) as response:
-            await response.read()
-            if response.status >= 300:
-                raise RuntimeError(f"{self.server.kind} answered {response.status}")
+        status, answer = await client.post(data)
+        elapsed = (time.perf_counter() - start) * 1000
+        if status >= 300:
+            raise RuntimeError(f"{self.server.kind} answered {status}: {answer[:200]!r}")
         self.turns += 1
-        return (time.perf_counter() - start) * 1000
+        return elapsed
 
     async def window(self, seconds: float) -> None:
         deadline = time.perf_counter() + seconds
@@ -237,6 +296,10 @@ class Load:
     def turns_per_second(self) -> float:
         return sum(n for n, _ in self.throughput) / sum(s for _, s in self.throughput)
 
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
 
 def _match_median_us() -> float:
     from knowledge.loader import load_knowledge_base
@@ -259,13 +322,10 @@ async def run(
         folder = Path(tmp)
         servers = {kind: Server(kind, folder) for kind in BOTS}
         connector = await LeanConnector().start()
-        sessions = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) for _ in BOTS]
+        loads = {kind: Load(servers[kind], connector) for kind in BOTS}
         try:
             for server in servers.values():
                 server.start()
-            loads = {
-                kind: Load(servers[kind], connector, session) for kind, session in zip(BOTS, sessions, strict=True)
-            }
             for load in loads.values():  # warm-up: imports, first clients, SQLite file, threads
                 for index in range(WARM_UP_TURNS):
                     await load.turn(index % 20, index)
@@ -286,8 +346,8 @@ async def run(
         finally:
             for server in servers.values():
                 server.stop()
-            for session in sessions:
-                await session.close()
+            for load in loads.values():
+                load.close()
             await connector.close()
         for kind, load in loads.items():
             if connector.replies[kind] < load.turns:
