@@ -1,4 +1,4 @@
-"""Three measured fixes to the archived SDK's HTTP client layer (msrest), applied once at start-up.
+"""Five measured fixes to the archived SDK's HTTP client layer (msrest), applied once at start-up.
 
 msrest and botbuilder are archived, so these cannot be fixed upstream; they go with the rest of
 `teams/` when moving to the Microsoft 365 Agents SDK. Each gives exactly what msrest gave before
@@ -18,24 +18,33 @@ msrest and botbuilder are archived, so these cannot be fixed upstream; they go w
 3. Empty attributes. An Activity has some forty attributes and a reply sets a handful; for every
    other one msrest's `Serializer._serialize` splits the wire key with a regular expression, then
    `serialize_data` raises ValueError for the None and the loop catches it. `_serialize` below is
-   msrest 0.7.1's JSON branch with the None skipped first; XML models, an explicit data type and
-   other key transformers take msrest's own code.
+   msrest 0.7.1's JSON branch with the None skipped first and the split of each wire key made
+   once; XML models, an explicit data type and other key transformers take msrest's own code.
 4. Extra properties. For every model it reads (an incoming activity is a dozen), msrest's
    `Deserializer._build_additional_properties` recomputes the set of keys the class knows from its
    attribute map, a regular-expression split per attribute. The set depends only on the map, a
    constant of the generated class, so it is computed once per map.
+5. Validation. Before sending, msrest validates the body model by model, attribute by attribute,
+   against each class's `_validation` constraints. The Bot Framework schema declares none (every
+   `_validation` is empty), so for such a class `_validate` below visits only what can still
+   fail: attributes that hold something (msrest also converts each basic value and recurses into
+   nested models and lists; None passes every check). Classes with constraints take msrest's own
+   `Model.validate`.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from msrest.exceptions import SerializationError, raise_with_traceback
 from msrest.serialization import (
     _FLATTEN,
     Deserializer,
+    Model,
     Serializer,
     _decode_attribute_map_key,
+    _recursive_validate,
     attribute_transformer,
     full_restapi_key_transformer,
     last_restapi_key_transformer,
@@ -82,6 +91,12 @@ _VALUE_KEEPING_TRANSFORMERS = (full_restapi_key_transformer, attribute_transform
 """msrest's key transformers; each returns the value unchanged, so a None stays None."""
 
 
+@functools.cache
+def _wire_keys(key: str) -> list[str]:
+    """full_restapi_key_transformer's keys for an attribute map key (read, never changed)."""
+    return full_restapi_key_transformer(key, {"key": key}, None)[0]
+
+
 def _serialize(self: Serializer, target_obj: Any, data_type: str | None = None, **kwargs: Any) -> Any:
     key_transformer = kwargs.get("key_transformer", self.key_transformer)
     if (
@@ -109,8 +124,11 @@ def _serialize(self: Serializer, target_obj: Any, data_type: str | None = None, 
                 value = getattr(target_obj, attr)
                 if value is None:
                     continue  # msrest: serialize_data raises ValueError("No value ..."), caught below
-                keys, value = key_transformer(attr, attr_desc.copy(), value)
-                keys = keys if isinstance(keys, list) else [keys]
+                if key_transformer is full_restapi_key_transformer:
+                    keys = _wire_keys(attr_desc["key"])  # the same list, made once per key
+                else:
+                    keys, value = key_transformer(attr, attr_desc.copy(), value)
+                    keys = keys if isinstance(keys, list) else [keys]
                 kwargs["serialization_ctxt"] = attr_desc
                 new_attr = self.serialize_data(value, attr_desc["type"], **kwargs)
                 for k in reversed(keys):
@@ -157,6 +175,30 @@ def _build_additional_properties(self: Deserializer, attribute_map: Any, data: A
     return {key: data[key] for key in missing_keys}
 
 
+_msrest_validate = Model.validate
+_BASIC_TYPES = frozenset(Serializer.basic_types.values())
+
+
+def _validate(self: Model) -> list[Any]:
+    if self._validation:
+        return _msrest_validate(self)  # type: ignore[no-any-return]
+    # msrest 0.7.1 Model.validate for a class without constraints: the same conversions and
+    # recursion, without the attributes that are None (Serializer.validate(None) with no
+    # constraints returns, and _recursive_validate of None is empty) and without the debug names
+    # no constraint can use.
+    result: list[Any] = []
+    for attr_name, attr_desc in self._attribute_map.items():
+        value = getattr(self, attr_name)
+        if value is None or (attr_name == "additional_properties" and attr_desc["key"] == ""):
+            continue
+        attr_type = attr_desc["type"]
+        if attr_type in _BASIC_TYPES:
+            Serializer.serialize_basic(value, attr_type)  # raises as in msrest for a bad int/float
+            continue  # a basic value has nothing to recurse into
+        result += _recursive_validate(attr_name, attr_type, value)
+    return result
+
+
 def apply() -> None:
     """Idempotent. Serializers made before this keep msrest's method (it binds it in __init__)."""
     if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
@@ -164,3 +206,4 @@ def apply() -> None:
     Serializer.serialize_object = _serialize_object  # type: ignore[method-assign]
     Serializer._serialize = _serialize  # type: ignore[method-assign]
     Deserializer._build_additional_properties = _build_additional_properties  # type: ignore[method-assign]
+    Model.validate = _validate  # type: ignore[method-assign]

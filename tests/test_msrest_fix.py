@@ -203,3 +203,24 @@ def test_activities_deserialize_as_msrest_deserializes_them():
         assert ours.conversation.additional_properties == {"tenantId": teams_activities.TENANT_ID}
     assert ours.additional_properties == {}
     assert fixed("Activity", bodies[1]).additional_properties == {"futureField": {"a": 1}}
+
+
+def _validation_outcome(model: Model) -> Any:
+    try:
+        return [str(error) for error in model.validate()]
+    except Exception as exc:  # noqa: BLE001 - compared
+        return type(exc), str(exc)
+
+
+def test_validation_finds_what_msrest_finds(monkeypatch):
+    msrest_fix.apply()
+    highlighted = to_activity(OutgoingMessage(text="Hej"))
+    highlighted.text_highlights = [schema.TextHighlight(text="Hej", occurrence=1)]
+    broken = to_activity(OutgoingMessage(text="Hej"))
+    broken.text_highlights = [schema.TextHighlight(text="Hej", occurrence="first")]  # not an int
+    models_: list[Model] = [*_teams_activities(), highlighted, broken, _OpenModel(name="a", count=2)]
+    models_.append(_OpenModel(count="x"))  # a class with constraints: msrest's own code
+    ours = [_validation_outcome(model) for model in models_]
+    monkeypatch.setattr(Model, "validate", msrest_fix._msrest_validate)
+    assert ours == [_validation_outcome(model) for model in models_]
+    assert ours[-3][0] is ValueError  # the bad occurrence fails in both
