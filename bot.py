@@ -10,6 +10,7 @@ The configuration and the knowledge base are read once here and handed to what n
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from typing import TYPE_CHECKING, TextIO
@@ -25,6 +26,14 @@ def _configure_logging(level: str) -> None:
     )
     # msrest logs whole request bodies at DEBUG/INFO; keep them out of our logs (personal data).
     logging.getLogger("msrest").setLevel(logging.WARNING)
+
+
+def freeze_startup_objects() -> None:
+    """Move what start-up built (knowledge base, matcher index, SDK modules: ~100 000 objects) out
+    of the garbage collector's way. Otherwise every full collection walks all of it, stopping the
+    event loop for tens of milliseconds (`make bench` saw 75 ms once every ~1 500 turns)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _broken_knowledge_base(exc: Exception) -> int:
@@ -98,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(settings)
     except KnowledgeBaseError as exc:
         return _broken_knowledge_base(exc)
+    freeze_startup_objects()
     logging.getLogger("kanalvakten").info(
         "Kanalvakten listening on http://%s:%s/api/messages (storage %s, auth %s)",
         settings.host,

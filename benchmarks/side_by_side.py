@@ -69,7 +69,7 @@ def _serve(kind: str, storage_url: str) -> None:
             app = create_echo_app()
             runner = web.AppRunner(app)  # what the sample's web.run_app builds
         else:
-            from bot import _configure_logging
+            from bot import _configure_logging, freeze_startup_objects
             from config import load_settings
             from teams.app import create_app
 
@@ -78,6 +78,7 @@ def _serve(kind: str, storage_url: str) -> None:
             )
             _configure_logging(settings.log_level)
             app = create_app(settings)
+            freeze_startup_objects()  # as bot.py does
             runner = web.AppRunner(app)  # what bot.py's web.run_app builds
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
