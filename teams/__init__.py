@@ -10,7 +10,8 @@
 - `auth`: our own check of the Bot Framework token (asynchronous, bounded, cached keys);
 - `bot_authentication`: botbuilder authentication that trusts that check, and `to_botbuilder_config`;
 - `outgoing_tokens`: outgoing tokens cached per app id and scope, fetched off the event loop;
-- `msrest_fix`: the one start-up fix to the archived SDK's HTTP layer;
+- `connector_clients`: Bot Connector clients reused across turns (per service URL and credentials);
+- `msrest_fix`: measured start-up fixes to the archived SDK's HTTP client layer (msrest);
 - `compose`: `Settings` to the plain objects the domain packages are built with;
 - `echo_sample`: Microsoft's echo bot sample, the baseline `make bench` measures Kanalvakten against.
 
