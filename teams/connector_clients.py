@@ -21,18 +21,27 @@ A client shared by concurrent turns is safe: msrest signs each request by settin
 Authorization header to the same credentials' token (one key, replaced in place), and requests'
 connection pool is thread-safe; the pool is widened to the default executor's size so concurrent
 sends reuse connections instead of discarding them.
+
+A client talks to one service URL, so what `requests` reads from the environment for every request
+(msrest sets `trust_env`) is read once when the client is built and handed to msrest explicitly:
+the proxies for that URL (HTTPS_PROXY, NO_PROXY, ...; `getproxies` scans all of `os.environ`
+twice, twice per request: ~0.1 ms on the reply's path) and the CA bundle (REQUESTS_CA_BUNDLE,
+CURL_CA_BUNDLE). Should ~/.netrc hold credentials for the URL, the client is left to `requests`.
+The environment of a running bot does not change; a new process reads it anew.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import ConnectorFactory, UserTokenClient
 from botframework.connector.auth._connector_factory_impl import USER_AGENT, _ConnectorFactoryImpl
+from requests.utils import get_environ_proxies, get_netrc_auth
 
 __all__ = ["ConnectorClients", "CachingConnectorFactory", "LazyUserTokenClient", "MAX_CLIENTS", "POOL_SIZE"]
 
@@ -61,6 +70,7 @@ class ConnectorClients:
             return entry[1]
         client = build()
         _widen_pool(client)
+        _read_environment_once(client, service_url)
         self.created += 1
         self._clients[key] = (credentials, client)  # holding the credentials keeps id() unique
         if len(self._clients) > self._limit:
@@ -93,6 +103,21 @@ def _widen_pool(client: ConnectorClient) -> None:
             adapter.init_poolmanager(POOL_SIZE, POOL_SIZE)
     except AttributeError:  # pragma: no cover - another msrest pipeline: keep its defaults
         log.debug("connector client without a requests session; pool left as it is")
+
+
+def _read_environment_once(client: ConnectorClient, service_url: str) -> None:
+    """What requests' `trust_env` would look up on every request, looked up now (module doc)."""
+    config = client.config
+    if not config.proxies.use_env_settings or get_netrc_auth(service_url):
+        return
+    # requests.Session.merge_environment_settings, for this URL
+    for scheme, proxy in get_environ_proxies(service_url, no_proxy=config.proxies.proxies.get("no_proxy")).items():
+        config.proxies.proxies.setdefault(scheme, proxy)
+    if config.connection.verify is True or config.connection.verify is None:
+        config.connection.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or config.connection.verify
+        )
+    config.proxies.use_env_settings = False  # msrest sets the session's trust_env from this
 
 
 class CachingConnectorFactory(ConnectorFactory):

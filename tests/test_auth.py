@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -24,7 +23,6 @@ import teams.auth as auth_module
 import teams.outgoing_tokens as outgoing_tokens_module
 from teams.app import ADAPTER
 from teams.auth import OpenIdKeys
-from teams.connector_clients import ConnectorClients
 from teams.outgoing_tokens import CachingCredentialsFactory
 from tests.bot_harness import RunningBot, test_settings
 from tests.fake_connector import FakeConnector
@@ -435,24 +433,6 @@ async def test_turns_share_one_connector_client_that_signs_with_the_refreshed_to
         assert running.app[ADAPTER].bot_framework_authentication.connector_clients.created == 1
     finally:
         await running.stop()
-
-
-def test_a_connector_client_is_kept_per_service_url_and_credentials():
-    clients = ConnectorClients(limit=2)
-    built: list[SimpleNamespace] = []
-
-    def build() -> Any:
-        built.append(SimpleNamespace())
-        return built[-1]
-
-    first, second = object(), object()
-    one = clients.get("https://smba.example/emea/", first, build)
-    assert clients.get("https://smba.example/emea/", first, build) is one
-    assert clients.get("https://smba.example/emea/", second, build) is not one  # credentials changed
-    assert clients.get("https://smba.example/amer/", first, build) is not one
-    assert len(built) == 3
-    assert clients.get("https://smba.example/emea/", first, build) is not one  # the oldest was dropped
-    assert len(built) == 4
 
 
 async def test_the_outgoing_token_is_replaced_shortly_before_it_expires():
