@@ -11,12 +11,21 @@ The configuration and the knowledge base are read once here and handed to what n
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from config import Settings
+
+
+def freeze_startup_objects() -> None:
+    """Move what start-up built (knowledge base, matcher index, SDK modules: ~100 000 objects) out
+    of the garbage collector's way. Otherwise every full collection walks all of it, stopping the
+    event loop for tens of milliseconds (`make bench` saw 75 ms once every ~1 500 turns)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _broken_knowledge_base(exc: Exception) -> int:
@@ -132,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(settings)
     except KnowledgeBaseError as exc:
         return _broken_knowledge_base(exc)
+    freeze_startup_objects()
     log.info(
         "Kanalvakten serves /api/messages and /healthz (storage %s, auth %s)",
         settings.storage_url,

@@ -1,5 +1,6 @@
-"""`make bench`: the matcher beside its naive baseline, whole turns, a broadcast to 2 000 conversations,
-then 50 conversations at once for 30 s (`benchmarks.load`)."""
+"""`make bench`: the matcher beside its naive baseline, whole turns, a broadcast to 2 000
+conversations, 50 conversations at once for 30 s (`benchmarks.load`), and last Kanalvakten beside
+Microsoft's echo bot (the table the README quotes)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,8 @@ def main() -> int:
     print("\n== Whole turns through POST /api/messages (fake connector on loopback)")
     for key, value in asyncio.run(turns.run()).items():
         print(f"{key}: {value}")
-    try:
-        from benchmarks import broadcast
-    except ImportError as exc:  # pragma: no cover - until the broadcast engine lands
-        print(f"\n== Broadcast: not available ({exc})")
-        return 0
+    from benchmarks import broadcast
+
     print("\n== Broadcast to 2 000 conversations on the fake connector")
     result = asyncio.run(broadcast.run())
     for key, value in result.items():
@@ -33,6 +31,11 @@ def main() -> int:
     print("\n== Load: 50 conversations at once for 30 s (production limits, SQLite, fake connector on loopback)")
     for key, value in asyncio.run(load.run()).items():
         print(f"{key}: {value}")
+
+    from benchmarks import side_by_side
+
+    print("\n== Kanalvakten beside Microsoft's echo bot sample (same run, same fake connector; own processes)")
+    print(side_by_side.report(asyncio.run(side_by_side.run())))
     return 0
 
 

@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 """Teams activities are a few KB; anything near a megabyte is not one (413)."""
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate (U+D800..U+DFFF), paired or lone."""
 
 SETTINGS = web.AppKey("settings", Settings)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeBase)
@@ -129,8 +132,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return _problem(413, "request body too large")
     try:
         text = raw.decode("utf-8")
-        # "\ud800" is valid JSON but no character: replace lone surrogates before anything uses them
-        body = json.loads(json.dumps(json.loads(text), ensure_ascii=False).encode("utf-8", "replace"))
+        body = json.loads(text)
+        if _SURROGATE_ESCAPE.search(text):
+            # "\ud800" is valid JSON but no character: replace lone surrogates before anything uses
+            # them. Only an escape can make one (strict UTF-8 cannot), so most bodies skip this.
+            body = json.loads(json.dumps(body, ensure_ascii=False).encode("utf-8", "replace"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return _problem(400, "body is not valid JSON")
     problem = _activity_problem(body, authenticated=request.app[SETTINGS].auth_enabled)

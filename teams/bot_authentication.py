@@ -6,7 +6,8 @@ traces) and hands CloudAdapter an `AuthenticateRequestResult` built from the ver
 botbuilder's own blocking validation never runs. Everything outbound (connector factory, user token
 client) is botbuilder's `ConfigurationBotFrameworkAuthentication`, given credentials whose tokens
 are cached (teams/outgoing_tokens.py). The connector is created for the activity's `serviceUrl`,
-which the validator has checked against the token's `serviceurl` claim.
+which the validator has checked against the token's `serviceurl` claim; connector clients are
+reused across turns and the user-token client is built only when used (teams/connector_clients.py).
 
 With authentication off (no MicrosoftAppId: local development) every request is anonymous, as in
 botbuilder, and an Authorization header is ignored rather than validated against Microsoft.
@@ -41,6 +42,7 @@ from teams.auth import (
     TokenRejected,
     tenant_issuers,
 )
+from teams.connector_clients import ConnectorClients, LazyUserTokenClient
 from teams.outgoing_tokens import CachingCredentialsFactory
 
 __all__ = ["ValidatingBotFrameworkAuthentication", "create_bot_authentication", "to_botbuilder_config"]
@@ -61,10 +63,15 @@ class ValidatingBotFrameworkAuthentication(BotFrameworkAuthentication):
         self._credentials = credentials
         self.validator = validator
         """None: authentication is off."""
+        self.connector_clients = ConnectorClients()
+        """The connector clients every turn and proactive message reuses."""
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         if self.validator is None:
-            return await self._inner.authenticate_request(activity, "")
+            anonymous = await self._inner.authenticate_request(activity, "")
+            if anonymous.connector_factory is not None:
+                anonymous.connector_factory = self.connector_clients.factory(anonymous.connector_factory)
+            return anonymous
         try:
             claims = await self.validator.validate(
                 auth_header, channel_id=activity.channel_id, service_url=activity.service_url
@@ -84,7 +91,7 @@ class ValidatingBotFrameworkAuthentication(BotFrameworkAuthentication):
             claims_identity=identity,
             caller_id=CallerIdConstants.public_azure_channel,
         )
-        result.connector_factory = self._inner.create_connector_factory(identity)
+        result.connector_factory = self.create_connector_factory(identity)
         return result
 
     async def authenticate_streaming_request(
@@ -96,10 +103,10 @@ class ValidatingBotFrameworkAuthentication(BotFrameworkAuthentication):
         raise PermissionError("skill requests are not served")
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return self._inner.create_connector_factory(claims_identity)
+        return self.connector_clients.factory(self._inner.create_connector_factory(claims_identity))
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        return await self._inner.create_user_token_client(claims_identity)
+        return LazyUserTokenClient(lambda: self._inner.create_user_token_client(claims_identity))
 
     def create_bot_framework_client(self) -> BotFrameworkClient:
         return self._inner.create_bot_framework_client()
@@ -108,7 +115,8 @@ class ValidatingBotFrameworkAuthentication(BotFrameworkAuthentication):
         return self._inner.get_originating_audience()
 
     async def close(self) -> None:
-        """Stops a key refresh still running (at shutdown)."""
+        """Stops a key refresh still running and closes the connector clients (at shutdown)."""
+        await self.connector_clients.close()
         if self.validator is not None:
             await self.validator.channel_keys.close()
             await self.validator.aad_keys.close()

@@ -260,12 +260,17 @@ class _TransportSender(AsyncHTTPSender):
 
 
 def use_transport(client: ConnectorClient, transport: ConnectorTransport, service_url: str) -> ConnectorClient:
-    """Make `client` send through `transport` (its policies: user agent, signing, JSON, logging)."""
+    """Make `client` send through `transport` (its policies: user agent, signing, JSON, logging).
+
+    Idempotent: a client reused across turns (teams/connector_clients.py) is set up once."""
+    if getattr(client, "_kanalvakten_transport", None) is transport:
+        return client
     config = client.config
     config.pipeline = AsyncPipeline(
         [config.user_agent_policy, _Sign(config.credentials), RawDeserializer(), config.http_logger_policy],
         _TransportSender(transport, service_url),
     )
+    client._kanalvakten_transport = transport  # type: ignore[attr-defined]
     return client
 
 
@@ -285,6 +290,11 @@ class OutboundAuthentication(BotFrameworkAuthentication):
     def __init__(self, inner: BotFrameworkAuthentication, transport: ConnectorTransport) -> None:
         self._inner = inner
         self.transport = transport
+
+    @property
+    def connector_clients(self) -> Any:
+        """The inner authentication's cache of connector clients (teams/connector_clients.py)."""
+        return getattr(self._inner, "connector_clients", None)
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)

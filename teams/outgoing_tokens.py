@@ -15,6 +15,10 @@ serves and the new one is fetched in the background. What it hands botbuilder ar
 `CachedTokenCredentials`, whose `get_access_token` just reads the held token: msrest's synchronous
 call never waits on the network. A token that cannot be had in time raises
 `IdentityServiceUnavailable` (503).
+
+Each key gets one credentials object for the life of the process (with authentication off too), so
+teams/connector_clients.py can keep one connector client per service URL and credentials: the
+object stays, the token it reads is replaced.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ class _TokenSlot:
     expires_at: float = 0.0
     fetch: asyncio.Future[None] | None = None
     """The token request running in a thread; later turns join it rather than start another."""
+    credentials: CachedTokenCredentials | None = None
+    """What every turn gets for this key: reads `token` when a request is signed."""
 
 
 def _expiry(token: str, fetched_at: float) -> float:
@@ -109,6 +115,7 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):
         self._timeout = timeout if timeout is not None else TOKEN_TIMEOUT
         self._clock = clock
         self._slots: dict[tuple[str, str, str], _TokenSlot] = {}
+        self._anonymous: dict[tuple[str, str, str], Authentication] = {}
         self._lock = asyncio.Lock()
 
     async def is_valid_app_id(self, app_id: str) -> bool:
@@ -120,10 +127,16 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):
     async def create_credentials(
         self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
     ) -> Authentication:
+        key = (app_id, oauth_scope or "", login_endpoint or "")
         if await self._inner.is_authentication_disabled():
             # local development: the SDK's empty credentials send no Authorization header
-            return await self._inner.create_credentials(app_id, oauth_scope, login_endpoint, validate_authority)
-        key = (app_id, oauth_scope or "", login_endpoint or "")
+            anonymous = self._anonymous.get(key)
+            if anonymous is None:
+                anonymous = await self._inner.create_credentials(
+                    app_id, oauth_scope, login_endpoint, validate_authority
+                )
+                self._anonymous[key] = anonymous
+            return anonymous
         slot = self._slots.get(key)
         if slot is None:
             async with self._lock:
@@ -134,7 +147,9 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):
                     )
                     slot = self._slots[key] = _TokenSlot(source)
         await self._fresh_token(slot)
-        return CachedTokenCredentials(app_id, oauth_scope, slot)
+        if slot.credentials is None:
+            slot.credentials = CachedTokenCredentials(app_id, oauth_scope, slot)
+        return slot.credentials
 
     async def _fresh_token(self, slot: _TokenSlot) -> None:
         now = self._clock()

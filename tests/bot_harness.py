@@ -95,11 +95,13 @@ class RunningBot:
         self.url = ""
         self.updates: list[tuple[str | None, dict[str, Any]]] = []
         """(activity id, activity) of every card update (PUT) the bot made in the last `send`."""
+        self.app: web.Application | None = None
+        """The running application (after `start()`)."""
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
 
     async def start(self) -> RunningBot:
-        app = create_app(self.settings, storage=self.storage, clock=self.clock, **self.app_options)
+        app = self.app = create_app(self.settings, storage=self.storage, clock=self.clock, **self.app_options)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

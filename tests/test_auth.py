@@ -21,6 +21,7 @@ from botframework.connector.auth import AppCredentials, ServiceClientCredentials
 
 import teams.auth as auth_module
 import teams.outgoing_tokens as outgoing_tokens_module
+from teams.app import ADAPTER
 from teams.auth import OpenIdKeys
 from teams.outgoing_tokens import CachingCredentialsFactory
 from tests.bot_harness import RunningBot, test_settings
@@ -410,6 +411,28 @@ async def test_the_outgoing_token_is_fetched_once_for_several_turns(authed_bot, 
     assert token_endpoint.fetches == 1
     assert len([r for r in fake_connector.sent() if r.is_message]) >= 3
     assert {r.authorization for r in fake_connector.sent()} == {f"Bearer {token_endpoint.tokens[0]}"}
+
+
+async def test_turns_share_one_connector_client_that_signs_with_the_refreshed_token(fake_connector, idp, teams):
+    endpoint = FakeTokenEndpoint(lifetime=200)  # inside the refresh margin at once, usable for 140 s
+    running = await _start(fake_connector, idp, endpoint)
+    try:
+        authorizations = []
+        for text in ("hej", "tvåfaktor instagram", "tack"):
+            activity = teams.message(text)
+            status, _ = await running.post(activity, headers=bearer(mint(activity["serviceUrl"])))
+            assert status in (200, 201)
+            authorizations.append(fake_connector.sent()[-1].authorization)
+            for _ in range(200):  # let the background refresh the turn started finish
+                if len(endpoint.tokens) == endpoint.fetches:
+                    break
+                await asyncio.sleep(0.01)
+        assert authorizations[0] == f"Bearer {endpoint.tokens[0]}"
+        assert authorizations[2] in {f"Bearer {token}" for token in endpoint.tokens[1:]}
+        assert running.app is not None
+        assert running.app[ADAPTER].bot_framework_authentication.connector_clients.created == 1
+    finally:
+        await running.stop()
 
 
 async def test_the_outgoing_token_is_replaced_shortly_before_it_expires():
