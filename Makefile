@@ -52,9 +52,10 @@ tools/%/node_modules/.installed: tools/%/package.json tools/%/package-lock.json
 run: venv
 	$(PY) bot.py
 
+# The lint gate (ruff check, ruff format --check, mypy) runs first: an unformatted or mistyped tree
+# fails `make test`, and so CI.
 test: venv node-deps
-# LINT-GATE (TODO): uncomment the next line once the tree is formatted and typed (see issue 9, item 8).
-#	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory lint
 	$(PY) -m knowledge check
 	$(PY) -m pytest -q
 

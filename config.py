@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
@@ -36,7 +37,9 @@ def _split_csv(value: object) -> list[str]:
         return []
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
-    return [str(v).strip() for v in value]  # type: ignore[union-attr]
+    if isinstance(value, Iterable):
+        return [str(v).strip() for v in value]
+    raise TypeError(f"expected a comma-separated string or a list, not {type(value).__name__}")
 
 
 class Settings(BaseSettings):

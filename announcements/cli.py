@@ -15,6 +15,7 @@ import sys
 from typing import TextIO
 
 from announcements.broadcast import BroadcastBusy, BroadcastProgress
+from announcements.ledger import LedgerEntry
 from announcements.reminders import Reminders
 from announcements.schedule import ScheduleError, Schedules, parse_send_time
 from announcements.service import AnnouncementService, ElectionPassed, NoChecklist, election_passed_reason
@@ -200,14 +201,14 @@ async def _status(service: AnnouncementService, out: TextIO) -> int:
     content = service.content()
     recipients = await service.recipients(content.id)
     known = {r.id: r for r in recipients.installed + recipients.not_installed}
-    rows = []
+    rows: list[tuple[str, str, str, LedgerEntry | None]] = []  # status, scope, conversation id, entry
     for record in recipients.installed:
         entry = recipients.ledger.get(record.id)
         rows.append((entry.status if entry else "pending", record.scope, record.id, entry))
     for conversation_id, entry in recipients.ledger.items():
-        record = known.get(conversation_id)
-        if record is None or not record.installed:
-            rows.append((entry.status, record.scope if record else "?", conversation_id, entry))
+        known_record = known.get(conversation_id)
+        if known_record is None or not known_record.installed:
+            rows.append((entry.status, known_record.scope if known_record else "?", conversation_id, entry))
     totals: dict[str, int] = {}
     for status, *_ in rows:
         totals[status] = totals.get(status, 0) + 1

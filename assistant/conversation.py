@@ -73,6 +73,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+TurnOutcome = Literal["answered", "asked_back", "unanswered", "guide", "other"]
+HandoffReason = Literal["unanswered", "urgent"]
+
 MAX_TEXT = 4000
 """Longer messages are answered from their first part; nobody asks a 50 000-character question."""
 _HANDED_OFF = {
@@ -184,7 +187,7 @@ class TurnResult(BaseModel):
     """A question to hand to people now."""
     platform: str | None = None
     """Platform the answer was about."""
-    outcome: Literal["answered", "asked_back", "unanswered", "guide", "other"] = "other"
+    outcome: TurnOutcome = "other"
     """What kind of turn this was, for the anonymous question log."""
 
 
@@ -418,8 +421,8 @@ class Conversation:
     ) -> TurnResult:
         if topic == "human_contact":
             return self._person(turn, state, guide_state, typed=None)
-        if topic == "enable_2fa" and platform == "facebook" and self.kb.guide_for("facebook"):
-            guide = self.kb.guide_for("facebook")
+        guide = self.kb.guide_for("facebook") if topic == "enable_2fa" and platform == "facebook" else None
+        if guide:
             return self._guide(turn, state, guide_state, GuideCommand(action="start", guide=guide.id))
         platforms = None if platform in (None, "all") else [platform]
         answer = self.composer.topic(topic, today=turn.now.date(), platforms=platforms)
@@ -452,7 +455,7 @@ class Conversation:
         handoff = None
         wants_people = answer.kind == "out_of_scope" or answer.handoff
         if question and wants_people and self.handoff.reaches(turn.scope):
-            reason = "urgent" if answer.handoff else "unanswered"
+            reason: HandoffReason = "urgent" if answer.handoff else "unanswered"
             if turn.scope == "personal":  # nothing leaves a personal chat without the user's say-so
                 state.handoff_offer = HandoffOffer(question=question[:MAX_QUESTION], reason=reason, offered_at=turn.now)
                 answer = answer.model_copy(
@@ -482,11 +485,12 @@ class Conversation:
         result.question_id = feedback.question_id if feedback else None
         result.topic = "enable_2fa" if answer.kind == "clarify_platform" else answer.topic
         result.platform = answer.platform
-        result.outcome = {
+        outcomes: dict[str, TurnOutcome] = {
             "out_of_scope": "unanswered",
             "clarify_platform": "asked_back",
             "did_you_mean": "asked_back",
-        }.get(answer.kind, "answered")
+        }
+        result.outcome = outcomes.get(answer.kind, "answered")
         result.unanswered = answer.kind == "out_of_scope"
         result.handoff = handoff
         return result

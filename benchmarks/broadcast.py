@@ -81,7 +81,7 @@ async def run(
             summary = await service.send()
             elapsed = time.perf_counter() - started
             arrivals = sorted(r.received_at for r in fake.sent())
-            per_conversation: dict[str, int] = {}
+            per_conversation: dict[str | None, int] = {}
             for r in fake.sent():
                 per_conversation[r.conversation_id] = per_conversation.get(r.conversation_id, 0) + 1
             await service.close()

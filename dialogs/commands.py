@@ -66,7 +66,7 @@ class InvalidCommand(BaseModel):
 
 
 # Simplified phrases (`knowledge.text.simplify`: lowercase, å/ä→a, ö→o, no punctuation) -> action.
-_PHRASES: dict[str, tuple[str, ...]] = {
+_PHRASES: dict[GuideAction, tuple[str, ...]] = {
     "next": (
         "nasta",
         "nasta steg",
@@ -181,7 +181,7 @@ _PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "pause": ("pausa", "pausa guiden", "paus", "senare", "vanta", "pause", "later"),
 }
-_ACTION_BY_PHRASE: dict[str, str] = {p: a for a, phrases in _PHRASES.items() for p in phrases}
+_ACTION_BY_PHRASE: dict[str, GuideAction] = {p: a for a, phrases in _PHRASES.items() for p in phrases}
 
 # "starta guiden", "guiden", "start guide", "starta facebook-guiden", "starta guiden för facebook".
 _START = re.compile(

@@ -32,6 +32,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 from dialogs.commands import GuideAction, GuideCommand, InvalidCommand
 from dialogs.replies import GuideReply, ReplyKind, StepNote
@@ -78,7 +79,21 @@ class Phase(StrEnum):
 # Replies
 
 
-def _reply(kind: ReplyKind, guide: Guide, **fields: object) -> GuideReply:
+class _ReplyFields(TypedDict, total=False):
+    """The `GuideReply` fields a transition fills in (the rest come from the guide)."""
+
+    step: int | None
+    instruction: str | None
+    click: str | None
+    why: str | None
+    help: str | None
+    text: str | None
+    note: StepNote | None
+    other_guide_id: str | None
+    other_step: int | None
+
+
+def _reply(kind: ReplyKind, guide: Guide, **fields: Unpack[_ReplyFields]) -> GuideReply:
     return GuideReply(
         kind=kind,
         guide_id=guide.id,

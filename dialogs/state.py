@@ -174,10 +174,11 @@ class UserState(BaseModel):
     def _forgiving_guide(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> GuideState | None:
         """A stored guide this version cannot read is no guide; the rest of the state stays."""
         try:
-            return handler(value)
+            guide: GuideState | None = handler(value)
         except ValidationError as exc:
             log.warning("ignoring unreadable guide state: %s", exc)
             return None
+        return guide
 
     def latest_touch(self) -> dt.datetime | None:
         """The last time anything here was touched (retention's clock), or None."""

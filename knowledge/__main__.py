@@ -17,11 +17,16 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from knowledge.loader import KnowledgeBaseError, load_knowledge_base
 
+if TYPE_CHECKING:
+    from knowledge.matcher import Matcher
+    from knowledge.models import KnowledgeBase
 
-def _load(data_dir: str | None):
+
+def _load(data_dir: str | None) -> KnowledgeBase:
     try:
         return load_knowledge_base(Path(data_dir) if data_dir else None)
     except KnowledgeBaseError as exc:
@@ -30,7 +35,7 @@ def _load(data_dir: str | None):
         sys.exit(1)
 
 
-def _warn_confused_examples(kb, matcher, data_dir: str | None) -> None:
+def _warn_confused_examples(kb: KnowledgeBase, matcher: Matcher, data_dir: str | None) -> None:
     """Warn (never fail) when an example, as a new question, is taken for another topic."""
     from knowledge.loader import example_lines
 
@@ -45,7 +50,7 @@ def _warn_confused_examples(kb, matcher, data_dir: str | None) -> None:
         )
 
 
-def _warn_sparse_topics(kb, matcher, data_dir: str | None) -> None:
+def _warn_sparse_topics(kb: KnowledgeBase, matcher: Matcher, data_dir: str | None) -> None:
     """Warn (never fail) when a topic's examples share few words with each other."""
     from knowledge.loader import example_lines
 
@@ -136,7 +141,7 @@ REVIEW_FILE = ROOT / "dist" / "review.html"
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
 
-def _review(args: argparse.Namespace, kb, matcher) -> int:
+def _review(args: argparse.Namespace, kb: KnowledgeBase, matcher: Matcher) -> int:
     from config import load_settings
     from knowledge.evaluation import evaluate, read_examples
     from knowledge.review import ReviewSettings, build_review

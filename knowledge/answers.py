@@ -173,7 +173,7 @@ class Composer:
         return Answer(
             kind="smalltalk" if topic.smalltalk else "answer",
             topic=topic_id,
-            platform=(platforms or [None])[0],
+            platform=platforms[0] if platforms else None,
             title=topic.title,
             text=self._fill(self._answer_text(topic, today), today),
             links=links,
@@ -214,7 +214,9 @@ class Composer:
 
     def _options(self, match: Match) -> list[str]:
         """The two or three topics to offer: plausible ones (at least half the best score), no small talk."""
-        ranked = match.candidates or [Candidate(topic=match.topic, score=match.score), *match.runners_up]
+        ranked = match.candidates
+        if not ranked and match.topic is not None:  # the matcher lists candidates; an older Match may not
+            ranked = [Candidate(topic=match.topic, score=match.score), *match.runners_up]
         best = max((c.score for c in ranked if c.topic), default=0.0)
         return [
             c.topic

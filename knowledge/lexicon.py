@@ -357,9 +357,9 @@ class Lexicon:
         found = self._other_form(word) or self._split(word)
         if found:
             return found, None, False
-        found = self._fuzzy(word)
-        if found:
-            concepts, distance = found
+        fuzzy = self._fuzzy(word)
+        if fuzzy:
+            concepts, distance = fuzzy
             # Sure: only an accent is off ("tväfaktor"), or one slip in a long word ("tvåfatkor");
             # a short word one letter from a term is often another word ("bakar" is not "bråkar").
             return concepts, None, not (distance == 0 or (distance == 1 and len(word) >= _SURE_TYPO_LENGTH))

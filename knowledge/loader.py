@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from knowledge.models import KnowledgeBase
 
@@ -55,14 +57,14 @@ class KnowledgeBaseError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class _LineDict(dict):
+class _LineDict(dict[Any, Any]):
     """A mapping that remembers the line of each key (1-based)."""
 
     lines: dict[Any, int]
     line: int
 
 
-class _LineList(list):
+class _LineList(list[Any]):
     """A sequence that remembers the line of each item (1-based)."""
 
     lines: list[int]
@@ -72,7 +74,7 @@ class _LineList(list):
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that records where each key and item stands."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _LineDict:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _LineDict:
         result = _LineDict()
         result.line = node.start_mark.line + 1
         result.lines = {}
@@ -84,7 +86,7 @@ class _LineLoader(yaml.SafeLoader):
             result.lines[key] = key_node.start_mark.line + 1
         return result
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> _LineList:  # type: ignore[override]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> _LineList:
         result = _LineList(self.construct_object(child, deep=True) for child in node.value)
         result.line = node.start_mark.line + 1
         result.lines = [child.start_mark.line + 1 for child in node.value]
@@ -216,11 +218,11 @@ _NAMED_ITEM = re.compile(r"\b(topic|concept|platform|guide)(?: id)? '([^']+)'")
 
 
 def _whole_base_problem(
-    err: dict[str, Any],
+    err: ErrorDetails,
     loc: tuple[Any, ...],
     origin: dict[str, tuple[Path, Any]],
     data_dir: Path,
-    guide_origin: list[tuple[Path, Any]] = (),
+    guide_origin: Sequence[tuple[Path, Any]] = (),
 ) -> Problem:
     """Cross-reference errors (duplicates, unknown concepts) name an item: point at its entry."""
     message = _message(err)
@@ -246,7 +248,7 @@ def _whole_base_problem(
     return Problem(data_dir, 1, message)
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: ErrorDetails) -> str:
     msg = str(err["msg"])
     if err.get("type") == "missing":
         return "required field is missing"

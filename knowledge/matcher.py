@@ -141,7 +141,7 @@ class Matcher:
     def confused_examples(self) -> list[tuple[str, int, str | None]]:
         """Examples taken for another topic when the matcher learns from the others: (topic id,
         example index, the topic it was taken for). `python -m knowledge check` warns of them."""
-        confused = []
+        confused: list[tuple[str, int, str | None]] = []
         for topic in self._topics:
             for index, example in enumerate(topic.examples):
                 got = self.without_example(topic.id, index).match(example).topic

@@ -54,7 +54,12 @@ def _shield(cx: float, top: float, width: float, height: float) -> list[tuple[fl
     return pts
 
 
-def _bubble(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], fill: object, tail: bool = True) -> None:
+def _bubble(
+    draw: ImageDraw.ImageDraw,
+    box: tuple[float, float, float, float],
+    fill: int | tuple[int, int, int],
+    tail: bool = True,
+) -> None:
     """A rounded speech bubble with a tail at its lower left."""
     x0, y0, _x1, y1 = box
     h = y1 - y0

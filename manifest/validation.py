@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,14 +141,20 @@ def _field(error: ValidationError, prefix: str) -> str:
     return f"{prefix}{where}" if prefix else where
 
 
+def _size(value: object) -> int:
+    # maxLength, minLength and maxItems only ever fail on a string or an array.
+    assert isinstance(value, Sized), value
+    return len(value)
+
+
 def _reason(error: ValidationError) -> str:
     value = error.instance
     if error.validator == "maxLength":
-        return f"{len(value)} characters, the schema allows at most {error.validator_value}"
+        return f"{_size(value)} characters, the schema allows at most {error.validator_value}"
     if error.validator == "minLength":
-        return f"{len(value)} characters, the schema needs at least {error.validator_value}"
+        return f"{_size(value)} characters, the schema needs at least {error.validator_value}"
     if error.validator == "maxItems":
-        return f"{len(value)} items, the schema allows at most {error.validator_value}"
+        return f"{_size(value)} items, the schema allows at most {error.validator_value}"
     if error.validator == "pattern":
         return f"{value!r} does not match the pattern {error.validator_value}"
     if error.validator == "enum":

@@ -36,7 +36,7 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
 )
 from azure.storage.blob import ContentSettings
-from azure.storage.blob.aio import ContainerClient
+from azure.storage.blob.aio import BlobClient, ContainerClient
 
 from . import valid_container_name
 from .base import ETagConflictError, KeyedStorage, StorageClosedError
@@ -74,6 +74,13 @@ def key_of(name: str) -> str:
 def _error_code(exc: HttpResponseError) -> str:
     code = getattr(exc, "error_code", None)
     return str(getattr(code, "value", code) or "")
+
+
+def _etag(upload_result: dict[str, Any]) -> str:
+    """The new ETag from `upload_blob`'s result (a dict of response headers, typed `Any`)."""
+    etag = upload_result["etag"]
+    assert isinstance(etag, str), etag
+    return etag
 
 
 async def _bounded(calls: Iterable[Awaitable[T]]) -> list[T | BaseException]:
@@ -219,9 +226,9 @@ class AzureBlobStorage(KeyedStorage):
         blob = client.get_blob_client(name)
         data = text.encode("utf-8")
         if e_tag is None or e_tag == ANY_E_TAG:
-            return (await blob.upload_blob(data, overwrite=True, content_settings=_JSON))["etag"]
+            return _etag(await blob.upload_blob(data, overwrite=True, content_settings=_JSON))
         try:
-            return (
+            return _etag(
                 await blob.upload_blob(
                     data,
                     overwrite=True,
@@ -229,7 +236,7 @@ class AzureBlobStorage(KeyedStorage):
                     etag=e_tag,
                     match_condition=MatchConditions.IfNotModified,
                 )
-            )["etag"]
+            )
         except (ResourceModifiedError, ResourceNotFoundError) as exc:
             if isinstance(exc, ResourceNotFoundError) and _error_code(exc) != "BlobNotFound":
                 raise
@@ -238,16 +245,16 @@ class AzureBlobStorage(KeyedStorage):
         if stored is not None:
             raise ETagConflictError(key, e_tag, stored)
         try:
-            return (
+            return _etag(
                 await blob.upload_blob(
                     data, overwrite=True, content_settings=_JSON, match_condition=MatchConditions.IfMissing
                 )
-            )["etag"]
+            )
         except (ResourceExistsError, ResourceModifiedError):  # another writer created it first
             raise ETagConflictError(key, e_tag, await self._stored_e_tag(blob) or "") from None
 
     @staticmethod
-    async def _stored_e_tag(blob: Any) -> str | None:
+    async def _stored_e_tag(blob: BlobClient) -> str | None:
         try:
             return (await blob.get_blob_properties()).etag
         except ResourceNotFoundError:

@@ -65,7 +65,7 @@ def encode_item(key: str, value: object) -> tuple[str, str | None]:
 
 def decode_item(text: str, e_tag: str) -> dict[str, Any]:
     """The dict `read` returns: the stored JSON plus its current e_tag."""
-    data = json.loads(text)
+    data: dict[str, Any] = json.loads(text)
     data["e_tag"] = e_tag
     return data
 
@@ -82,7 +82,7 @@ def check_e_tag(key: str, written: str | None, stored: str | None) -> None:
     raise ETagConflictError(key, written, stored)
 
 
-def set_e_tag(value: object, e_tag: str) -> None:
+def set_e_tag(value: Any, e_tag: str) -> None:
     """Give the caller's dict/object the e_tag it now has in storage (best effort)."""
     if isinstance(value, dict):
         value["e_tag"] = e_tag

@@ -161,7 +161,8 @@ def _bot_mentions(activity: Activity) -> list[str]:
         if str(getattr(entity, "type", "")).lower() != "mention":
             continue
         props = getattr(entity, "additional_properties", None) or {}
-        mentioned = props.get("mentioned") if isinstance(props.get("mentioned"), dict) else {}
+        raw_mentioned = props.get("mentioned")
+        mentioned = raw_mentioned if isinstance(raw_mentioned, dict) else {}
         if recipient and mentioned.get("id") == recipient:
             found.append(str(props.get("text") or f"<at>{mentioned.get('name', '')}</at>"))
     return found
