@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .base import ETagConflictError, KeyedStorage, StorageClosedError
+from .base import ETagConflictError, KeyedStorage, StorageBusyError, StorageClosedError
 from .memory import MemoryStorage
 from .models import read_models, write_models
 from .sqlite import SqliteStorage
@@ -28,6 +28,7 @@ __all__ = [
     "MemoryStorage",
     "SqliteStorage",
     "ETagConflictError",
+    "StorageBusyError",
     "StorageClosedError",
     "valid_container_name",
     "read_models",

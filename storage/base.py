@@ -28,7 +28,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-__all__ = ["KeyedStorage", "ETagConflictError", "StorageClosedError"]
+__all__ = ["KeyedStorage", "ETagConflictError", "StorageBusyError", "StorageClosedError"]
 
 
 class ETagConflictError(KeyError):
@@ -45,6 +45,11 @@ class ETagConflictError(KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return str(self.args[0])
+
+
+class StorageBusyError(TimeoutError):
+    """Another writer (another process, or another storage object on the same data) kept the
+    storage locked for longer than the bounded wait; nothing of the operation was done."""
 
 
 class StorageClosedError(RuntimeError):

@@ -3,13 +3,21 @@
 Why this shape:
 - The stdlib `sqlite3` blocks, so each storage owns one connection on one dedicated thread
   (a single-worker executor); the event loop never waits on disk and the connection is only
-  ever touched by the thread that made it.
-- WAL mode lets readers work while a write commits; a busy timeout makes a second process (or a
-  second `SqliteStorage` on the same file, e.g. `python bot.py announce` next to the server)
-  wait for the lock instead of failing.
-- A write runs as `BEGIN IMMEDIATE` … `COMMIT`: the e_tag comparison and the update happen under
-  the write lock, so of two writers holding the same e_tag exactly one wins, and a batch is
-  all-or-nothing.
+  ever touched by the thread that made it. One storage's operations therefore run one at a time.
+- Several storages may share the file: the bot and `python bot.py announce send` (two
+  processes), or two `SqliteStorage` objects in one process. Their writers serialise on SQLite's
+  write lock, each waiting at most `busy_timeout` seconds for it (SQLite's busy handler); an
+  operation that could not get the lock in time raises `StorageBusyError`, never SQLite's own
+  "database is locked".
+- WAL mode lets readers work while a write commits. Switching a new file to WAL is the one step
+  where SQLite answers "busy" at once instead of waiting: when two connections open a new file
+  together, both read its header, and the one that then cannot get the write lock is refused
+  without the busy handler (waiting could deadlock). Opening retries that step (and creating the
+  table) with short pauses until `busy_timeout`.
+- A write runs as `BEGIN IMMEDIATE` … `COMMIT`: the write lock is taken (with the busy wait)
+  before the e_tag is compared, so the comparison and the update happen under the lock; of two
+  writers holding the same e_tag exactly one wins and the other gets `ETagConflictError`, and a
+  batch is all-or-nothing.
 - The file and its parent directory are created on first use, not in `__init__`, so building the
   app does no I/O. The file (and its -wal/-shm companions) is readable by its owner only (0600),
   the directory, when created here, 0700: it holds conversation references and user state.
@@ -31,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .base import KeyedStorage, StorageClosedError
+from .base import KeyedStorage, StorageBusyError, StorageClosedError
 from .encoding import check_e_tag, decode_item, encode_item, new_e_tag, set_e_tag
 
 __all__ = ["SqliteStorage"]
@@ -49,6 +57,27 @@ CREATE TABLE IF NOT EXISTS items (
 )
 """
 _READ_CHUNK = 500  # stays below SQLite's limit on bound parameters
+_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """SQLite refused because another connection holds a lock ("database is locked")."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in _BUSY_CODES
+
+
+def _retry_while_busy(step: Callable[[], T], deadline: float) -> T:
+    """Run `step`, and again after a short pause while SQLite refuses it as busy, until `deadline`
+    (a `time.monotonic()` value). For the steps where SQLite does not wait on its own."""
+    pause = 0.001
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _prefix_upper_bound(prefix: str) -> str | None:
@@ -95,13 +124,25 @@ def _owner_only(path: Path) -> None:
         log.warning("%s is readable by others and not ours to change", path.name)
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    """End the open transaction, if any, so the connection is usable for the next operation."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:  # keep the original error; SQLite rolls back on its own then
+            log.warning("SQLite rollback failed", exc_info=True)
+
+
 class SqliteStorage(KeyedStorage):
     """A `KeyedStorage` in one SQLite table `items(key, value JSON, e_tag, updated_at)`."""
 
     def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
+        if busy_timeout < 0:
+            raise ValueError("busy_timeout must not be negative")
         self.path = Path(path)
         """Database file; relative paths are relative to the working directory."""
         self._busy_timeout = busy_timeout
+        """Seconds an operation waits for another writer's lock before `StorageBusyError`."""
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
         self._closed = False
@@ -120,20 +161,39 @@ class SqliteStorage(KeyedStorage):
         return await loop.run_in_executor(self._executor, self._call, fn)
 
     def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._conn is None:
-            self._conn = self._connect()
-        return fn(self._conn)
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            return fn(self._conn)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            raise StorageBusyError(
+                f"{self.path} stayed locked by another writer for more than {self._busy_timeout:g} s"
+            ) from exc
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _create_private(self.path)
+        deadline = time.monotonic() + self._busy_timeout
+        # timeout: SQLite's busy handler waits up to busy_timeout for another connection's lock.
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA secure_delete = ON")
-        conn.execute(_SCHEMA)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            # Two connections switching a new file to WAL at once: the loser is refused without
+            # the busy wait (see the module docstring), so retry until the deadline.
+            mode = _retry_while_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0], deadline)
+            if str(mode).lower() != "wal":
+                log.warning(
+                    "SQLite storage %s uses journal mode %s, not WAL: readers wait for writers", self.path, mode
+                )
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA secure_delete = ON")
+            _retry_while_busy(lambda: conn.execute(_SCHEMA), deadline)
+        except BaseException:
+            conn.close()
+            raise
         for companion in _companions(self.path):  # SQLite gives them the database's mode; make sure
             _owner_only(companion)
         log.info("opened SQLite storage %s", self.path)
@@ -167,7 +227,7 @@ class SqliteStorage(KeyedStorage):
         def write_rows(conn: sqlite3.Connection) -> dict[str, str]:
             new_tags: dict[str, str] = {}
             now = time.time()
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")  # the write lock first (waiting for it), then compare
             try:
                 for key, text, e_tag in encoded:
                     row = conn.execute("SELECT e_tag FROM items WHERE key = ?", (key,)).fetchone()
@@ -180,10 +240,10 @@ class SqliteStorage(KeyedStorage):
                         (key, text, tag, now),
                     )
                     new_tags[key] = tag
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
-            conn.execute("COMMIT")
             return new_tags
 
         new_tags = await self._run(write_rows)
@@ -200,10 +260,10 @@ class SqliteStorage(KeyedStorage):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany("DELETE FROM items WHERE key = ?", [(k,) for k in keys])
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
-            conn.execute("COMMIT")
 
         await self._run(delete_rows)
 

@@ -28,16 +28,25 @@ from storage import MemoryStorage, SqliteStorage
 
 KEY = "broadcast-lock/ann"
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+RACE_TIMEOUT = 60
+"""Seconds a race may take before the test fails instead of hanging (generous: machines are busy)."""
 
 
 class ReadTogether:
-    """A storage whose reads wait for each other: both racers read before either writes."""
+    """A storage whose reads wait for each other: both racers read before either writes.
+
+    A read that fails breaks the barrier, so the other racer fails at once instead of waiting
+    forever for a partner that will never come."""
 
     def __init__(self, inner, barrier: asyncio.Barrier) -> None:
         self._inner, self._barrier = inner, barrier
 
     async def read(self, keys):
-        found = await self._inner.read(keys)
+        try:
+            found = await self._inner.read(keys)
+        except BaseException:
+            await self._barrier.abort()
+            raise
         await self._barrier.wait()
         return found
 
@@ -57,7 +66,8 @@ def lock(storage, host: str, clock: VirtualClock, **kwargs) -> RunLock:
 
 async def winners(*locks: RunLock) -> list[RunLock]:
     """Race `locks` to acquire; the ones that got it (every other must have been refused)."""
-    results = await asyncio.gather(*(one.acquire() for one in locks), return_exceptions=True)
+    async with asyncio.timeout(RACE_TIMEOUT):
+        results = await asyncio.gather(*(one.acquire() for one in locks), return_exceptions=True)
     assert all(r is None or isinstance(r, LockHeld) for r in results), results
     return [one for one, r in zip(locks, results, strict=False) if r is None]
 
@@ -328,6 +338,21 @@ async def test_a_broadcast_that_cannot_renew_its_lock_for_a_minute_stops_sending
     assert len(sender.calls) <= 61  # the last renewal was at most at 20 s: nothing sent past 60 s after it
 
 
+def first_waits_for(event: asyncio.Event):
+    async def on_call(n: int) -> None:
+        if n == 1:
+            await event.wait()
+
+    return on_call
+
+
+async def signal_end(run, ended: asyncio.Event):
+    try:
+        return await run
+    finally:
+        ended.set()
+
+
 async def test_two_processes_starting_the_same_broadcast_send_each_message_once(tmp_path: Path, clock):
     path = tmp_path / "shared.db"
     first, second = SqliteStorage(path), SqliteStorage(path)
@@ -336,14 +361,21 @@ async def test_two_processes_starting_the_same_broadcast_send_each_message_once(
         records = await ConversationRegistry(first).installed()
         for round_ in range(5):
             announcement = f"{ANN}-{round_}"
-            senders = [Sender(), Sender()]
+            # Each run holds its first message until the other run has ended: the two overlap
+            # however slowly either one's storage answers (a busy machine), so one must be refused.
+            ended = [asyncio.Event(), asyncio.Event()]
+            senders = [Sender(first_waits_for(ended[1])), Sender(first_waits_for(ended[0]))]
             runs = [
-                Broadcaster(store, sender, policy=BroadcastPolicy(rate=50), clock=clock).run(
-                    announcement, MESSAGE, records
+                signal_end(
+                    Broadcaster(store, sender, policy=BroadcastPolicy(rate=50), clock=clock).run(
+                        announcement, MESSAGE, records
+                    ),
+                    end,
                 )
-                for store, sender in zip((first, second), senders, strict=False)
+                for store, sender, end in zip((first, second), senders, ended, strict=True)
             ]
-            results = await clock.run(asyncio.gather(*runs, return_exceptions=True))
+            async with asyncio.timeout(RACE_TIMEOUT):
+                results = await clock.run(asyncio.gather(*runs, return_exceptions=True))
             assert sum(isinstance(r, BroadcastBusy) for r in results) == 1, results
             assert sorted(senders[0].calls + senders[1].calls) == ids
             assert await first.read([f"broadcast-lock/{announcement}"]) == {}

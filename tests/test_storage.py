@@ -22,9 +22,13 @@ from storage import (
     KeyedStorage,
     MemoryStorage,
     SqliteStorage,
+    StorageBusyError,
     StorageClosedError,
     create_storage,
 )
+
+RACE_TIMEOUT = 60
+"""Seconds a race may take before the test fails instead of hanging (generous: machines are busy)."""
 
 
 def _container() -> str:
@@ -240,7 +244,8 @@ async def _race_two_stores_for_one_winner(first, second, rounds: int = 10) -> No
             for n in range(4)
             for name, store in (("first", first), ("second", second))
         ]
-        results = await asyncio.gather(*writes, return_exceptions=True)
+        async with asyncio.timeout(RACE_TIMEOUT):
+            results = await asyncio.gather(*writes, return_exceptions=True)
         errors = [r for r in results if r is not None]
         assert len(errors) == len(results) - 1, f"round {round_}: {results}"
         assert all(isinstance(e, ETagConflictError) for e in errors)
@@ -255,6 +260,136 @@ async def test_two_sqlite_storages_on_one_file_have_exactly_one_winner(tmp_path:
     finally:
         await first.close()
         await second.close()
+
+
+async def _race(*operations):
+    """Run `operations` at once; their results, exceptions included (a hang fails the test)."""
+    async with asyncio.timeout(RACE_TIMEOUT):
+        return await asyncio.gather(*operations, return_exceptions=True)
+
+
+async def test_two_sqlite_storages_opening_a_new_file_at_the_same_moment_both_work(tmp_path: Path) -> None:
+    """The bot and `python bot.py announce` starting together on a new database file: switching
+    the file to WAL is where SQLite refuses the second opener at once instead of waiting."""
+    for round_ in range(30):  # a race: a round hits the moment only now and then
+        path = tmp_path / f"new-{round_}.db"
+        first, second = SqliteStorage(path), SqliteStorage(path)
+        try:
+            results = await _race(first.read(["k"]), second.read(["k"]), first.keys(), second.keys())
+            assert results == [{}, {}, [], []], f"round {round_}: {results}"
+        finally:
+            await first.close()
+            await second.close()
+
+
+async def test_opening_a_sqlite_file_while_another_process_writes_it_waits_for_that_write(tmp_path: Path) -> None:
+    """The same moment made certain: a file not yet in WAL mode (as a second opener finds it
+    while the first switches it), with another connection in the middle of a write."""
+    path = tmp_path / "shared.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("CREATE TABLE items (key TEXT PRIMARY KEY, value TEXT, e_tag TEXT, updated_at REAL)")
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("""INSERT INTO items VALUES ('k', '{"v":1}', 'tag-1', 0)""")
+        store = SqliteStorage(path)
+        read = asyncio.ensure_future(store.read(["k"]))
+        await asyncio.sleep(0.2)
+        assert not read.done()  # waiting for the other writer, not failing
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    try:
+        async with asyncio.timeout(RACE_TIMEOUT):
+            assert await read == {"k": {"v": 1, "e_tag": "tag-1"}}
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        await store.close()
+
+
+async def test_two_sqlite_storages_with_fifty_concurrent_writers_each_serialise(tmp_path: Path) -> None:
+    """Stress: 2 storages x 50 concurrent writes on one key, each round on a new file. Every
+    compare-and-set loser gets `ETagConflictError`, never SQLite's "database is locked"."""
+
+    def writers(stores, value, e_tag):
+        with_tag = {} if e_tag is None else {"e_tag": e_tag}
+        return [
+            store.write({"k": {"by": f"{side}{n}", "value": value, **with_tag}})
+            for n in range(50)
+            for side, store in zip("ab", stores, strict=True)
+        ]
+
+    for round_ in range(3):
+        path = tmp_path / f"stress-{round_}.db"
+        stores = SqliteStorage(path), SqliteStorage(path)
+        try:
+            # Creating the missing key with an e_tag (as the run lock does): the first creator wins.
+            results = await _race(*writers(stores, "created", "from-a-deleted-item"))
+            assert results.count(None) == 1, f"round {round_}: {results}"
+            assert all(isinstance(r, ETagConflictError) for r in results if r is not None), results
+
+            # Compare-and-set with the e_tag both read: exactly one of the 100 wins.
+            seen = [(await store.read(["k"]))["k"] for store in stores]
+            assert seen[0] == seen[1]
+            results = await _race(*writers(stores, "swapped", seen[0]["e_tag"]))
+            assert results.count(None) == 1, f"round {round_}: {results}"
+            assert all(isinstance(r, ETagConflictError) for r in results if r is not None), results
+            after = [(await store.read(["k"]))["k"] for store in stores]
+            assert after[0] == after[1] and after[0]["value"] == "swapped"
+
+            # Unconditional writes: all 100 wait their turn and succeed; both storages see the same item.
+            results = await _race(*writers(stores, "overwritten", None))
+            assert results == [None] * 100, f"round {round_}: {results}"
+            final = [(await store.read(["k"]))["k"] for store in stores]
+            assert final[0] == final[1] and final[0]["value"] == "overwritten"
+        finally:
+            for store in stores:
+                await store.close()
+
+
+async def test_a_sqlite_writer_waits_for_another_processes_write_lock(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    store = SqliteStorage(path)
+    try:
+        await store.write({"k": {"v": 1}})
+        other = sqlite3.connect(path, isolation_level=None)  # another process, mid-transaction
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("UPDATE items SET value = '{\"v\":2}'")
+            write = asyncio.ensure_future(store.write({"k": {"v": 3}}))
+            await asyncio.sleep(0.2)
+            assert not write.done()  # it cannot get the lock while the other writer holds it
+            other.execute("COMMIT")
+        finally:
+            other.close()
+        async with asyncio.timeout(RACE_TIMEOUT):
+            await write  # then it goes through
+        assert (await store.read(["k"]))["k"]["v"] == 3
+    finally:
+        await store.close()
+
+
+async def test_a_sqlite_writer_that_cannot_get_the_lock_in_time_gets_storage_busy_error(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    store = SqliteStorage(path, busy_timeout=0.05)
+    try:
+        await store.write({"k": {"v": 1}})
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            with pytest.raises(StorageBusyError, match="locked by another writer") as caught:
+                await store.write({"k": {"v": 2}})
+            assert isinstance(caught.value, TimeoutError)
+            with pytest.raises(StorageBusyError):
+                await store.delete(["k"])
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        assert (await store.read(["k"]))["k"]["v"] == 1  # nothing of the refused writes
+        await store.write({"k": {"v": 4}})  # and the storage works again
+        assert (await store.read(["k"]))["k"]["v"] == 4
+    finally:
+        await store.close()
 
 
 async def test_two_azure_storages_on_one_container_share_items_and_have_exactly_one_winner(
