@@ -14,7 +14,8 @@ import asyncio
 import gc
 import logging
 import sys
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from config import Settings
@@ -35,11 +36,9 @@ def _broken_knowledge_base(exc: Exception) -> int:
     return 1
 
 
-async def run_announce(
-    argv: list[str], settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None
-) -> int:
-    """`announce ...` on the configured storage, knowledge base and Bot Connector."""
-    from announcements.cli import main as announce_main
+async def _with_service(settings: Settings, use: Callable[[Any, Any], Awaitable[int]]) -> int:
+    """Load the knowledge base once, open the storage and the announcement service, run `use`
+    (storage, service) and close both: what `announce` and `readiness` share."""
     from knowledge.loader import KnowledgeBaseError
     from teams.compose import announcement_service, load_kb, open_storage
 
@@ -50,10 +49,19 @@ async def run_announce(
     storage = open_storage(settings)
     service = announcement_service(settings, storage, kb)
     try:
-        return await announce_main(argv, service, out=out, err=err)
+        return await use(storage, service)
     finally:
         await service.close()
         await storage.close()
+
+
+async def run_announce(
+    argv: list[str], settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """`announce ...` on the configured storage, knowledge base and Bot Connector."""
+    from announcements.cli import main as announce_main
+
+    return await _with_service(settings, lambda _storage, service: announce_main(argv, service, out=out, err=err))
 
 
 async def run_report(argv: list[str], settings: Settings) -> int:
@@ -76,20 +84,10 @@ async def run_report(argv: list[str], settings: Settings) -> int:
 async def run_readiness(argv: list[str], settings: Settings, *, out: TextIO | None = None) -> int:
     """`readiness ...` on the configured storage and knowledge base."""
     from announcements.readiness_report import main as readiness_main
-    from knowledge.loader import KnowledgeBaseError
-    from teams.compose import announcement_service, load_kb, open_storage
 
-    try:
-        kb = load_kb(settings)
-    except KnowledgeBaseError as exc:
-        return _broken_knowledge_base(exc)
-    storage = open_storage(settings)
-    service = announcement_service(settings, storage, kb)
-    try:
-        return await readiness_main(argv, storage, service.content(), out=out)
-    finally:
-        await service.close()
-        await storage.close()
+    return await _with_service(
+        settings, lambda storage, service: readiness_main(argv, storage, service.content(), out=out)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ __all__ = [
     "election_is_coming",
     "before_election",
     "ask_command",
+    "swedish_date",
 ]
 
 log = logging.getLogger(__name__)
@@ -88,14 +89,15 @@ def ask_command(topic: str, platform: str | None = None) -> dict[str, Any]:
     return data
 
 
-def _swedish_date(day: dt.date) -> str:
+def swedish_date(day: dt.date) -> str:
+    """ "26 maj 2019": how a date reads in the answers."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def election_when(election: Election, today: dt.date) -> str:
     """One sentence on when the election is; a past date reads as past, never as coming."""
     days = (election.date - today).days
-    when = _swedish_date(election.date)
+    when = swedish_date(election.date)
     name = election.name[:1].upper() + election.name[1:]  # it starts the sentence
     if days > 1:
         return f"{name} är den {when}, om {days} dagar."

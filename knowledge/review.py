@@ -27,7 +27,7 @@ from cards.html import CARD_CSS, message_html
 from cards.message import OutgoingMessage
 from cards.welcome import welcome_message
 from dialogs import GuideCommand, GuideReply, GuideState, GuideStatus, step
-from knowledge.answers import Composer, election_is_coming
+from knowledge.answers import Composer, election_is_coming, swedish_date
 from knowledge.evaluation import Report
 from knowledge.models import Election, Guide, KnowledgeBase
 from knowledge.sources import URL_IN_TEXT, SourceMap
@@ -37,20 +37,6 @@ __all__ = ["ReviewSettings", "build_review", "PLACEHOLDERS"]
 PLACEHOLDERS = ("election_name", "election_when", "before_election", "support_contact")
 """What the composer fills in; any other {name} in a text is shown as a problem."""
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_åäöÅÄÖ]+)\}")
-_MONTHS = [
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 _T0 = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 """A fixed time for the guide engine; the cards do not show it."""
 
@@ -74,7 +60,7 @@ class ReviewSettings:
 
 
 def _date(day: dt.date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return swedish_date(day)
 
 
 def _esc(text: object) -> str:
