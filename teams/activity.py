@@ -8,7 +8,6 @@ the experts' channel, announcements to a team).
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any, Literal
 
@@ -64,7 +63,7 @@ def to_activity(message: OutgoingMessage) -> Activity:
         if tags:
             activity.entities = [_mention_entity(mention, tag) for mention, tag in tags]
         return activity
-    card = copy.deepcopy(message.card)
+    card = dict(message.card)  # only top-level keys are set below; the turn copies the activity it sends
     card["fallbackText"] = message.text
     if tags:
         card["body"] = [

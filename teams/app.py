@@ -142,11 +142,15 @@ async def messages(request: web.Request) -> web.StreamResponse:
     problem = _activity_problem(body, authenticated=request.app[SETTINGS].auth_enabled)
     if problem:
         return _problem(400, problem)
-    _drop_unreadable_timestamps(body)
     try:
         activity = Activity().deserialize(body)
     except Exception:  # noqa: BLE001 - msrest raises many kinds for odd shapes
-        return _problem(400, "body is not a Bot Framework activity")
+        # Timestamps are parsed only for an activity msrest refused: most have readable ones.
+        _drop_unreadable_timestamps(body)
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:  # noqa: BLE001 - as above
+            return _problem(400, "body is not a Bot Framework activity")
 
     app = request.app
     auth_header = request.headers.get("Authorization", "")

@@ -201,6 +201,12 @@ def _names_in(activity: Activity) -> list[str]:
     return names
 
 
+def _discard(task: asyncio.Future[Any]) -> None:
+    """Drop a read no longer needed: cancel it, and never leave its outcome unretrieved."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+
 class KanalvaktenBot(TeamsActivityHandler):
     """Kanalvakten's Teams activity handler."""
 
@@ -272,6 +278,28 @@ class KanalvaktenBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        reading: asyncio.Future[tuple[UserState, str | None]] | None = None
+        if (
+            _addressed(activity)
+            and command_of(activity.value) != ANSWERED_CMD
+            and activity.conversation is not None
+            and activity.from_property is not None
+        ):
+            # The user's state is read on the storage's thread while this turn registers the
+            # conversation, parses the text and asks the admin hook (the sleep lets the read start).
+            key = user_state_key(activity.channel_id or "", activity.conversation.id, activity.from_property.id)
+            reading = asyncio.ensure_future(self._read_state(key))
+            await asyncio.sleep(0)
+        try:
+            await self._answer(turn_context, reading)
+        finally:
+            if reading is not None:
+                _discard(reading)  # unused (the admin hook answered, or the turn failed): dropped
+
+    async def _answer(
+        self, turn_context: TurnContext, reading: asyncio.Future[tuple[UserState, str | None]] | None
+    ) -> None:
+        activity = turn_context.activity
         await self._remember(turn_context)
         scope = conversation_scope(activity)
         if not _addressed(activity):
@@ -289,7 +317,7 @@ class KanalvaktenBot(TeamsActivityHandler):
 
         key = user_state_key(activity.channel_id or "", activity.conversation.id, activity.from_property.id)
         try:
-            state, e_tag = await self._read_state(key)
+            state, e_tag = await (reading if reading is not None else self._read_state(key))
         except StorageUnavailable:
             await turn_context.send_activity(STORAGE_APOLOGY)
             return
