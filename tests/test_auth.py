@@ -427,7 +427,10 @@ async def test_turns_share_one_connector_client_that_signs_with_the_refreshed_to
                 if len(endpoint.tokens) == endpoint.fetches:
                     break
                 await asyncio.sleep(0.01)
-        assert authorizations[0] == f"Bearer {endpoint.tokens[0]}"
+        # The first turn signs with the first token, or with its replacement when the background
+        # refresh it started finished before its reply went out; the last turn, after that
+        # refresh, signs with a replacement on the same (reused) client.
+        assert authorizations[0] in {f"Bearer {token}" for token in endpoint.tokens[:2]}
         assert authorizations[2] in {f"Bearer {token}" for token in endpoint.tokens[1:]}
         assert running.app is not None
         assert running.app[ADAPTER].bot_framework_authentication.connector_clients.created == 1
