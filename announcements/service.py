@@ -18,7 +18,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -89,6 +89,8 @@ def election_passed_reason(content: AnnouncementContent) -> str:
 class NoChecklist(ValueError):
     """The announcement has no checklist, so there is nothing to remind of."""
 
+
+_R = TypeVar("_R")
 
 _REMIND_KEY = "remind:"
 """Prefix of a reminder's entry in `AnnouncementService._active` (a send uses the bare id)."""
@@ -336,35 +338,12 @@ class AnnouncementService:
         """`remind` in the background (the admin's button); reserved before this returns, so a
         second press while it runs raises `BroadcastBusy`."""
         content = self.reminder_content()
-        key = _REMIND_KEY + content.id
-        self._reserve(key)
-
-        async def run() -> ReminderSummary:
-            try:
-                try:
-                    summary = await self._remind(self.reminder_content(), None)
-                finally:
-                    self._active.discard(key)
-            except asyncio.CancelledError:
-                raise
-            except BaseException as exc:
-                log.warning("background reminder of %s ended with %s", content.id, exc)
-                if on_done is not None:
-                    await on_done(exc)
-                raise
-            if on_done is not None:
-                await on_done(summary)
-            return summary
-
-        try:
-            task = asyncio.create_task(run(), name="announcement-reminder")
-        except BaseException:
-            self._active.discard(key)
-            raise
-        self._tasks.add(task)
-        task.add_done_callback(self._forget_task)
-        task.add_done_callback(lambda t: self._active.discard(key) if t.cancelled() else None)
-        return task
+        return self._in_background(
+            _REMIND_KEY + content.id,
+            f"reminder of {content.id}",
+            lambda: self._remind(self.reminder_content(), None),
+            on_done,
+        )
 
     def is_reminding(self) -> bool:
         """This service is sending a reminder for the configured announcement now."""
@@ -382,42 +361,57 @@ class AnnouncementService:
         second press of "Skicka nu") raises `BroadcastBusy` at once instead of starting a task.
         """
         announcement_id = expected_id or self.content().id
-        self._reserve(announcement_id)
+        return self._in_background(
+            announcement_id,
+            f"announcement send of {announcement_id}",
+            lambda: self._deliver(self.checked_content(announcement_id), None),
+            on_done,
+        )
+
+    def _in_background(
+        self,
+        key: str,
+        what: str,
+        work: Callable[[], Awaitable[_R]],
+        on_done: Callable[[_R | BaseException], Awaitable[None]] | None,
+    ) -> asyncio.Task[_R]:
+        """Reserve `key` now, run `work` as a task, release `key` when it ends (or when the task is
+        cancelled before its first step), and hand the result or the error to `on_done`."""
+        self._reserve(key)
         ran = False
 
-        def release_if_never_ran(_: asyncio.Task[Any]) -> None:  # cancelled before its first step
+        def release_if_never_ran(_: asyncio.Task[Any]) -> None:
             if not ran:
-                self._active.discard(announcement_id)
+                self._active.discard(key)
 
-        async def run() -> BroadcastSummary:
+        async def run() -> _R:
             nonlocal ran
             ran = True
             try:
                 try:
-                    content = self.checked_content(announcement_id)
-                    summary = await self._deliver(content, None)
+                    result = await work()
                 finally:
-                    self._active.discard(announcement_id)
+                    self._active.discard(key)
             except asyncio.CancelledError:
                 raise
             except (BroadcastBusy, ElectionPassed, AnnouncementChanged) as exc:
-                log.warning("background announcement send of %s not started: %s", announcement_id, exc)
+                log.warning("background %s not started: %s", what, exc)
                 if on_done is not None:
                     await on_done(exc)
                 raise
             except BaseException as exc:
-                log.exception("background announcement send of %s failed", announcement_id)
+                log.exception("background %s failed", what)
                 if on_done is not None:
                     await on_done(exc)
                 raise
             if on_done is not None:
-                await on_done(summary)
-            return summary
+                await on_done(result)
+            return result
 
         try:
-            task = asyncio.create_task(run(), name="announcement-send")
+            task = asyncio.create_task(run(), name=f"background {what}")
         except BaseException:
-            self._active.discard(announcement_id)
+            self._active.discard(key)
             raise
         self._tasks.add(task)
         task.add_done_callback(self._forget_task)
