@@ -26,21 +26,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["run"]
+from benchmarks.turns import TURN_MIX
 
-_MIX = [
-    "hur slår jag på tvåfaktor på instagram?",
-    "vad är återställningskoder?",
-    "starta guiden",
-    "nästa",
-    "nästa",
-    "tillbaka",
-    "avbryt",
-    "Hur bokar jag en tvättid?",
-    "linkedin 2fa",
-    "varför behöver vi tvåfaktorsautentisering inför valet?",
-    "tack!",
-]
+__all__ = ["run"]
 
 
 async def run(seconds: float = 30.0, conversations: int = 50, *, users_per_client: int = 64) -> dict[str, Any]:
@@ -83,7 +71,9 @@ async def run(seconds: float = 30.0, conversations: int = 50, *, users_per_clien
                     while time.perf_counter() < deadline:
                         slot = turn % users_per_client
                         user = f"29:load-{number}-{slot}"
-                        activity = teams.message(_MIX[(turn // users_per_client + slot) % len(_MIX)], user_id=user)
+                        activity = teams.message(
+                            TURN_MIX[(turn // users_per_client + slot) % len(TURN_MIX)], user_id=user
+                        )
                         conversation = activity["conversation"]["id"]
                         before = delivered[conversation]
                         started = time.perf_counter()

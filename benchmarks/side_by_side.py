@@ -44,7 +44,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from benchmarks.turns import _QUESTIONS
+from benchmarks.turns import TURN_MIX
 from tests.teams_activities import message
 
 __all__ = ["run", "report"]
@@ -268,7 +268,7 @@ class Load:
     clients: dict[int, _Client] = field(default_factory=dict)
 
     def body(self, user: int, index: int) -> bytes:
-        text = _QUESTIONS[(user + index) % len(_QUESTIONS)]
+        text = TURN_MIX[(user + index) % len(TURN_MIX)]
         # the user id decides the conversation id, which tells the connector which bot replied
         prefix = "echo" if self.server.kind == "echo" else "kv"
         activity = message(text, service_url=self.connector.url, user_id=f"29:{prefix}-user-{user}")
@@ -319,7 +319,7 @@ def _match_median_us() -> float:
     matcher = Matcher(load_knowledge_base())
     samples = []
     for _ in range(200):
-        for text in _QUESTIONS:
+        for text in TURN_MIX:
             start = time.perf_counter()
             matcher.match(text)
             samples.append((time.perf_counter() - start) * 1e6)

@@ -14,9 +14,9 @@ from tests.bot_harness import RunningBot, test_settings
 from tests.fake_connector import FakeConnector
 from tests.teams_activities import TeamsActivities
 
-__all__ = ["run"]
+__all__ = ["run", "TURN_MIX"]
 
-_QUESTIONS = [
+TURN_MIX = [
     "hur slår jag på tvåfaktor på instagram?",
     "vad är återställningskoder?",
     "starta guiden",
@@ -26,8 +26,10 @@ _QUESTIONS = [
     "avbryt",
     "Hur bokar jag en tvättid?",
     "linkedin 2fa",
+    "varför behöver vi tvåfaktorsautentisering inför valet?",
     "tack!",
 ]
+"""The turns every benchmark plays: questions, the guide walked a little, out of scope, small talk."""
 
 
 async def _measure(storage_url: str, turns: int) -> list[float]:
@@ -35,11 +37,11 @@ async def _measure(storage_url: str, turns: int) -> list[float]:
         teams = TeamsActivities(connector.url)
         bot = await RunningBot(connector, test_settings(STORAGE_URL=storage_url)).start()
         try:
-            for text in _QUESTIONS:  # warm-up
+            for text in TURN_MIX:  # warm-up
                 await bot.send(teams.message(text))
             samples = []
             for index in range(turns):
-                activity = teams.message(_QUESTIONS[index % len(_QUESTIONS)], user_id=f"29:user-{index % 20}")
+                activity = teams.message(TURN_MIX[index % len(TURN_MIX)], user_id=f"29:user-{index % 20}")
                 start = time.perf_counter()
                 await bot.post(activity)
                 samples.append((time.perf_counter() - start) * 1000)
