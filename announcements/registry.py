@@ -190,40 +190,25 @@ class ConversationRegistry:
         record_id = registry_id(conversation_id, scope, team_id)
         key = REGISTRY_PREFIX + record_id
         cached = self._known.get(key)
-        if cached is not None and cached.installed and now - cached.last_seen < _TOUCH_EVERY:
-            url = _kept_service_url(cached, str(service_url), service_url_vouched)
-            candidate = self._record(
-                cached,
-                record_id,
-                reference,
-                scope,
-                team_id,
-                channel_id,
-                tenant_id,
-                url,
-                now,
-                (team_name, channel_name),
+
+        def refreshed(base: ConversationRecord | None) -> tuple[str, ConversationRecord]:
+            """`base` (cached or stored) updated from this activity; the service URL it keeps."""
+            url = _kept_service_url(base, str(service_url), service_url_vouched)
+            record = self._record(
+                base, record_id, reference, scope, team_id, channel_id, tenant_id, url, now, (team_name, channel_name)
             )
+            return url, record
+
+        if cached is not None and cached.installed and now - cached.last_seen < _TOUCH_EVERY:
+            url, candidate = refreshed(cached)
             if _same(cached, candidate):
                 if url != service_url:
                     _log_ignored_service_url(record_id, str(service_url))
                 return cached
         existing = (await read_models(self._storage, [key], ConversationRecord)).get(key)
-        url = _kept_service_url(existing, str(service_url), service_url_vouched)
+        url, record = refreshed(existing)
         if url != service_url:
             _log_ignored_service_url(record_id, str(service_url))
-        record = self._record(
-            existing,
-            record_id,
-            reference,
-            scope,
-            team_id,
-            channel_id,
-            tenant_id,
-            url,
-            now,
-            (team_name, channel_name),
-        )
         if (
             existing is not None
             and existing.installed
