@@ -125,7 +125,8 @@ def test_the_examples_only_copy_has_both_topics_and_no_hand_added_concepts(examp
     "paraphrases, floor",
     [
         pytest.param("new_topic_test.jsonl", 0.6, id="fake_accounts"),  # 0.65; 0.35 before calibration
-        pytest.param("new_topic_phishing_test.jsonl", 0.2, id="phishing_messages"),  # 0.20; 0.00 before
+        # 0.40 with lemmas and compounds of two dictionary words; 0.20 with stems alone; 0.00 before
+        pytest.param("new_topic_phishing_test.jsonl", 0.4, id="phishing_messages"),
     ],
 )
 def test_a_topic_added_with_examples_alone_recognises_what_it_can(examples_only, paraphrases, floor):
@@ -136,7 +137,7 @@ def test_a_topic_added_with_examples_alone_recognises_what_it_can(examples_only,
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 10's 0.8 for a topic from six examples alone is not reached (0.20): "
+    reason="issue 10's 0.8 for a topic from six examples alone is not reached (0.40): "
     "paraphrases in words its examples lack need vocabulary",
 )
 def test_a_fresh_topic_from_examples_alone_reaches_the_target(examples_only):
