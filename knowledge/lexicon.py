@@ -327,7 +327,13 @@ class Lexicon:
             head_concepts = self._direct(head) if len(head) >= 3 else None
             if head_concepts is None and fold(head) in COMMON_WORDS:
                 head_concepts = frozenset()
-            if head_concepts is None and depth == 0 and len(head) >= 4 and base(head) in self._example_stems:
+            if (
+                head_concepts is None
+                and depth == 0
+                and len(head) >= 4
+                and not whole_word  # "kommentering" is a word, not "komment" + "ring"
+                and base(head) in self._example_stems
+            ):
                 head_concepts = frozenset({stem_feature(head)})
             if head_concepts is None and depth == 0 and len(head) >= 4 and not whole_word and is_word(head):
                 # Two words of the dictionary, the second one the examples': "nätfiskemejl" is
