@@ -24,7 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
 
 from knowledge.models import KnowledgeBase
-from knowledge.text import base, fold, is_word, lemma, normalise, stem
+from knowledge.text import fold, normalise, stem
 
 __all__ = ["COMMON_WORDS", "PLATFORM", "Analysis", "Lexicon", "stem_feature"]
 
@@ -81,7 +81,7 @@ _PRONOUNS = frozenset(["jag", "du", "man", "vi", "ni", "han", "hon", "de", "dom"
 
 def stem_feature(word: str) -> str:
     """The feature of a word the vocabulary does not know: its folded Swedish stem."""
-    return "~" + base(word)
+    return "~" + stem(word)
 
 
 @dataclass(frozen=True)
@@ -201,24 +201,12 @@ class Lexicon:
             if len(w) >= _RELATIVE_PREFIX and w not in COMMON_WORDS:
                 self._example_words.setdefault(w[:_RELATIVE_PREFIX], []).append(w)
         self._example_stems = frozenset(
-            base(w)
+            stem(w)
             for t in kb.topics
             for q in t.examples
             for w in normalise(q).split()
             if len(w) >= 4 and fold(w) not in COMMON_WORDS
         )
-        # The parts of the examples' compounds are words of the examples too: "nätfiske" in a
-        # question finds the example's "nätfiskemejl".
-        parts = {
-            feature[1:]
-            for t in kb.topics
-            for q in t.examples
-            for w in normalise(q).split()
-            if len(w) >= 6 and fold(w) not in COMMON_WORDS and self._direct(w) is None
-            for feature in self._split(w) or ()
-            if feature.startswith("~")
-        }
-        self._example_stems |= parts
         self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
 
     # ------------------------------------------------------------------ building
@@ -320,36 +308,18 @@ class Lexicon:
         head may also be a word the topics' examples use ("fejkkonto" = fejk(ad) + konto)."""
         if depth > 2 or len(word) < 6:
             return None
-        whole_word = is_word(word) or is_word(lemma(word))
-        """A word of the dictionary is split only into parts the vocabulary or the examples know."""
         for cut in range(len(word) - 3, 2, -1):
             head, tail = word[:cut], word[cut:]
             head_concepts = self._direct(head) if len(head) >= 3 else None
             if head_concepts is None and fold(head) in COMMON_WORDS:
                 head_concepts = frozenset()
-            if (
-                head_concepts is None
-                and depth == 0
-                and len(head) >= 4
-                and not whole_word  # "kommentering" is a word, not "komment" + "ring"
-                and base(head) in self._example_stems
-            ):
+            if head_concepts is None and depth == 0 and len(head) >= 4 and stem(head) in self._example_stems:
                 head_concepts = frozenset({stem_feature(head)})
-            if head_concepts is None and depth == 0 and len(head) >= 4 and not whole_word and is_word(head):
-                # Two words of the dictionary, the second one the examples': "nätfiskemejl" is
-                # nätfiske + mejl. (Not with a vocabulary word second: "jobbtelefon" stays a
-                # word of its own, not a telefon.)
-                second = tail if is_word(tail) else tail[1:] if tail[0] == "s" and is_word(tail[1:]) else ""
-                if len(second) >= 3 and self._direct(second) is None and base(second) in self._example_stems:
-                    return frozenset({stem_feature(head), stem_feature(second)})
             if head_concepts is None:
                 continue
             for rest in (tail, tail[1:] if tail[0] == "s" and len(tail) > 3 else None):
                 if rest:
                     tail_concepts = self._direct(rest) or self._split(rest, depth + 1)
-                    if not tail_concepts and not whole_word and len(rest) >= 3 and is_word(rest):
-                        if base(rest) in self._example_stems:  # "fejkmejl": fejk(ad) + mejl
-                            tail_concepts = frozenset({stem_feature(rest)})
                     if tail_concepts:
                         return head_concepts | tail_concepts
             if fold(head) in self._tables.platform_words:
@@ -393,7 +363,7 @@ class Lexicon:
             # Sure: only an accent is off ("tväfaktor"), or one slip in a long word ("tvåfatkor");
             # a short word one letter from a term is often another word ("bakar" is not "bråkar").
             return concepts, None, not (distance == 0 or (distance == 1 and len(word) >= _SURE_TYPO_LENGTH))
-        if base(word) not in self._example_stems:
+        if stem(word) not in self._example_stems:
             # Related to a word of the examples: a guess, never the only evidence.
             related = self._relative(word)
             if related:

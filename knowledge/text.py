@@ -16,21 +16,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import simplemma
 import snowballstemmer
 
-__all__ = [
-    "MAX_CHARS",
-    "normalise",
-    "fold",
-    "simplify",
-    "tokens",
-    "without_mentions",
-    "stem",
-    "lemma",
-    "base",
-    "is_word",
-]
+__all__ = ["MAX_CHARS", "normalise", "fold", "simplify", "tokens", "without_mentions", "stem"]
 
 MAX_CHARS = 2000
 """Longer input is cut: a question is never longer, and matching cost stays bounded."""
@@ -90,24 +78,3 @@ def stem(word: str, keep_accents: bool = False) -> str:
     compounds and typos, where a dictionary lemmatiser returns them unchanged)."""
     stemmed = _STEMMER.stemWord(word)
     return stemmed if keep_accents else fold(stemmed)
-
-
-@lru_cache(maxsize=16384)
-def lemma(word: str) -> str:
-    """The dictionary form of a Swedish word: "mejlet" -> "mejl", "rapporterats" -> "rapportera",
-    "meddelandet" -> "meddelande" (simplemma's Swedish dictionary; a word it does not know, such
-    as a compound or a typo, comes back unchanged). Snowball alone leaves "mejlet" and
-    "rapporterats" apart from "mejl" and "rapporterar"."""
-    return str(simplemma.lemmatize(word, lang="sv")).lower()
-
-
-@lru_cache(maxsize=16384)
-def base(word: str) -> str:
-    """What a word the vocabulary does not know is compared by: the stem of its lemma, folded."""
-    return stem(lemma(word))
-
-
-@lru_cache(maxsize=16384)
-def is_word(word: str) -> bool:
-    """Is `word` a Swedish word (in simplemma's dictionary)? "nätfiske" is, "natfiskemejl" is not."""
-    return bool(simplemma.is_known(word, lang="sv"))
