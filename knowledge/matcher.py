@@ -349,7 +349,8 @@ class Matcher:
                 concepts=concepts,
             )
 
-        if (not ranked or ranked[0].score < ANSWER_THRESHOLD) and platforms and not analysis.unknown:
+        if (not ranked or ranked[0].score < ANSWER_THRESHOLD) and platforms and not analysis.unknown and not unseen:
+            # (a concept no example has, "admin" before a topic uses it, is as unknown as a word)
             return Match(
                 topic=PLATFORM_TOPIC,
                 platform=platform,

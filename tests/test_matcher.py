@@ -333,3 +333,18 @@ def test_eval_command_reports_accuracy_per_topic_and_rejection():
     assert "out-of-scope rejection:" in result.stdout
     assert "accuracy:" in result.stdout.splitlines()[-1]
     assert "recovery_codes" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hur lägger jag till en ny admin på instagramkontot",
+        "hur lägger jag till en ny redaktör på fb-sidan",
+        "How do I add a new admin to our Facebook page?",
+    ],
+)
+def test_a_platform_beside_a_concept_no_topic_uses_is_not_two_factor_there(matcher, question):
+    """ "hur gör jag på Facebook?" is about 2FA there; a platform beside a word of the vocabulary that
+    no topic's examples use ("admin", a concept for topics still to come) is not."""
+    match = matcher.match(question)
+    assert match.topic is None, match
