@@ -14,6 +14,12 @@ and the `Retry-After` header; connection problems and timeouts raise `ClientRequ
 call, a bound per serviceUrl, no threads) with one attempt per call, so the engine is the only
 one retrying and its counts and waits are exact.
 
+Tokens come from `teams.outgoing_tokens.CachingCredentialsFactory`, as the replies' do: fetched in
+a worker thread with a timeout, once per app id, reused until shortly before they expire. msrest
+signs each request synchronously on the event loop; with the SDK's own `MicrosoftAppCredentials`
+that meant a blocking token request without a timeout in the middle of a broadcast. A token that
+cannot be had in time is a failed attempt (status None) the engine retries.
+
 An empty app id means no authentication (local use, tests against the fake connector).
 """
 
@@ -26,7 +32,12 @@ from typing import Any
 
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from botframework.connector.aio import ConnectorClient
-from botframework.connector.auth import MicrosoftAppCredentials
+from botframework.connector.auth import (
+    AuthenticationConstants,
+    PasswordServiceClientCredentialFactory,
+    ServiceClientCredentialsFactory,
+)
+from msrest.authentication import Authentication
 from msrest.exceptions import ClientException, HttpOperationError
 
 from announcements.broadcast import SendOutcome
@@ -35,6 +46,8 @@ from announcements.retry import RetryPolicy
 from cards.message import OutgoingMessage
 from config import Settings
 from teams.activity import start_channel_thread, to_activity
+from teams.auth import IdentityServiceUnavailable
+from teams.outgoing_tokens import CachingCredentialsFactory
 
 __all__ = ["BotFrameworkSender", "parse_retry_after", "sender_from_settings"]
 
@@ -66,14 +79,23 @@ class BotFrameworkSender:
     """Sends through `ConnectorClient`s, one per service URL; `await close()` when done."""
 
     def __init__(
-        self, app_id: str = "", app_password: str = "", *, tenant_id: str = "", single_tenant: bool = False
+        self,
+        app_id: str = "",
+        app_password: str = "",
+        *,
+        tenant_id: str = "",
+        single_tenant: bool = False,
+        credentials_factory: ServiceClientCredentialsFactory | None = None,
     ) -> None:
-        if app_id:
-            self._credentials = MicrosoftAppCredentials(
-                app_id, app_password, channel_auth_tenant=tenant_id if single_tenant and tenant_id else None
+        self._app_id = app_id
+        # `credentials_factory` stands in for the SDK's password factory (tests); either way
+        # tokens are cached and fetched off the event loop. No app id: no Authorization header.
+        self._credentials_factory = CachingCredentialsFactory(
+            credentials_factory
+            or PasswordServiceClientCredentialFactory(
+                app_id, app_password, tenant_id if single_tenant and tenant_id else None
             )
-        else:
-            self._credentials = MicrosoftAppCredentials("", "")  # anonymous: no Authorization header
+        )
         self._clients: dict[str, ConnectorClient] = {}
         from teams.outbound import ConnectorTransport, OutboundLimits  # (teams.outbound imports this module)
 
@@ -83,19 +105,28 @@ class BotFrameworkSender:
             limits=OutboundLimits(timeout=_TIMEOUT_SECONDS, retry=RetryPolicy(max_attempts=1))
         )
 
-    def _client(self, service_url: str) -> ConnectorClient:
+    async def _client(self, service_url: str) -> ConnectorClient:
+        # The same credentials object for the process's life (its token is replaced): one client
+        # per service URL serves the whole broadcast.
+        credentials: Authentication = await self._credentials_factory.create_credentials(
+            self._app_id,
+            AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+            AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL,
+            True,
+        )
         client = self._clients.get(service_url)
         if client is None:
             from teams.outbound import use_transport
 
-            client = use_transport(
-                ConnectorClient(self._credentials, base_url=service_url), self._transport, service_url
-            )
+            client = use_transport(ConnectorClient(credentials, base_url=service_url), self._transport, service_url)
             self._clients[service_url] = client
         return client
 
     async def send(self, record: ConversationRecord, message: OutgoingMessage) -> SendOutcome:
-        client = self._client(record.service_url)
+        try:
+            client = await self._client(record.service_url)
+        except IdentityServiceUnavailable as exc:
+            return SendOutcome(status=None, error=f"no Bot Connector token: {exc}"[:300])
         activity = self._activity(record, message)
         try:
             if record.scope == "team":
