@@ -183,6 +183,8 @@ class TurnResult(BaseModel):
     """Topic answered, for statistics without the question text."""
     unanswered: bool = False
     """The knowledge base had no answer (candidates for handing to people)."""
+    unsure: bool = False
+    """The bot asked "Menade du…?": the question's text is worth a curator's look too."""
     handoff: HandoffRequest | None = None
     """A question to hand to people now."""
     platform: str | None = None
@@ -492,6 +494,7 @@ class Conversation:
         }
         result.outcome = outcomes.get(answer.kind, "answered")
         result.unanswered = answer.kind == "out_of_scope"
+        result.unsure = answer.kind == "did_you_mean"
         result.handoff = handoff
         return result
 

@@ -2,7 +2,7 @@
 
 - `handoff`: where unanswered or urgent questions go (the experts' channel or @mentions);
 - `question_log`: the anonymous per-topic log of what was asked;
-- `question_texts`: the scrubbed texts of unanswered and 👎 questions, grouped for the report;
+- `question_texts`: the scrubbed texts of unanswered, asked-back and 👎 questions, grouped for the report;
 - `scrub`: e-mail addresses, phone numbers, personnummer and names out of a text before it is kept;
 - `report`: `python bot.py report` (statistics, grouped texts) and `report --purge`;
 - `retention`: GDPR retention of user state, the question log, greetings and removed conversations.

@@ -2,7 +2,8 @@
 
 The anonymous question log (`helpdesk.question_log`) counts topics; it cannot tell the
 communicators *what* people asked that the knowledge base lacks. So for those turns only (out of
-scope, a 👎, and the comment someone writes with a 👎) the question's text is kept:
+scope, a "Menade du…?" where the bot was not sure, a 👎, and the comment someone writes with a
+👎) the question's text is kept:
 
 - scrubbed first (`helpdesk.scrub`): e-mail addresses, phone numbers, personnummer and names
   become placeholders;
@@ -47,8 +48,9 @@ __all__ = [
     "TopicIndex",
 ]
 
-TextKind = Literal["unanswered", "disliked", "comment"]
-"""Out of scope; an answer that got 👎; the comment written with a 👎."""
+TextKind = Literal["unanswered", "unsure", "disliked", "comment"]
+"""Out of scope; asked back "Menade du…?" (the bot was not sure); an answer that got 👎; the comment
+written with a 👎."""
 
 GROUP_SIMILARITY = 70
 """token_set_ratio (0..100) at which two texts count as the same question."""

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 CSV_HEADER = ["section", "topic", "outcome", "count", "example", "newest"]
-_KIND_NAMES = {"unanswered": "unanswered", "disliked": "👎", "comment": "comment"}
+_KIND_NAMES = {"unanswered": "unanswered", "unsure": "asked back", "disliked": "👎", "comment": "comment"}
 
 
 class Report(BaseModel):

@@ -4,7 +4,7 @@
   open offer to forward a question), under `storage.keys.USER_STATE_PREFIX`: deleted when
   untouched for the retention period; an offer nobody accepted is dropped after a day;
 - the anonymous question log: events older than the retention period;
-- the scrubbed texts of unanswered and 👎 questions (`helpdesk.question_texts`) and the hand-off
+- the scrubbed texts of unanswered, asked-back and 👎 questions (`helpdesk.question_texts`) and the hand-off
   records (`helpdesk.handoff`): older than the retention period;
 - greeting flags older than the retention period;
 - conversations the bot was removed from (the announcement registry): deleted that long after

@@ -4,7 +4,7 @@
 - "utskick förhandsvisa" / "utskick skicka" typed in a personal chat, the confirm card's button,
   and the summary posted back to the admin (proactively, with `continue_conversation`) when a
   background send ends (`AnnouncementAdmin`);
-- "rapport" in a personal chat: the ten biggest groups of unanswered and 👎 questions as a card
+- "rapport" in a personal chat: the ten biggest groups of unanswered, asked-back and 👎 questions as a card
   (`ReportAdmin`). Anyone not in ADMIN_AAD_IDS is answered as if it were an ordinary question.
 The announcement's checklist ("Spara", from anyone) and the admins' "beredskap" with its
 reminder button go to `teams.readiness`. `chain_admin_hooks` gives the activity handler one hook for all of them.

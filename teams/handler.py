@@ -331,9 +331,13 @@ class KanalvaktenBot(TeamsActivityHandler):
             if result.question_id:
                 event.id = result.question_id
             logged[question_key(event)] = event.model_dump(mode="json")
-        if result.outcome == "unanswered":  # its text, scrubbed, for the curator's report
+        if result.outcome == "unanswered" or result.unsure:  # its text, scrubbed, for the curator's report
             item = question_text_item(
-                _text_to_log(activity), "unanswered", at=turn.now, scope=scope, names=_names_in(activity)
+                _text_to_log(activity),
+                "unsure" if result.unsure else "unanswered",
+                at=turn.now,
+                scope=scope,
+                names=_names_in(activity),
             )
             if item is not None:
                 logged[item[0]] = item[1]

@@ -52,6 +52,22 @@ async def test_an_unanswered_question_is_stored_scrubbed_without_who_asked(fake_
     assert '"Kan ni mejla [e-post] om lunchmenyn, mitt nummer är [telefon]?"' in out.getvalue()
 
 
+async def test_a_question_asked_back_with_menade_du_is_stored_for_the_curator(fake_connector, teams):
+    storage = MemoryStorage()
+    bot = await RunningBot(fake_connector, test_settings(), storage=storage, clock=lambda: NOW).start()
+    try:
+        replies = await bot.send(teams.message("hur länge ska vi spara raderade kommentarer"))
+        assert "Menade du" in all_text(replies[0])
+    finally:
+        await bot.stop()
+    texts = await question_texts(storage)
+    assert [(t.kind, t.topic) for t in texts] == [("unsure", None)]
+    assert texts[0].text == "hur länge ska vi spara raderade kommentarer"
+    out = io.StringIO()
+    assert await report([], storage, retention_days=90, out=out) == 0
+    assert "1 asked back" in out.getvalue()
+
+
 async def test_mentioned_names_and_the_askers_own_name_are_scrubbed_in_a_channel(fake_connector, teams):
     storage = MemoryStorage()
     bot = await RunningBot(fake_connector, test_settings(), storage=storage, clock=lambda: NOW).start()
