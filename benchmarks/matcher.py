@@ -29,6 +29,7 @@ HELD_OUT = ROOT / "tests" / "data" / "heldout.jsonl"
 BLIND = ROOT / "tests" / "data" / "blind.jsonl"
 BLIND2 = ROOT / "tests" / "data" / "blind2.jsonl"
 BLIND3 = ROOT / "tests" / "data" / "blind3.jsonl"
+BLIND4 = ROOT / "tests" / "data" / "blind4" / "blind4.jsonl"
 
 
 class NaiveBaseline:
@@ -78,7 +79,11 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
     ours, naive = Matcher(kb), NaiveBaseline(kb)
     dev, held = (
         read_examples(DEV_SET),
-        read_examples(HELD_OUT) + read_examples(BLIND) + read_examples(BLIND2) + read_examples(BLIND3),
+        read_examples(HELD_OUT)
+        + read_examples(BLIND)
+        + read_examples(BLIND2)
+        + read_examples(BLIND3)
+        + read_examples(BLIND4),
     )
     questions = [e.q for e in dev]
     result = {}
