@@ -55,15 +55,28 @@ def _warn_sparse_topics(kb: KnowledgeBase, matcher: Matcher, data_dir: str | Non
     from knowledge.loader import example_lines
 
     lines = example_lines(Path(data_dir) if data_dir else None)
+    topics = {t.id: t for t in kb.topics}
     for topic_id, cohesion in matcher.sparse_topics():
         where = lines.get((topic_id, 0))
+        words = _words_only_examples_know(matcher, topics[topic_id].examples)
         print(f"{where.file}:{where.line}: " if where else "", end="", file=sys.stderr)
         print(
             f"warning: the examples of {topic_id!r} share few words with each other ({cohesion:.2f}), so fewer "
             "new wordings are recognised; add examples in the words people use, or those words to "
-            "vocabulary.yaml",
+            "vocabulary.yaml" + (f" (words the vocabulary does not know yet: {', '.join(words)})" if words else ""),
             file=sys.stderr,
         )
+
+
+def _words_only_examples_know(matcher: Matcher, examples: list[str], most: int = 8) -> list[str]:
+    """The words of a topic's examples that no vocabulary concept covers, most frequent first: the
+    ones whose synonyms, added to vocabulary.yaml, let other wordings find the topic."""
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for example in examples:
+        counts.update(dict.fromkeys((w for w in matcher.lexicon.analyse_text(example).unknown if len(w) > 2), 1))
+    return [w for w, _ in counts.most_common(most)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -150,6 +150,10 @@ def test_a_topic_from_few_examples_is_a_check_warning_with_file_and_line(tmp_pat
     assert result.returncode == 0, result.stderr
     warning = next(row for row in result.stderr.splitlines() if "share few words" in row)
     assert warning.startswith(f"{data / 'topics.yaml'}:") and "'fake_accounts'" in warning
+    # ...and names the words to give synonyms for (the examples' words no concept covers)
+    named = warning.split("does not know yet: ", 1)[1].rstrip(")").split(", ")
+    assert {"falskt", "utger", "fejkad", "låtsas"} <= set(named), named
+    assert not {"konto", "instagram", "vad"} & set(named)
 
 
 def test_the_new_topics_do_not_take_everyday_questions(examples_only):
