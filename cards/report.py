@@ -15,7 +15,7 @@ from helpdesk.question_texts import TextGroup
 
 __all__ = ["report_card"]
 
-_KINDS = {"unanswered": "utan svar", "disliked": "👎", "comment": "kommentarer"}
+_KINDS = {"unanswered": "utan svar", "unsure": "fick ”Menade du…?”", "disliked": "👎", "comment": "kommentarer"}
 
 
 def _kinds(group: TextGroup) -> str:
@@ -28,8 +28,9 @@ def report_card(
     """The top groups as a card; `questions` is how many questions the log holds in all."""
     heading = "Vanligaste frågorna som saknar svar"
     intro = (
-        f"Frågor som jag inte kunde svara på eller vars svar fick 👎, de senaste {retention_days} dagarna "
-        f"(av {questions} frågor i allt). Liknande frågor är grupperade; personuppgifter är bortplockade."
+        "Frågor som jag inte kunde svara på, var osäker på eller vars svar fick 👎, "
+        f"de senaste {retention_days} dagarna (av {questions} frågor i allt). "
+        "Liknande frågor är grupperade; personuppgifter är bortplockade."
     )
     body: list[dict[str, Any]] = [text_block(heading, size="Medium", weight="Bolder"), text_block(intro, subtle=True)]
     lines = [f"**{heading}**", "", intro]

@@ -230,6 +230,8 @@ async def test_an_admin_typing_rapport_gets_the_top_ten_as_a_card(fake_connector
         await record_question_text(
             storage, "**Länken** [här](https://x.example) funkar inte", "disliked", at=NOW, topic="account_hijacked"
         )
+    for _ in range(2):
+        await record_question_text(storage, "hur länge ska vi spara raderade kommentarer", "unsure", at=NOW)
     bot = await RunningBot(fake_connector, test_settings(ADMIN_AAD_IDS=USER_AAD_ID), storage=storage).start()
     try:
         (reply,) = await bot.send(teams.message("Rapport"))
@@ -242,6 +244,7 @@ async def test_an_admin_typing_rapport_gets_the_top_ten_as_a_card(fake_connector
     said = all_text(reply)
     assert "\\*\\*Länken\\*\\* \\[här\\]\\(https://x.example\\)" in said  # typed Markdown shown as typed
     assert "2 👎 · närmast: Kontot verkar kapat" in said  # the closest topic by its title
+    assert "2 fick ”Menade du…?” · närmast:" in said  # asked back: the kind said in Swedish
 
 
 @pytest.mark.parametrize(
