@@ -29,7 +29,7 @@ def report_card(
     heading = "Vanligaste frågorna som saknar svar"
     intro = (
         "Frågor som jag inte kunde svara på, var osäker på eller vars svar fick 👎, "
-        f"de senaste {retention_days} dagarna (av {questions} frågor i allt). "
+        f"de senaste {retention_days} dagarna (av {questions} {'fråga' if questions == 1 else 'frågor'} i allt). "
         "Liknande frågor är grupperade; personuppgifter är bortplockade."
     )
     body: list[dict[str, Any]] = [text_block(heading, size="Medium", weight="Bolder"), text_block(intro, subtle=True)]

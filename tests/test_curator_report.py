@@ -247,6 +247,13 @@ async def test_an_admin_typing_rapport_gets_the_top_ten_as_a_card(fake_connector
     assert "2 fick ”Menade du…?” · närmast:" in said  # asked back: the kind said in Swedish
 
 
+def test_the_report_card_counts_one_question_in_the_singular():
+    from cards.report import report_card
+
+    said = all_text(report_card([], topic_titles={}, questions=1, retention_days=90).model_dump())
+    assert "(av 1 fråga i allt)" in said
+
+
 @pytest.mark.parametrize(
     "settings, scope",
     [
