@@ -30,6 +30,7 @@ BLIND = ROOT / "tests" / "data" / "blind.jsonl"
 BLIND2 = ROOT / "tests" / "data" / "blind2.jsonl"
 BLIND3 = ROOT / "tests" / "data" / "blind3.jsonl"
 BLIND4 = ROOT / "tests" / "data" / "blind4" / "blind4.jsonl"
+BLIND5 = ROOT / "tests" / "data" / "blind5" / "blind5.jsonl"
 
 
 class NaiveBaseline:

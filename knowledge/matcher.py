@@ -72,6 +72,14 @@ _MAX_BOOST = 1.35
 """The most a topic's scores are scaled up for examples that share few words."""
 _SMALLTALK_CAP = 0.62
 """Greeting and thanks never outrank a question of substance in the same message."""
+CONTAINED_SCORE = 0.5
+"""The least score of a topic one of whose examples the question says in full, with words around it
+("How do I enable two-factor authentication on Instagram? Authenticator app or SMS, whatever
+works."): words the examples lack do not outweigh a whole example. Only for an example of two
+features or more, one of them not generic, that carries at least `_CONTAINED_SHARE` of the weight
+of what the question says in words the examples know ("Är det en sms-kod man får när man loggar
+in?" inside "Hur slår jag på att det krävs en sms-kod när någon loggar in?" is not enough)."""
+_CONTAINED_SHARE = 0.6
 
 
 class Candidate(BaseModel):
@@ -196,12 +204,19 @@ class Matcher:
         )
 
         self._example_topic: list[int] = []
+        self._example_whole: list[bool] = []
+        self._example_weight: list[float] = []
+        """Per example: may a question that says it in full be answered from it (CONTAINED_SCORE)?"""
         self._example_index: dict[str, list[tuple[int, float]]] = {}
         centroids: list[dict[str, float]] = [{} for _ in self._topics]
         for t, feats in docs:
             vector = _unit({f: self._weights[f] for f in feats})
             index = len(self._example_topic)
             self._example_topic.append(t)
+            self._example_whole.append(
+                len(feats) >= 2 and bool(feats - self._generic) and not self._topics[t].smalltalk
+            )
+            self._example_weight.append(sum(self._weights[f] for f in feats))
             for f, w in vector.items():
                 self._example_index.setdefault(f, []).append((index, w))
                 centroids[t][f] = centroids[t].get(f, 0.0) + w
@@ -258,6 +273,8 @@ class Matcher:
         unknown = min(sum(1 for f in feats if f not in weights), _UNKNOWN_CAP) * self._unseen
         coverage = (known / (known + unknown)) ** _COVERAGE_POWER if known else 0.0
         nearest: dict[int, float] = {}
+        contained: dict[int, float] = {}
+        """Per example: the share of its (squared, unit) weight the question has; 1.0 = all of it."""
         centroid: dict[int, float] = {}
         vote: dict[int, float] = {}
         shared: dict[int, set[str]] = {}
@@ -267,16 +284,24 @@ class Matcher:
                 continue
             for index, ew in self._example_index[f]:
                 nearest[index] = nearest.get(index, 0.0) + w * ew / norm
+                contained[index] = contained.get(index, 0.0) + ew * ew
             for t, cw in self._centroid_index[f]:
                 centroid[t] = centroid.get(t, 0.0) + w * cw / norm
                 shared.setdefault(t, set()).add(f)
             for t, p in self._vote_index[f]:
                 vote[t] = vote.get(t, 0.0) + w * p / total
         best_example: dict[int, float] = {}
+        whole: set[int] = set()
         for index, sim in nearest.items():
             t = self._example_topic[index]
             if sim > best_example.get(t, 0.0):
                 best_example[t] = sim
+            if (
+                contained[index] > 0.999
+                and self._example_whole[index]
+                and self._example_weight[index] >= _CONTAINED_SHARE * total
+            ):
+                whole.add(t)
         in_domain = not self._domain.isdisjoint(feats)
         scored = []
         for t, sim in centroid.items():
@@ -297,6 +322,8 @@ class Matcher:
                     + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0)
                 )
             )
+            if t in whole:
+                score = max(score, CONTAINED_SCORE)
             score += sum(w for c, w in topic.signals.items() if c in analysis.concepts)
             specific = shared[t] - self._generic
             evidence = specific - analysis.guessed

@@ -39,7 +39,14 @@ BLIND4 = ROOT / "tests" / "data" / "blind4" / "blind4.jsonl"
 at it: 0.887 with lemmas in front of the stemmer (since dropped), 0.894 without (rejection 1.0);
 after reading its misses (general vocabulary: "krävs en kod", "låsa", "valår", "utsatt",
 "kommentering", "keeping an eye"; two election_risk examples on the guide's own point that hijacking
-is likelier in election time) 0.944."""
+is likelier in election time) 0.944, and 0.963 after blind5's first run (below)."""
+BLIND5 = ROOT / "tests" / "data" / "blind5" / "blind5.jsonl"
+"""A fifth blind set (120 questions by five kinds of writer, tests/data/blind5/README.md), scored
+first with the matcher tuned on blind4: 0.875 (rejection 1.0). Its misses led to a general rule
+(a question that says one of a topic's examples in full, with words around it, is answered from
+it: `CONTAINED_SCORE`), the city's units as context words ("rektor", "skolans", "biblioteket"),
+and two enable_2fa examples in the words people use for the mechanism ("krävs en sms-kod när
+någon loggar in"): 0.933."""
 
 
 @pytest.fixture(scope="module")
@@ -73,17 +80,22 @@ def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path)
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
 
 
-def test_the_fourth_blind_set_holds_what_it_reached(matcher):
-    """A floor against regressions at what blind4 reached after its misses were read (0.944): short
-    of the 0.96 the others meet, see the xfail below."""
+def test_the_fourth_blind_set_meets_the_target_since_its_misses_were_read(matcher):
     report = evaluate(matcher, read_examples(BLIND4))
+    assert report.accuracy >= 0.96, "\n".join(report.lines())
+    assert report.rejection_rate >= 0.95, "\n".join(report.lines())
+
+
+def test_the_fifth_blind_set_holds_what_it_reached(matcher):
+    """A floor against regressions at what blind5 reached after its misses were read (0.933)."""
+    report = evaluate(matcher, read_examples(BLIND5))
     assert report.accuracy >= 0.93, "\n".join(report.lines())
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
 
 
-@pytest.mark.xfail(strict=True, reason="blind4 reaches 0.944 (first run 0.894), short of issue 10's 0.96")
-def test_the_fourth_blind_set_meets_the_target(matcher):
-    assert evaluate(matcher, read_examples(BLIND4)).accuracy >= 0.96
+@pytest.mark.xfail(strict=True, reason="blind5 reaches 0.933 (first run 0.875), short of issue 10's 0.96")
+def test_the_fifth_blind_set_meets_the_target(matcher):
+    assert evaluate(matcher, read_examples(BLIND5)).accuracy >= 0.96
 
 
 @pytest.mark.parametrize(

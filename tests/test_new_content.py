@@ -301,5 +301,40 @@ def test_topics_from_a_writer_who_never_saw_the_knowledge_base_reach_the_target(
 
 def test_the_blind4_additions_leave_the_shipped_topics_as_good(blind4_additions):
     report = evaluate(blind4_additions, read_examples(BLIND4 / "blind4.jsonl"))
-    assert report.accuracy >= 0.89, "\n".join(report.lines())
+    assert report.accuracy >= 0.92, "\n".join(report.lines())
+    assert report.rejection_rate >= 0.95, "\n".join(report.lines())
+
+
+BLIND5 = DATA / "blind5"
+"""Three more topics from the fifth blind set's writer, chosen by the writer (image rights, archiving
+posts as public records, accessible posts); first run from their examples alone: 0.32."""
+
+
+@pytest.fixture(scope="module")
+def blind5_additions(tmp_path_factory) -> Matcher:
+    data = tmp_path_factory.mktemp("kb") / "data"
+    shutil.copytree(DATA_DIR, data)
+    for topic in yaml.safe_load((BLIND5 / "new_topics.yaml").read_text(encoding="utf-8")):
+        append_entry(data / "topics.yaml", yaml.safe_dump(topic, allow_unicode=True, sort_keys=False))
+    result = _check(data)
+    assert result.returncode == 0, result.stderr
+    return Matcher(load_knowledge_base(data))
+
+
+def test_blind5s_topics_recognise_what_they_can_from_their_examples(blind5_additions):
+    """A floor at the first run's figure (0.32), far from the target: these topics' paraphrases use
+    words their examples lack ("textning", "WCAG", "stock photos", "arkiv-rutiner"); 14 of the 60
+    more get the right topic offered in a "Menade du…?"."""
+    report = evaluate(blind5_additions, read_examples(BLIND5 / "new_topics_test.jsonl"))
+    assert report.accuracy >= 0.3, "\n".join(report.lines())
+
+
+@pytest.mark.xfail(strict=True, reason="three topics from six examples each: 0.32 of new paraphrases, not 0.85")
+def test_blind5s_topics_reach_the_target(blind5_additions):
+    assert evaluate(blind5_additions, read_examples(BLIND5 / "new_topics_test.jsonl")).accuracy >= 0.85
+
+
+def test_blind5s_additions_leave_the_shipped_topics_as_good(blind5_additions):
+    report = evaluate(blind5_additions, read_examples(BLIND5 / "blind5.jsonl"))
+    assert report.accuracy >= 0.9, "\n".join(report.lines())
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
