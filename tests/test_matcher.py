@@ -45,8 +45,9 @@ BLIND5 = ROOT / "tests" / "data" / "blind5" / "blind5.jsonl"
 first with the matcher tuned on blind4: 0.875 (rejection 1.0). Its misses led to a general rule
 (a question that says one of a topic's examples in full, with words around it, is answered from
 it: `CONTAINED_SCORE`), the city's units as context words ("rektor", "skolans", "biblioteket"),
-and two enable_2fa examples in the words people use for the mechanism ("krävs en sms-kod när
-någon loggar in"): 0.933."""
+two enable_2fa examples in the words people use for the mechanism ("krävs en sms-kod när
+någon loggar in"), and enable_2fa's `signals: {platform: 0.05}` (naming a platform is a little
+evidence for the one topic answered per platform): 0.967."""
 
 
 @pytest.fixture(scope="module")
@@ -86,16 +87,10 @@ def test_the_fourth_blind_set_meets_the_target_since_its_misses_were_read(matche
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
 
 
-def test_the_fifth_blind_set_holds_what_it_reached(matcher):
-    """A floor against regressions at what blind5 reached after its misses were read (0.933)."""
+def test_the_fifth_blind_set_meets_the_target_since_its_misses_were_read(matcher):
     report = evaluate(matcher, read_examples(BLIND5))
-    assert report.accuracy >= 0.93, "\n".join(report.lines())
+    assert report.accuracy >= 0.96, "\n".join(report.lines())
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
-
-
-@pytest.mark.xfail(strict=True, reason="blind5 reaches 0.933 (first run 0.875), short of issue 10's 0.96")
-def test_the_fifth_blind_set_meets_the_target(matcher):
-    assert evaluate(matcher, read_examples(BLIND5)).accuracy >= 0.96
 
 
 @pytest.mark.parametrize(
