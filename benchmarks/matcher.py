@@ -31,6 +31,7 @@ BLIND2 = ROOT / "tests" / "data" / "blind2.jsonl"
 BLIND3 = ROOT / "tests" / "data" / "blind3.jsonl"
 BLIND4 = ROOT / "tests" / "data" / "blind4" / "blind4.jsonl"
 BLIND5 = ROOT / "tests" / "data" / "blind5" / "blind5.jsonl"
+BLIND6 = ROOT / "tests" / "data" / "blind6" / "blind6.jsonl"
 
 
 class NaiveBaseline:

@@ -50,7 +50,7 @@ COMMON_WORDS = frozenset(
     icke henne honom ej än ju denna själv detta åt ingen inget inga dessa blivit inom varje vart
     vars vilkas sådana sitta vilja vill få går gå gick gått via rent samtliga hela helt mest flera
     många mer mera sätt typ liksom alltså ju nog väl ganska också även just precis exakt dvs osv
-    s t ex bl a eg iaf dock fast även än därför eftersom medan tills sedan innan nej ja jo okej ok
+    s d m ll re ve e like t ex bl a eg iaf dock fast även än därför eftersom medan tills sedan innan nej ja jo okej ok
     me my myself we our ours ourselves you yours yourself he him his she her it its they them
     theirs whom these those am is are was were been being has had having did doing an but if or
     because as until while by against between through during before after above below up down

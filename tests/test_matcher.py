@@ -49,6 +49,14 @@ two enable_2fa examples in the words people use for the mechanism ("krävs en sm
 någon loggar in"), and enable_2fa's `signals: {platform: 0.05}` (naming a platform is a little
 evidence for the one topic answered per platform): 0.967."""
 
+BLIND6 = ROOT / "tests" / "data" / "blind6" / "blind6.jsonl"
+"""A sixth blind set (150 questions, a help channel's inbox before an election,
+tests/data/blind6/README.md), scored first with the matcher tuned on blind4 and blind5: 0.933
+(rejection 0.957). Its misses led to general phrases ("2 stegs", "nätetikett", a login from
+another country, a changed e-mail address), English contraction remnants ("I'd" -> "d") as
+function words, and one what_is_2fa example ("Är tvåfaktor samma sak som ett extra lösenord?",
+asked in blind4, blind5 and blind6 alike): 0.953."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -355,3 +363,15 @@ def test_a_platform_beside_a_concept_no_topic_uses_is_not_two_factor_there(match
     no topic's examples use ("admin", a concept for topics still to come) is not."""
     match = matcher.match(question)
     assert match.topic is None, match
+
+
+def test_the_sixth_blind_set_holds_what_it_reached(matcher):
+    """A floor against regressions at what blind6 reached after its misses were read (0.953)."""
+    report = evaluate(matcher, read_examples(BLIND6))
+    assert report.accuracy >= 0.95, "\n".join(report.lines())
+    assert report.rejection_rate >= 0.95, "\n".join(report.lines())
+
+
+@pytest.mark.xfail(strict=True, reason="blind6 reaches 0.953 (first run 0.933), short of issue 10's 0.96")
+def test_the_sixth_blind_set_meets_the_target(matcher):
+    assert evaluate(matcher, read_examples(BLIND6)).accuracy >= 0.96
