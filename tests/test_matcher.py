@@ -81,22 +81,12 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
         pytest.param(BLIND, id="blind"),
         pytest.param(BLIND2, id="blind2"),
         pytest.param(BLIND3, id="blind3"),
+        pytest.param(BLIND4, id="blind4"),  # since its misses were read
+        pytest.param(BLIND5, id="blind5"),  # since its misses were read
     ],
 )
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
     report = evaluate(matcher, read_examples(path))
-    assert report.accuracy >= 0.96, "\n".join(report.lines())
-    assert report.rejection_rate >= 0.95, "\n".join(report.lines())
-
-
-def test_the_fourth_blind_set_meets_the_target_since_its_misses_were_read(matcher):
-    report = evaluate(matcher, read_examples(BLIND4))
-    assert report.accuracy >= 0.96, "\n".join(report.lines())
-    assert report.rejection_rate >= 0.95, "\n".join(report.lines())
-
-
-def test_the_fifth_blind_set_meets_the_target_since_its_misses_were_read(matcher):
-    report = evaluate(matcher, read_examples(BLIND5))
     assert report.accuracy >= 0.96, "\n".join(report.lines())
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
 
