@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,8 +72,6 @@ def _warn_sparse_topics(kb: KnowledgeBase, matcher: Matcher, data_dir: str | Non
 def _words_only_examples_know(matcher: Matcher, examples: list[str], most: int = 8) -> list[str]:
     """The words of a topic's examples that no vocabulary concept covers, most frequent first: the
     ones whose synonyms, added to vocabulary.yaml, let other wordings find the topic."""
-    from collections import Counter
-
     counts: Counter[str] = Counter()
     for example in examples:
         counts.update(dict.fromkeys((w for w in matcher.lexicon.analyse_text(example).unknown if len(w) > 2), 1))

@@ -204,19 +204,17 @@ class Matcher:
         )
 
         self._example_topic: list[int] = []
-        self._example_whole: list[bool] = []
-        self._example_weight: list[float] = []
-        """Per example: may a question that says it in full be answered from it (CONTAINED_SCORE)?"""
+        self._whole_weight: list[float] = []
+        """Per example: its features' summed weight, when a question that says it in full may be
+        answered from it (CONTAINED_SCORE); 0 when it may not (too small, generic, small talk)."""
         self._example_index: dict[str, list[tuple[int, float]]] = {}
         centroids: list[dict[str, float]] = [{} for _ in self._topics]
         for t, feats in docs:
             vector = _unit({f: self._weights[f] for f in feats})
             index = len(self._example_topic)
             self._example_topic.append(t)
-            self._example_whole.append(
-                len(feats) >= 2 and bool(feats - self._generic) and not self._topics[t].smalltalk
-            )
-            self._example_weight.append(sum(self._weights[f] for f in feats))
+            whole = len(feats) >= 2 and bool(feats - self._generic) and not self._topics[t].smalltalk
+            self._whole_weight.append(sum(self._weights[f] for f in feats) if whole else 0.0)
             for f, w in vector.items():
                 self._example_index.setdefault(f, []).append((index, w))
                 centroids[t][f] = centroids[t].get(f, 0.0) + w
@@ -296,11 +294,7 @@ class Matcher:
             t = self._example_topic[index]
             if sim > best_example.get(t, 0.0):
                 best_example[t] = sim
-            if (
-                contained[index] > 0.999
-                and self._example_whole[index]
-                and self._example_weight[index] >= _CONTAINED_SHARE * total
-            ):
+            if contained[index] > 0.999 and self._whole_weight[index] >= _CONTAINED_SHARE * total:
                 whole.add(t)
         in_domain = not self._domain.isdisjoint(feats)
         scored = []
