@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import TextIO
+from collections.abc import Awaitable, Callable
+from typing import TextIO, TypeVar
 
 from announcements.broadcast import BroadcastBusy, BroadcastProgress
 from announcements.ledger import LedgerEntry
@@ -20,6 +21,8 @@ from announcements.reminders import Reminders
 from announcements.schedule import ScheduleError, Schedules, parse_send_time
 from announcements.service import AnnouncementService, ElectionPassed, NoChecklist, election_passed_reason
 from cards.announcement import announcement_text
+
+SummaryT = TypeVar("SummaryT")
 
 __all__ = ["main", "build_parser"]
 
@@ -101,6 +104,22 @@ async def main(
     return await _schedule(service, args, out, err)
 
 
+async def _run(broadcast: Callable[..., Awaitable[SummaryT]], refused: str, err: TextIO) -> SummaryT | int:
+    """A send or a reminder with its progress on `err`; a refusal is the exit code (2: the election
+    has passed, 3: another broadcast is running)."""
+    progress = _Progress(err)
+    try:
+        return await broadcast(on_progress=progress)
+    except ElectionPassed as exc:
+        print(f"{refused}: {exc}.", file=err)
+        return 2
+    except BroadcastBusy as exc:
+        print(f"{refused}: {exc}.", file=err)
+        return 3
+    finally:
+        progress.end()
+
+
 async def _remind(service: AnnouncementService, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         service.reminder_content()
@@ -119,17 +138,9 @@ async def _remind(service: AnnouncementService, args: argparse.Namespace, out: T
             print(f"  {record.scope:<9} {record.id}", file=out)
         print("Run 'announce remind --yes' to send it.", file=err)
         return 2
-    progress = _Progress(err)
-    try:
-        summary = await service.remind(on_progress=progress)
-    except ElectionPassed as exc:
-        print(f"No reminder sent: {exc}.", file=err)
-        return 2
-    except BroadcastBusy as exc:
-        print(f"No reminder sent: {exc}.", file=err)
-        return 3
-    finally:
-        progress.end()
+    summary = await _run(service.remind, "No reminder sent", err)
+    if isinstance(summary, int):
+        return summary
     for line in summary.lines():
         print(line, file=out)
     if not summary.ok:
@@ -173,17 +184,9 @@ async def _send(service: AnnouncementService, args: argparse.Namespace, out: Tex
             file=err,
         )
         return 2
-    progress = _Progress(err)
-    try:
-        summary = await service.send(on_progress=progress)
-    except ElectionPassed as exc:
-        print(f"Not sent: {exc}.", file=err)
-        return 2
-    except BroadcastBusy as exc:
-        print(f"Not sent: {exc}.", file=err)
-        return 3
-    finally:
-        progress.end()
+    summary = await _run(service.send, "Not sent", err)
+    if isinstance(summary, int):
+        return summary
     for line in summary.lines():
         print(line, file=out)
     if summary.resent_after_interruption:
