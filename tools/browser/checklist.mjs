@@ -10,10 +10,9 @@
 // Prints a JSON summary; exit 1 when the page could not be driven.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { COMPOSE, openPlayground, run } from './playground.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -28,7 +27,6 @@ if (!opts.url || !opts.out) {
   process.exit(2);
 }
 const TIMEOUT = Number(opts.timeout);
-const COMPOSE = '[data-lexical-editor="true"][role="textbox"]';
 const summary = { url: opts.url, out: opts.out, steps: [], card_before: null, card_after: null, error: null };
 
 async function say(page, text) {
@@ -45,26 +43,15 @@ function cardWith(page, needle) {
 }
 
 async function main() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kv-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
+  const { page, close } = await openPlayground({
+    url: opts.url,
     executablePath: opts.chromium,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    timeout: TIMEOUT,
     viewport: { width: 1280, height: 1400 },
-    locale: 'sv-SE', // the card's DATE/TIME show in the reader's language and zone, as in Teams
-    timezoneId: 'Europe/Stockholm',
-    deviceScaleFactor: 1,
+    // the card's DATE/TIME show in the reader's language and zone, as in Teams
+    contextOptions: { locale: 'sv-SE', timezoneId: 'Europe/Stockholm', deviceScaleFactor: 1 },
   });
   try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.setDefaultTimeout(TIMEOUT);
-    await page.goto(opts.url, { waitUntil: 'networkidle', timeout: TIMEOUT * 2 });
-    await page.locator(COMPOSE).waitFor({ state: 'visible' });
-    const logToggle = page.locator('button[title="Toggle Log Panel"]');
-    if (await logToggle.count() && await page.getByText('Log Panel', { exact: true }).first().isVisible()) {
-      await logToggle.first().click();
-    }
     await page.waitForTimeout(2000); // the greeting registers the chat and arrives first
 
     await say(page, 'utskick skicka');
@@ -102,23 +89,12 @@ async function main() {
     fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
     await updated.screenshot({ path: opts.out });
   } catch (error) {
-    const page = context.pages()[0];
-    if (page) {
-      summary.chat = await page.locator('.ac-adaptiveCard').allInnerTexts().catch(() => null);
-      await page.screenshot({ path: `${opts.out}.failed.png`, fullPage: true }).catch(() => {});
-    }
+    summary.chat = await page.locator('.ac-adaptiveCard').allInnerTexts().catch(() => null);
+    await page.screenshot({ path: `${opts.out}.failed.png`, fullPage: true }).catch(() => {});
     throw error;
   } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
 }
 
-try {
-  await main();
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-} catch (error) {
-  summary.error = String(error && error.stack ? error.stack : error);
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  process.exit(1);
-}
+await run(main, summary);

@@ -11,11 +11,10 @@
 // Uses Debian's Chromium through playwright-core; never downloads a browser.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { COMPOSE, openPlayground, run } from './playground.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -35,7 +34,6 @@ if (!opts.url) {
 const TIMEOUT = Number(opts.timeout);
 const QUIET = Number(opts.quiet); // the chat counts as settled after this long without change
 
-const COMPOSE = '[data-lexical-editor="true"][role="textbox"]';
 const THUMBS_UP = '👍';
 const THUMBS_DOWN = '👎';
 
@@ -147,26 +145,14 @@ const isFeedback = (title) => isThumbsUp(title) || title.startsWith(THUMBS_DOWN)
 
 async function main() {
   fs.mkdirSync(opts.artifacts, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kv-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
+  const { page, close } = await openPlayground({
+    url: opts.url,
     executablePath: opts.chromium,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: TIMEOUT,
     viewport: { width: 1280, height: 900 },
-    timeout: TIMEOUT * 2,
   });
   try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.setDefaultTimeout(TIMEOUT);
-    await page.goto(opts.url, { waitUntil: 'networkidle', timeout: TIMEOUT * 2 });
     const compose = page.locator(COMPOSE);
-    await compose.waitFor({ state: 'visible' });
-    // The protocol log panel takes a third of the page; the conversation is what the pictures are for.
-    const logToggle = page.locator('button[title="Toggle Log Panel"]');
-    if (await logToggle.count() && await page.getByText('Log Panel', { exact: true }).first().isVisible()) {
-      await logToggle.first().click();
-    }
     // Opening the page connects the chat and may bring a greeting: let it arrive first.
     const before = botMessages(await settle(page));
     summary.messages_before_question = before.length;
@@ -238,16 +224,8 @@ async function main() {
     await page.locator('[aria-label="Message author"]').nth(thumbs.index).scrollIntoViewIfNeeded();
     await screenshot(page, 'after-thumbs-up');
   } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
 }
 
-try {
-  await main();
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-} catch (error) {
-  summary.error = String(error && error.stack ? error.stack : error);
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  process.exit(1);
-}
+await run(main, summary);
