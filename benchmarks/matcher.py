@@ -32,6 +32,7 @@ BLIND3 = ROOT / "tests" / "data" / "blind3.jsonl"
 BLIND4 = ROOT / "tests" / "data" / "blind4" / "blind4.jsonl"
 BLIND5 = ROOT / "tests" / "data" / "blind5" / "blind5.jsonl"
 BLIND6 = ROOT / "tests" / "data" / "blind6" / "blind6.jsonl"
+BLIND7 = ROOT / "tests" / "data" / "blind7" / "blind7.jsonl"
 
 
 class NaiveBaseline:
@@ -85,7 +86,10 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND)
         + read_examples(BLIND2)
         + read_examples(BLIND3)
-        + read_examples(BLIND4),
+        + read_examples(BLIND4)
+        + read_examples(BLIND5)
+        + read_examples(BLIND6)
+        + read_examples(BLIND7),
     )
     questions = [e.q for e in dev]
     result = {}

@@ -62,6 +62,10 @@ COMMON_WORDS = frozenset(
     stod bra dåligt dålig liten lite stor stora gammal gamla saker sak grejer grej typ också alls
     starta startar startade startat lägga lägger la lade lagt sköta sköter skötte skött prata pratar pratade
     pratat gäller gälla gällde skicka skickar skickade skickat länk länka länkar länken link links visa visar
+    räcker räcka räckte räckt gång gången gånger fram grejen grejerna innehåller innehålla innehöll innehållit
+    överhuvudtaget huvud taget totalt kallar kalla kallade varandra känns kännas kändes konkret konkreta konkret
+    actually really basically right exactly kind sort anyway
+    ngn ngt nåt mkt pga iofs skriva skriver skrev skrivit skrivet
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and

@@ -57,6 +57,15 @@ another country, a changed e-mail address), English contraction remnants ("I'd" 
 function words, and one what_is_2fa example ("Är tvåfaktor samma sak som ett extra lösenord?",
 asked in blind4, blind5 and blind6 alike): 0.953."""
 
+BLIND7 = ROOT / "tests" / "data" / "blind7" / "blind7.jsonl"
+"""A seventh blind set (150 questions, a new kind of inbox: housing, culture, sports, youth, social
+services, energy; tests/data/blind7/README.md), scored first with the matcher tuned on blind4-6:
+0.813 (rejection 1.0), all its misses unanswered rather than wrong. Its misses led to general
+vocabulary (synonyms and phrases in ten concepts: "kommer inte fram", "det var inte jag", "lägga
+sig i", "glåpord", "skillnad", "vrf", "loggat in", "påverka", politicians), more chat filler as
+function words ("räcker", "känns", "ngn", "actually") and the bot's own name as capabilities:
+0.953; no other set lost a question."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -355,13 +364,21 @@ def test_a_platform_beside_a_concept_no_topic_uses_is_not_two_factor_there(match
     assert match.topic is None, match
 
 
-def test_the_sixth_blind_set_holds_what_it_reached(matcher):
-    """A floor against regressions at what blind6 reached after its misses were read (0.953)."""
-    report = evaluate(matcher, read_examples(BLIND6))
-    assert report.accuracy >= 0.95, "\n".join(report.lines())
+LATEST_BLIND_SETS = [pytest.param(BLIND6, 0.95, id="blind6"), pytest.param(BLIND7, 0.95, id="blind7")]
+"""The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
+holds against regressions (blind6 0.953, blind7 0.953)."""
+
+
+@pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
+def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor):
+    report = evaluate(matcher, read_examples(path))
+    assert report.accuracy >= floor, "\n".join(report.lines())
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
 
 
-@pytest.mark.xfail(strict=True, reason="blind6 reaches 0.953 (first run 0.933), short of issue 10's 0.96")
-def test_the_sixth_blind_set_meets_the_target(matcher):
-    assert evaluate(matcher, read_examples(BLIND6)).accuracy >= 0.96
+@pytest.mark.xfail(
+    strict=True, reason="blind6 and blind7 reach 0.953 (first runs 0.933, 0.813), short of issue 10's 0.96"
+)
+@pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
+def test_the_latest_blind_sets_meet_the_target(matcher, path, floor):
+    assert evaluate(matcher, read_examples(path)).accuracy >= 0.96

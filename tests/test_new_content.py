@@ -267,6 +267,7 @@ BLIND_ADDITIONS = {
     "blind4": (0.7, 0.92),  # three topics: 0.53 on the first run, 0.72 after the vocabulary's general concepts
     "blind5": (0.3, 0.9),  # three topics the writer chose (image rights, archiving, accessibility): 0.32
     "blind6": (0.25, 0.95),  # two topics the writer chose (consent for images, accessibility): 0.25
+    "blind7": (0.4, 0.9),  # two topics the writer chose (fake accounts, personal data in messages): 0.36, then 0.42
 }
 """Topics (and for blind4 a platform, YouTube) from the writers of the blind sets, who never saw the
 knowledge base (tests/data/blind*/README.md): per set, the floor for its topics' new paraphrases
