@@ -30,13 +30,18 @@ _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _UNDERSCORE = re.compile(r"_+")
 _APOSTROPHES = re.compile(r"['’]")
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+_FILE_NAME = re.compile(
+    r"\b(\w+)\.(png|jpe?g|gif|webp|heic|svg|pdf|docx?|xlsx?|pptx?|txt|csv|zip|mp4|mov|mp3|wav)\b", re.IGNORECASE
+)
+"""A file name is one word: the "x" of "x.png" is not the platform X."""
 
 
 def normalise(text: str) -> str:
-    """NFKC, case-folded, control characters removed, punctuation to spaces, cut to MAX_CHARS."""
+    """NFKC, case-folded, control characters removed, file names as one word, punctuation to spaces,
+    cut to MAX_CHARS."""
     if not text:
         return ""
-    text = text[: MAX_CHARS * 2]
+    text = _FILE_NAME.sub(r"\1\2", text[: MAX_CHARS * 2])
     text = unicodedata.normalize("NFKC", text).casefold()
     # casefold turns ß into ss etc.; re-compose å/ä/ö that NFKC left composed anyway
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)

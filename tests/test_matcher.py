@@ -175,10 +175,16 @@ def test_platforms_are_found_despite_typos_slang_and_compounds(matcher, question
         pytest.param("tvåfaktor för xbox", id="x-at-word-start"),
         pytest.param("tvåfaktor på vårt exchange-konto", id="x-inside-word"),
         pytest.param("tvåfaktor med 2x kod", id="x-after-digit"),
+        pytest.param("hur sparar jag bilden x.png", id="x-in-a-file-name"),
+        pytest.param("tvåfaktor enligt X.PDF från IT", id="x-in-a-file-name-upper-case"),
     ],
 )
 def test_a_random_x_in_a_word_is_never_twitter(matcher, question):
     assert matcher.match(question).platform is None
+
+
+def test_x_com_is_still_the_platform_x(matcher):
+    assert matcher.match("tvåfaktor på x.com").platform == "twitter"
 
 
 @pytest.mark.parametrize(
