@@ -33,6 +33,7 @@ BLIND4 = ROOT / "tests" / "data" / "blind4" / "blind4.jsonl"
 BLIND5 = ROOT / "tests" / "data" / "blind5" / "blind5.jsonl"
 BLIND6 = ROOT / "tests" / "data" / "blind6" / "blind6.jsonl"
 BLIND7 = ROOT / "tests" / "data" / "blind7" / "blind7.jsonl"
+BLIND8 = ROOT / "tests" / "data" / "blind8" / "blind8.jsonl"
 
 
 class NaiveBaseline:
@@ -89,7 +90,8 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND4)
         + read_examples(BLIND5)
         + read_examples(BLIND6)
-        + read_examples(BLIND7),
+        + read_examples(BLIND7)
+        + read_examples(BLIND8),
     )
     questions = [e.q for e in dev]
     result = {}

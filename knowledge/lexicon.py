@@ -66,6 +66,8 @@ COMMON_WORDS = frozenset(
     överhuvudtaget huvud taget totalt kallar kalla kallade varandra känns kännas kändes konkret konkreta konkret
     actually really basically right exactly kind sort anyway
     ngn ngt nåt mkt pga iofs skriva skriver skrev skrivit skrivet
+    hen henom hens längre istället samtidigt kring angående gällande beträffande tacksam tacksamma önskar önska
+    verkar verka verkade
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and

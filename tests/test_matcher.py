@@ -66,6 +66,14 @@ sig i", "glåpord", "skillnad", "vrf", "loggat in", "påverka", politicians), mo
 function words ("räcker", "känns", "ngn", "actually") and the bot's own name as capabilities:
 0.953; no other set lost a question."""
 
+BLIND8 = ROOT / "tests" / "data" / "blind8" / "blind8.jsonl"
+"""An eighth blind set (150 questions: schools, care, the press office, a port, public transport,
+interns, IT support; fragments and descriptions without the right terms; tests/data/blind8/README.md),
+scored first with the matcher tuned on blind4-7: 0.893 (rejection 1.0). Its misses led to general
+vocabulary ("tagit sig in", "obehörig person", "bytt mobil", "varningar", "särskilt känslig"),
+politics split from voting (a party is not a polling station) and more function words ("hen",
+"längre", "istället", "kring"): 0.927."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -370,9 +378,13 @@ def test_a_platform_beside_a_concept_no_topic_uses_is_not_two_factor_there(match
     assert match.topic is None, match
 
 
-LATEST_BLIND_SETS = [pytest.param(BLIND6, 0.95, id="blind6"), pytest.param(BLIND7, 0.95, id="blind7")]
+LATEST_BLIND_SETS = [
+    pytest.param(BLIND6, 0.95, id="blind6"),
+    pytest.param(BLIND7, 0.95, id="blind7"),
+    pytest.param(BLIND8, 0.92, id="blind8"),
+]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
-holds against regressions (blind6 0.953, blind7 0.953)."""
+holds against regressions (blind6 0.953, blind7 0.953, blind8 0.927)."""
 
 
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
@@ -383,7 +395,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="blind6 and blind7 reach 0.953 (first runs 0.933, 0.813), short of issue 10's 0.96"
+    strict=True, reason="blind6-8 reach 0.927-0.953 (first runs 0.933, 0.813, 0.893), short of issue 10's 0.96"
 )
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor):
