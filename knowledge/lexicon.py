@@ -85,6 +85,14 @@ _PRONOUNS = frozenset(["jag", "du", "man", "vi", "ni", "han", "hon", "de", "dom"
 """Subjects that stand inside a Swedish particle verb in a question ("hur slår jag på")."""
 
 
+def _merged(prefixes: list[tuple[str, frozenset[str]]]) -> list[tuple[str, frozenset[str]]]:
+    """The prefixes with the concepts of equal ones united, longest first."""
+    united: dict[str, frozenset[str]] = {}
+    for prefix, concepts in prefixes:
+        united[prefix] = united.get(prefix, frozenset()) | concepts
+    return sorted(united.items(), key=lambda p: -len(p[0]))
+
+
 def stem_feature(word: str) -> str:
     """The feature of a word the vocabulary does not know: its folded Swedish stem."""
     return "~" + stem(word)
@@ -264,9 +272,10 @@ class Lexicon:
             else:
                 folded_words = tuple(fold(w) for w in words)
                 tables.phrases.setdefault(folded_words[0], []).append(_Term(folded_words, prefix, concepts))
-        # Longest prefixes and phrases first so the most specific wins.
-        tables.prefixes_exact.sort(key=lambda p: -len(p[0]))
-        tables.prefixes_folded.sort(key=lambda p: -len(p[0]))
+        # One entry per prefix (a term in two concepts means both), longest prefixes and phrases
+        # first so the most specific wins.
+        tables.prefixes_exact = _merged(tables.prefixes_exact)
+        tables.prefixes_folded = _merged(tables.prefixes_folded)
         for terms in tables.phrases.values():
             terms.sort(key=lambda t: -len(t.words))
         tables.fuzzy = _by_initial(fuzzy)
