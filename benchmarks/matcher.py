@@ -34,6 +34,7 @@ BLIND5 = ROOT / "tests" / "data" / "blind5" / "blind5.jsonl"
 BLIND6 = ROOT / "tests" / "data" / "blind6" / "blind6.jsonl"
 BLIND7 = ROOT / "tests" / "data" / "blind7" / "blind7.jsonl"
 BLIND8 = ROOT / "tests" / "data" / "blind8" / "blind8.jsonl"
+BLIND9 = ROOT / "tests" / "data" / "blind9" / "blind9.jsonl"
 
 
 class NaiveBaseline:
@@ -91,7 +92,8 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND5)
         + read_examples(BLIND6)
         + read_examples(BLIND7)
-        + read_examples(BLIND8),
+        + read_examples(BLIND8)
+        + read_examples(BLIND9),
     )
     questions = [e.q for e in dev]
     result = {}

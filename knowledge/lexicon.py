@@ -68,6 +68,9 @@ COMMON_WORDS = frozenset(
     ngn ngt nåt mkt pga iofs skriva skriver skrev skrivit skrivet
     hen henom hens längre istället samtidigt kring angående gällande beträffande tacksam tacksamma önskar önska
     verkar verka verkade
+    läsa läser läste läst folk folket faktiskt förstå förstår förstod fattar fattade
+    två tre fyra fem sex sju åtta nio tio vecka veckor veckan veckorna dag dagar timme timmar minut minuter
+    månad månader året tiden höst hösten sommar sommaren vinter vintern våren
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and

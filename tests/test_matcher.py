@@ -74,6 +74,15 @@ vocabulary ("tagit sig in", "obehörig person", "bytt mobil", "varningar", "sär
 politics split from voting (a party is not a polling station) and more function words ("hen",
 "längre", "istället", "kring"): 0.927."""
 
+BLIND9 = ROOT / "tests" / "data" / "blind9" / "blind9.jsonl"
+"""A ninth blind set (150 questions: metaphors, descriptions without the terms, context first, simple
+Swedish, English only; tests/data/blind9/README.md), scored first with the matcher tuned on blind4-8
+and the vocabulary's concepts for the work around the bot's topics: 0.853 (rejection 0.96). Its
+misses led to the 2FA mechanism in everyday words ("kod på telefonen", "sms med kod", "det andra
+steget"), a login alert and a password that stopped working as signs of hijacking, "fula ord",
+"skäl", "har du koll på", and numbers, seasons and common verbs ("läser", "förstår") as function
+words: 0.947; blind7 reached 0.960 with them."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -100,6 +109,7 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
         pytest.param(BLIND3, id="blind3"),
         pytest.param(BLIND4, id="blind4"),  # since its misses were read
         pytest.param(BLIND5, id="blind5"),  # since its misses were read
+        pytest.param(BLIND7, id="blind7"),  # since blind8's and blind9's misses were read
     ],
 )
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
@@ -380,11 +390,11 @@ def test_a_platform_beside_a_concept_no_topic_uses_is_not_two_factor_there(match
 
 LATEST_BLIND_SETS = [
     pytest.param(BLIND6, 0.95, id="blind6"),
-    pytest.param(BLIND7, 0.95, id="blind7"),
     pytest.param(BLIND8, 0.92, id="blind8"),
+    pytest.param(BLIND9, 0.94, id="blind9"),
 ]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
-holds against regressions (blind6 0.953, blind7 0.953, blind8 0.927)."""
+holds against regressions (blind6 0.953, blind8 0.927, blind9 0.947)."""
 
 
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
@@ -395,7 +405,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="blind6-8 reach 0.927-0.953 (first runs 0.933, 0.813, 0.893), short of issue 10's 0.96"
+    strict=True, reason="blind6, 8, 9 reach 0.927-0.953 (first runs 0.933, 0.893, 0.853), short of issue 10's 0.96"
 )
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor):

@@ -276,8 +276,9 @@ BLIND_ADDITIONS = {
     # single shared word answers out-of-scope questions: "fler följare", "vilket parti ska jag
     # rösta på" (political_neutrality), "en story på Instagram" (blind6's accessible_posts).
     "blind8": (0.5, 0.89, 0.85),
+    "blind9": (0.65, 0.9, 0.9),  # starting a new account, crisis posting: 0.40 first, 0.69 now
 }
-"""Topics (and for blind4 and blind8 a platform, YouTube and Snapchat) from the writers of the blind
+"""Topics (and for blind4, blind8 and blind9 a platform: YouTube, Snapchat, Pinterest) from the writers of the blind
 sets, who never saw the knowledge base (tests/data/blind*/README.md): per set, the floor for its
 topics' new paraphrases from their examples alone (against regressions; the target is 0.85), and
 the floors for the set's own questions and its out-of-scope rejection once they are added."""
@@ -302,7 +303,8 @@ def blind_additions(request, tmp_path_factory) -> tuple[str, Matcher]:
     return request.param, Matcher(load_knowledge_base(data))
 
 
-@pytest.mark.parametrize("name", ["blind4", "blind8"])  # YouTube and Snapchat: 1.00 on their first runs
+# YouTube and Snapchat: 1.00 on their first runs; Pinterest 0.80 (the mechanism in other words), 0.93 now
+@pytest.mark.parametrize("name", ["blind4", "blind8", "blind9"])
 def test_a_platform_from_a_writer_who_never_saw_the_knowledge_base_is_recognised(tmp_path, name):
     matcher = Matcher(load_knowledge_base(with_blind_additions(tmp_path / "data", name)))
     report = evaluate(matcher, read_examples(DATA / name / "new_platform_test.jsonl"))
