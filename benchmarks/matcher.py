@@ -35,6 +35,8 @@ BLIND6 = ROOT / "tests" / "data" / "blind6" / "blind6.jsonl"
 BLIND7 = ROOT / "tests" / "data" / "blind7" / "blind7.jsonl"
 BLIND8 = ROOT / "tests" / "data" / "blind8" / "blind8.jsonl"
 BLIND9 = ROOT / "tests" / "data" / "blind9" / "blind9.jsonl"
+BLIND10 = ROOT / "tests" / "data" / "blind10" / "blind10.jsonl"
+BLIND11 = ROOT / "tests" / "data" / "blind11" / "blind11.jsonl"
 
 
 class NaiveBaseline:
@@ -93,7 +95,9 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND6)
         + read_examples(BLIND7)
         + read_examples(BLIND8)
-        + read_examples(BLIND9),
+        + read_examples(BLIND9)
+        + read_examples(BLIND10)
+        + read_examples(BLIND11),
     )
     questions = [e.q for e in dev]
     result = {}

@@ -71,6 +71,7 @@ COMMON_WORDS = frozenset(
     läsa läser läste läst folk folket faktiskt förstå förstår förstod fattar fattade
     två tre fyra fem sex sju åtta nio tio vecka veckor veckan veckorna dag dagar timme timmar minut minuter
     månad månader året tiden höst hösten sommar sommaren vinter vintern våren
+    ta tar tog tagit emot fortfarande plötsligt någonstans hellre börjat börjar började oftare o extra annorlunda
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and
@@ -425,6 +426,8 @@ class Lexicon:
         folded = [fold(w) for w in words]
         covered = [False] * len(words)
         for start, first in enumerate(folded):
+            if covered[start]:
+                continue  # inside a longer phrase: "har du koll på" is not also "koll på"
             longest = 0  # terms are sorted longest first: "vad är du" is capabilities, not "vad är"
             for term in self._tables.phrases.get(first, ()):
                 size = len(term.words)

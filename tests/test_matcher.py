@@ -83,6 +83,18 @@ steget"), a login alert and a password that stopped working as signs of hijackin
 "skäl", "har du koll på", and numbers, seasons and common verbs ("läser", "förstår") as function
 words: 0.947; blind7 reached 0.960 with them."""
 
+BLIND10 = ROOT / "tests" / "data" / "blind10" / "blind10.jsonl"
+BLIND11 = ROOT / "tests" / "data" / "blind11" / "blind11.jsonl"
+"""The tenth and eleventh blind sets, written side by side (symptoms, dialect and bare keywords;
+panic, follow-ups without context, jargon and questions in the negative; tests/data/blind10/ and
+blind11/README.md), scored first with the matcher tuned on blind4-9: 0.840 (rejection 0.96) and
+0.800 (1.0). Their misses led to porn as inappropriate, months and "hur lång tid" as when-words,
+"okänd person", "i fel händer", a login from abroad and all posts deleted as signs of hijacking,
+new or used-up codes, a cancelled number, "kika", "uppsikt", "hålla sig till saken", what people
+ask the bot about itself ("what kind of questions", "kan du något annat"), more function words
+("o", "extra", "emot", "plötsligt"), and a phrase inside a longer one no longer found again ("har
+du koll på" is not also "koll på"): 0.893 and 0.880."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -392,9 +404,11 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND6, 0.95, id="blind6"),
     pytest.param(BLIND8, 0.92, id="blind8"),
     pytest.param(BLIND9, 0.94, id="blind9"),
+    pytest.param(BLIND10, 0.89, id="blind10"),
+    pytest.param(BLIND11, 0.87, id="blind11"),
 ]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
-holds against regressions (blind6 0.953, blind8 0.927, blind9 0.947)."""
+holds against regressions (blind6 0.953, blind8 0.927, blind9 0.947, blind10 0.893, blind11 0.880)."""
 
 
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
@@ -405,7 +419,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="blind6, 8, 9 reach 0.927-0.953 (first runs 0.933, 0.893, 0.853), short of issue 10's 0.96"
+    strict=True, reason="blind6, 8-11 reach 0.880-0.953 (first runs 0.800-0.933), short of issue 10's 0.96"
 )
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor):

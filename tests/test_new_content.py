@@ -277,11 +277,14 @@ BLIND_ADDITIONS = {
     # rösta på" (political_neutrality), "en story på Instagram" (blind6's accessible_posts).
     "blind8": (0.5, 0.89, 0.85),
     "blind9": (0.65, 0.9, 0.9),  # starting a new account, crisis posting: 0.40 first, 0.69 now
+    "blind10": (0.4, 0.87, 0.9),  # giveaways, paid advertising: 0.42
+    "blind11": (0.65, 0.86, 0.95),  # paid promotion, response times: 0.69
 }
-"""Topics (and for blind4, blind8 and blind9 a platform: YouTube, Snapchat, Pinterest) from the writers of the blind
-sets, who never saw the knowledge base (tests/data/blind*/README.md): per set, the floor for its
-topics' new paraphrases from their examples alone (against regressions; the target is 0.85), and
-the floors for the set's own questions and its out-of-scope rejection once they are added."""
+"""Topics (and for blind4 and blind8-11 a platform: YouTube, Snapchat, Pinterest, Twitch, Threads)
+from the writers of the blind sets, who never saw the knowledge base (tests/data/blind*/README.md):
+per set, the floor for its topics' new paraphrases from their examples alone (against regressions;
+the target is 0.85), and the floors for the set's own questions and its out-of-scope rejection
+once they are added."""
 
 
 def with_blind_additions(target: Path, name: str) -> Path:
@@ -303,8 +306,9 @@ def blind_additions(request, tmp_path_factory) -> tuple[str, Matcher]:
     return request.param, Matcher(load_knowledge_base(data))
 
 
-# YouTube and Snapchat: 1.00 on their first runs; Pinterest 0.80 (the mechanism in other words), 0.93 now
-@pytest.mark.parametrize("name", ["blind4", "blind8", "blind9"])
+# First runs: YouTube and Snapchat 1.00, Pinterest 0.80 (the mechanism in other words; 0.93 now),
+# Twitch 0.93, Threads 0.87
+@pytest.mark.parametrize("name", ["blind4", "blind8", "blind9", "blind10", "blind11"])
 def test_a_platform_from_a_writer_who_never_saw_the_knowledge_base_is_recognised(tmp_path, name):
     matcher = Matcher(load_knowledge_base(with_blind_additions(tmp_path / "data", name)))
     report = evaluate(matcher, read_examples(DATA / name / "new_platform_test.jsonl"))
