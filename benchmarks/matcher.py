@@ -37,6 +37,8 @@ BLIND8 = ROOT / "tests" / "data" / "blind8" / "blind8.jsonl"
 BLIND9 = ROOT / "tests" / "data" / "blind9" / "blind9.jsonl"
 BLIND10 = ROOT / "tests" / "data" / "blind10" / "blind10.jsonl"
 BLIND11 = ROOT / "tests" / "data" / "blind11" / "blind11.jsonl"
+BLIND12 = ROOT / "tests" / "data" / "blind12" / "blind12.jsonl"
+BLIND13 = ROOT / "tests" / "data" / "blind13" / "blind13.jsonl"
 
 
 class NaiveBaseline:
@@ -97,7 +99,9 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND8)
         + read_examples(BLIND9)
         + read_examples(BLIND10)
-        + read_examples(BLIND11),
+        + read_examples(BLIND11)
+        + read_examples(BLIND12)
+        + read_examples(BLIND13),
     )
     questions = [e.q for e in dev]
     result = {}

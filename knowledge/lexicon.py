@@ -72,6 +72,7 @@ COMMON_WORDS = frozenset(
     två tre fyra fem sex sju åtta nio tio vecka veckor veckan veckorna dag dagar timme timmar minut minuter
     månad månader året tiden höst hösten sommar sommaren vinter vintern våren
     ta tar tog tagit emot fortfarande plötsligt någonstans hellre börjat börjar började oftare o extra annorlunda
+    ba asså räknas räknar koppla kopplad kopplat kopplade tänka tänker tänkte tänkt känner känna kände osäker osäkra new
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and
@@ -426,8 +427,6 @@ class Lexicon:
         folded = [fold(w) for w in words]
         covered = [False] * len(words)
         for start, first in enumerate(folded):
-            if covered[start]:
-                continue  # inside a longer phrase: "har du koll på" is not also "koll på"
             longest = 0  # terms are sorted longest first: "vad är du" is capabilities, not "vad är"
             for term in self._tables.phrases.get(first, ()):
                 size = len(term.words)
@@ -443,6 +442,8 @@ class Lexicon:
                         hit = window[:-1] == list(term.words[:-1]) and window[-1].startswith(term.words[-1])
                     else:
                         hit = tuple(window) == term.words
+                    if hit and all(covered[i] for i in span):
+                        break  # inside a longer phrase: "har du koll på" is not also "koll på"
                     if hit:
                         add(term.concepts)
                         longest = size

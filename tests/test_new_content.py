@@ -279,6 +279,8 @@ BLIND_ADDITIONS = {
     "blind9": (0.65, 0.9, 0.9),  # starting a new account, crisis posting: 0.40 first, 0.69 now
     "blind10": (0.4, 0.87, 0.9),  # giveaways, paid advertising: 0.42
     "blind11": (0.65, 0.86, 0.95),  # paid promotion, response times: 0.69
+    "blind12": (0.5, 0.93, 0.85),  # retiring an account, correcting a post: 0.51, then 0.56
+    "blind13": (0.4, 0.83, 0.9),  # retiring an account, posts in other languages: 0.44
 }
 """Topics (and for blind4 and blind8-11 a platform: YouTube, Snapchat, Pinterest, Twitch, Threads)
 from the writers of the blind sets, who never saw the knowledge base (tests/data/blind*/README.md):
