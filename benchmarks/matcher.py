@@ -39,6 +39,8 @@ BLIND10 = ROOT / "tests" / "data" / "blind10" / "blind10.jsonl"
 BLIND11 = ROOT / "tests" / "data" / "blind11" / "blind11.jsonl"
 BLIND12 = ROOT / "tests" / "data" / "blind12" / "blind12.jsonl"
 BLIND13 = ROOT / "tests" / "data" / "blind13" / "blind13.jsonl"
+BLIND14 = ROOT / "tests" / "data" / "blind14" / "blind14.jsonl"
+BLIND15 = ROOT / "tests" / "data" / "blind15" / "blind15.jsonl"
 
 
 class NaiveBaseline:
@@ -101,7 +103,9 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND10)
         + read_examples(BLIND11)
         + read_examples(BLIND12)
-        + read_examples(BLIND13),
+        + read_examples(BLIND13)
+        + read_examples(BLIND14)
+        + read_examples(BLIND15),
     )
     questions = [e.q for e in dev]
     result = {}

@@ -73,6 +73,7 @@ COMMON_WORDS = frozenset(
     månad månader året tiden höst hösten sommar sommaren vinter vintern våren
     ta tar tog tagit emot fortfarande plötsligt någonstans hellre börjat börjar började oftare o extra annorlunda
     ba asså räknas räknar koppla kopplad kopplat kopplade tänka tänker tänkte tänkt känner känna kände osäker osäkra new
+    jätte super mega bry bryr jobba jobbar jobbat pratas snart väldigt ena
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and

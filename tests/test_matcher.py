@@ -104,6 +104,19 @@ more signs of hijacking (logged out, an unknown admin, a password change nobody 
 logga in"), provocation as rude, ignoring as moderation, a phone holder on sick leave, "vem skulle
 vilja", more function words ("ba", "asså", "tänka", "känner"): 0.967 and 0.887."""
 
+BLIND14 = ROOT / "tests" / "data" / "blind14" / "blind14.jsonl"
+BLIND15 = ROOT / "tests" / "data" / "blind15" / "blind15.jsonl"
+"""The fourteenth and fifteenth blind sets, written side by side (staff running an account on the
+side; professional communicators; tests/data/blind14/ and blind15/README.md), scored first with the
+matcher tuned on blind4-13: 0.887 (rejection 1.0) and 0.907 (0.96). Their misses led to a new phone
+as a lost one ("fått ny mobil"), more signs of hijacking (strange links and accounts, a password or
+profile picture changed by nobody here, taking back control), lies as rude, "hätsk", evenings and
+weekends as keeping watch, a shared folder or password manager as storing, intensifiers as the
+first part of a compound ("jättebråk", "superadmin"): 0.920 and 0.967. Dropped: "skillnad" as a
+what-word (with a platform it answered "Vad är skillnaden mellan en Facebookgrupp och en
+Facebooksida?" as 2FA there) and an election_date example with "röstar" (voting questions were then
+answered)."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -132,6 +145,7 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
         pytest.param(BLIND5, id="blind5"),  # since its misses were read
         pytest.param(BLIND7, id="blind7"),  # since blind8's and blind9's misses were read
         pytest.param(BLIND12, id="blind12"),  # since its misses were read (first run 0.920)
+        pytest.param(BLIND15, id="blind15"),  # since its misses were read (first run 0.907)
     ],
 )
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
@@ -417,10 +431,11 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND10, 0.89, id="blind10"),
     pytest.param(BLIND11, 0.88, id="blind11"),
     pytest.param(BLIND13, 0.88, id="blind13"),
+    pytest.param(BLIND14, 0.91, id="blind14"),
 ]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
-holds against regressions (blind6 0.947, blind8 0.940, blind9 0.947, blind10 0.893, blind11 0.893,
-blind13 0.887)."""
+holds against regressions (blind6 0.947, blind8 0.940, blind9 0.947, blind10 0.907, blind11 0.887,
+blind13 0.887, blind14 0.920)."""
 
 
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
@@ -431,7 +446,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="blind6, 8-11, 13 reach 0.887-0.947 (first runs 0.800-0.933), short of issue 10's 0.96"
+    strict=True, reason="blind6, 8-11, 13, 14 reach 0.887-0.947 (first runs 0.800-0.933), short of issue 10's 0.96"
 )
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor):

@@ -281,6 +281,8 @@ BLIND_ADDITIONS = {
     "blind11": (0.65, 0.86, 0.95),  # paid promotion, response times: 0.69
     "blind12": (0.5, 0.93, 0.85),  # retiring an account, correcting a post: 0.51, then 0.56
     "blind13": (0.4, 0.83, 0.9),  # retiring an account, posts in other languages: 0.44
+    "blind14": (0.5, 0.88, 0.9),  # account statistics, graphic profile: 0.53
+    "blind15": (0.55, 0.92, 0.85),  # live streaming, sharing others' posts: 0.56
 }
 """Topics (and for blind4 and blind8-11 a platform: YouTube, Snapchat, Pinterest, Twitch, Threads)
 from the writers of the blind sets, who never saw the knowledge base (tests/data/blind*/README.md):
