@@ -41,6 +41,8 @@ BLIND12 = ROOT / "tests" / "data" / "blind12" / "blind12.jsonl"
 BLIND13 = ROOT / "tests" / "data" / "blind13" / "blind13.jsonl"
 BLIND14 = ROOT / "tests" / "data" / "blind14" / "blind14.jsonl"
 BLIND15 = ROOT / "tests" / "data" / "blind15" / "blind15.jsonl"
+BLIND16 = ROOT / "tests" / "data" / "blind16" / "blind16.jsonl"
+BLIND17 = ROOT / "tests" / "data" / "blind17" / "blind17.jsonl"
 
 
 class NaiveBaseline:
@@ -105,7 +107,9 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND12)
         + read_examples(BLIND13)
         + read_examples(BLIND14)
-        + read_examples(BLIND15),
+        + read_examples(BLIND15)
+        + read_examples(BLIND16)
+        + read_examples(BLIND17),
     )
     questions = [e.q for e in dev]
     result = {}

@@ -117,6 +117,16 @@ what-word (with a platform it answered "Vad är skillnaden mellan en Facebookgru
 Facebooksida?" as 2FA there) and an election_date example with "röstar" (voting questions were then
 answered)."""
 
+BLIND16 = ROOT / "tests" / "data" / "blind16" / "blind16.jsonl"
+BLIND17 = ROOT / "tests" / "data" / "blind17" / "blind17.jsonl"
+"""The sixteenth and seventeenth blind sets, written side by side (a help channel's ordinary week; a
+workshop's questions typed in; tests/data/blind16/ and blind17/README.md), scored first with the
+matcher tuned on blind4-15: 0.913 (rejection 0.92) and 0.940 (1.0). Their misses led to a changed
+e-mail address, being removed as admin, spam sent from the account, "inte av oss" as signs of
+hijacking, removing the comment function as closing, worry as care, likelihood as risk, "godmorgon",
+and joining phrases ("nu när", "i och med att") as context words, so "nu när det är valår" is not a
+question about when: 0.967 and 0.967."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -146,6 +156,8 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
         pytest.param(BLIND7, id="blind7"),  # since blind8's and blind9's misses were read
         pytest.param(BLIND12, id="blind12"),  # since its misses were read (first run 0.920)
         pytest.param(BLIND15, id="blind15"),  # since its misses were read (first run 0.907)
+        pytest.param(BLIND16, id="blind16"),  # since its misses were read (first run 0.913)
+        pytest.param(BLIND17, id="blind17"),  # since its misses were read (first run 0.940)
     ],
 )
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
@@ -428,13 +440,13 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND6, 0.94, id="blind6"),
     pytest.param(BLIND8, 0.92, id="blind8"),
     pytest.param(BLIND9, 0.94, id="blind9"),
-    pytest.param(BLIND10, 0.89, id="blind10"),
+    pytest.param(BLIND10, 0.91, id="blind10"),
     pytest.param(BLIND11, 0.88, id="blind11"),
     pytest.param(BLIND13, 0.88, id="blind13"),
     pytest.param(BLIND14, 0.91, id="blind14"),
 ]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
-holds against regressions (blind6 0.947, blind8 0.940, blind9 0.947, blind10 0.907, blind11 0.887,
+holds against regressions (blind6 0.947, blind8 0.940, blind9 0.947, blind10 0.920, blind11 0.887,
 blind13 0.887, blind14 0.920)."""
 
 
