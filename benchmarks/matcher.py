@@ -43,6 +43,8 @@ BLIND14 = ROOT / "tests" / "data" / "blind14" / "blind14.jsonl"
 BLIND15 = ROOT / "tests" / "data" / "blind15" / "blind15.jsonl"
 BLIND16 = ROOT / "tests" / "data" / "blind16" / "blind16.jsonl"
 BLIND17 = ROOT / "tests" / "data" / "blind17" / "blind17.jsonl"
+BLIND18 = ROOT / "tests" / "data" / "blind18" / "blind18.jsonl"
+BLIND19 = ROOT / "tests" / "data" / "blind19" / "blind19.jsonl"
 
 
 class NaiveBaseline:
@@ -109,7 +111,9 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND14)
         + read_examples(BLIND15)
         + read_examples(BLIND16)
-        + read_examples(BLIND17),
+        + read_examples(BLIND17)
+        + read_examples(BLIND18)
+        + read_examples(BLIND19),
     )
     questions = [e.q for e in dev]
     result = {}

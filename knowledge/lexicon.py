@@ -74,6 +74,7 @@ COMMON_WORDS = frozenset(
     ta tar tog tagit emot fortfarande plötsligt någonstans hellre börjat börjar började oftare o extra annorlunda
     ba asså räknas räknar koppla kopplad kopplat kopplade tänka tänker tänkte tänkt känner känna kände osäker osäkra new
     jätte super mega bry bryr jobba jobbar jobbat pratas snart väldigt ena
+    massor massa dom lyckas lyckades
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and
@@ -344,7 +345,8 @@ class Lexicon:
                     if tail_concepts:
                         return head_concepts | tail_concepts
             if fold(head) in self._tables.platform_words:
-                return head_concepts  # "facebookgruppen": the platform is what matters
+                # "facebookgruppen": the platform, and a group, which no example may know
+                return head_concepts | {stem_feature(tail)}
         return None
 
     def _fuzzy(self, word: str) -> tuple[frozenset[str], int] | None:

@@ -127,6 +127,16 @@ hijacking, removing the comment function as closing, worry as care, likelihood a
 and joining phrases ("nu när", "i och med att") as context words, so "nu när det är valår" is not a
 question about when: 0.967 and 0.967."""
 
+BLIND18 = ROOT / "tests" / "data" / "blind18" / "blind18.jsonl"
+BLIND19 = ROOT / "tests" / "data" / "blind19" / "blind19.jsonl"
+"""The eighteenth and nineteenth blind sets, written side by side (a month of a help channel's
+questions as they came; five kinds of worried staff; tests/data/blind18/ and blind19/README.md),
+scored first with the matcher tuned on blind4-17: 0.927 and 0.860 (rejection 0.96 both). Their
+misses led to English words of hacking, care and fighting, a new number, "inte längre admin",
+"känslig för", a new page or account as create (so "Hur gör jag en ny Facebooksida?" is no longer
+2FA there, nor "Can we start a TikTok account?" the bot's menu), routines as advice, "vad du kan",
+and a few function words ("massor", "dom", "lyckas"): 0.947 and 0.933."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -274,6 +284,17 @@ def test_a_swedish_word_is_not_read_as_an_english_term_one_letter_away(matcher, 
     assert matcher.match(question).topic is None
 
 
+def test_start_alone_is_the_menu_but_starting_something_is_not(matcher):
+    assert matcher.match("start").topic == "capabilities"
+    assert matcher.match("Can we start a TikTok account?").topic != "capabilities"
+
+
+def test_a_phrase_inside_a_longer_phrase_is_not_found_again(matcher):
+    # "har du koll på" (capabilities) holds "koll på" (keeping watch)
+    assert matcher.match("Vilka ämnen har du koll på?").topic == "capabilities"
+    assert "monitor" not in matcher.match("Vilka ämnen har du koll på?").concepts
+
+
 def test_accented_words_are_not_confused_with_their_folded_twins(matcher):
     # "väl" (well) must not be read as "val" (election)
     assert "election" not in matcher.match("jag har väl koll").concepts
@@ -289,6 +310,12 @@ def test_accented_words_are_not_confused_with_their_folded_twins(matcher):
         "Hur gör jag en story på Instagram?",
         "Var ligger vallokalen på Hisingen?",
         "Kan du sammanfatta nyheterna?",
+        "Hur gör jag en ny Facebooksida för förskolan?",
+        "Can we start a TikTok account for our department?",
+        "Vad är skillnaden mellan en Facebookgrupp och en Facebooksida?",
+        "min jobbtelefon är trasig, hur beställer jag en ny",
+        "Hur ansöker jag om tjänstledighet?",
+        "Hur beställer man en ny jobbmobil?",
     ],
 )
 def test_hard_negatives_that_share_words_with_the_domain_are_out_of_scope(matcher, question):
@@ -444,10 +471,12 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND11, 0.88, id="blind11"),
     pytest.param(BLIND13, 0.88, id="blind13"),
     pytest.param(BLIND14, 0.91, id="blind14"),
+    pytest.param(BLIND18, 0.94, id="blind18"),
+    pytest.param(BLIND19, 0.93, id="blind19"),
 ]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
 holds against regressions (blind6 0.947, blind8 0.940, blind9 0.947, blind10 0.920, blind11 0.887,
-blind13 0.887, blind14 0.920)."""
+blind13 0.887, blind14 0.920, blind18 0.947, blind19 0.933)."""
 
 
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
@@ -458,7 +487,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="blind6, 8-11, 13, 14 reach 0.887-0.947 (first runs 0.800-0.933), short of issue 10's 0.96"
+    strict=True, reason="blind6, 8-11, 13, 14, 18, 19 reach 0.887-0.947 (first runs 0.800-0.933), short of 0.96"
 )
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor):
