@@ -45,6 +45,8 @@ BLIND16 = ROOT / "tests" / "data" / "blind16" / "blind16.jsonl"
 BLIND17 = ROOT / "tests" / "data" / "blind17" / "blind17.jsonl"
 BLIND18 = ROOT / "tests" / "data" / "blind18" / "blind18.jsonl"
 BLIND19 = ROOT / "tests" / "data" / "blind19" / "blind19.jsonl"
+BLIND20 = ROOT / "tests" / "data" / "blind20" / "blind20.jsonl"
+BLIND21 = ROOT / "tests" / "data" / "blind21" / "blind21.jsonl"
 
 
 class NaiveBaseline:
@@ -113,7 +115,9 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND16)
         + read_examples(BLIND17)
         + read_examples(BLIND18)
-        + read_examples(BLIND19),
+        + read_examples(BLIND19)
+        + read_examples(BLIND20)
+        + read_examples(BLIND21),
     )
     questions = [e.q for e in dev]
     result = {}

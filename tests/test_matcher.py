@@ -137,6 +137,16 @@ misses led to English words of hacking, care and fighting, a new number, "inte l
 2FA there, nor "Can we start a TikTok account?" the bot's menu), routines as advice, "vad du kan",
 and a few function words ("massor", "dom", "lyckas"): 0.947 and 0.933."""
 
+BLIND20 = ROOT / "tests" / "data" / "blind20" / "blind20.jsonl"
+BLIND21 = ROOT / "tests" / "data" / "blind21" / "blind21.jsonl"
+"""The twentieth and twenty-first blind sets, written side by side (the bot's first week in Teams;
+a housing company, the traffic office, a theatre, a swimming hall and the city archive;
+tests/data/blind20/ and blind21/README.md), scored first with the matcher tuned on blind4-19:
+0.913 (rejection 0.92) and 0.960 (1.0), the first blind set at the target on its first run.
+blind20's misses then led to an office not being an account ("kontoret"), the blue verification
+badge as its own concept (not 2FA), "okänt land", "utan att vi gjort det", "tänka annorlunda",
+"personligen": 0.953 (rejection 0.96); blind18 0.960, blind19 0.947."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -168,6 +178,8 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
         pytest.param(BLIND15, id="blind15"),  # since its misses were read (first run 0.907)
         pytest.param(BLIND16, id="blind16"),  # since its misses were read (first run 0.913)
         pytest.param(BLIND17, id="blind17"),  # since its misses were read (first run 0.940)
+        pytest.param(BLIND18, id="blind18"),  # since blind20's misses were read (first run 0.927)
+        pytest.param(BLIND21, id="blind21"),  # on its first run, before anyone read it
     ],
 )
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
@@ -471,12 +483,12 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND11, 0.88, id="blind11"),
     pytest.param(BLIND13, 0.88, id="blind13"),
     pytest.param(BLIND14, 0.91, id="blind14"),
-    pytest.param(BLIND18, 0.94, id="blind18"),
-    pytest.param(BLIND19, 0.93, id="blind19"),
+    pytest.param(BLIND19, 0.94, id="blind19"),
+    pytest.param(BLIND20, 0.95, id="blind20"),
 ]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
 holds against regressions (blind6 0.947, blind8 0.940, blind9 0.947, blind10 0.920, blind11 0.887,
-blind13 0.887, blind14 0.920, blind18 0.947, blind19 0.933)."""
+blind13 0.887, blind14 0.920, blind19 0.947, blind20 0.953)."""
 
 
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
@@ -487,7 +499,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="blind6, 8-11, 13, 14, 18, 19 reach 0.887-0.947 (first runs 0.800-0.933), short of 0.96"
+    strict=True, reason="blind6, 8-11, 13, 14, 19, 20 reach 0.887-0.953 (first runs 0.800-0.933), short of 0.96"
 )
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor):
