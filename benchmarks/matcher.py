@@ -47,6 +47,8 @@ BLIND18 = ROOT / "tests" / "data" / "blind18" / "blind18.jsonl"
 BLIND19 = ROOT / "tests" / "data" / "blind19" / "blind19.jsonl"
 BLIND20 = ROOT / "tests" / "data" / "blind20" / "blind20.jsonl"
 BLIND21 = ROOT / "tests" / "data" / "blind21" / "blind21.jsonl"
+BLIND22 = ROOT / "tests" / "data" / "blind22" / "blind22.jsonl"
+BLIND23 = ROOT / "tests" / "data" / "blind23" / "blind23.jsonl"
 
 
 class NaiveBaseline:
@@ -117,7 +119,9 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND18)
         + read_examples(BLIND19)
         + read_examples(BLIND20)
-        + read_examples(BLIND21),
+        + read_examples(BLIND21)
+        + read_examples(BLIND22)
+        + read_examples(BLIND23),
     )
     questions = [e.q for e in dev]
     result = {}

@@ -147,6 +147,12 @@ blind20's misses then led to an office not being an account ("kontoret"), the bl
 badge as its own concept (not 2FA), "okänt land", "utan att vi gjort det", "tänka annorlunda",
 "personligen": 0.953 (rejection 0.96); blind18 0.960, blind19 0.947."""
 
+BLIND22 = ROOT / "tests" / "data" / "blind22" / "blind22.jsonl"
+BLIND23 = ROOT / "tests" / "data" / "blind23" / "blind23.jsonl"
+"""The twenty-second and twenty-third blind sets (care, social services, environment and planning;
+a seminar's sticky notes; tests/data/blind22/ and blind23/README.md), scored with the matcher tuned
+on blind4-20 and not read since: 0.940 and 0.960 (rejection 0.96 both)."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -180,6 +186,7 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
         pytest.param(BLIND17, id="blind17"),  # since its misses were read (first run 0.940)
         pytest.param(BLIND18, id="blind18"),  # since blind20's misses were read (first run 0.927)
         pytest.param(BLIND21, id="blind21"),  # on its first run, before anyone read it
+        pytest.param(BLIND23, id="blind23"),  # on its first run, before anyone read it
     ],
 )
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
@@ -485,10 +492,11 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND14, 0.91, id="blind14"),
     pytest.param(BLIND19, 0.94, id="blind19"),
     pytest.param(BLIND20, 0.95, id="blind20"),
+    pytest.param(BLIND22, 0.94, id="blind22"),  # not read
 ]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
 holds against regressions (blind6 0.947, blind8 0.940, blind9 0.947, blind10 0.920, blind11 0.887,
-blind13 0.887, blind14 0.920, blind19 0.947, blind20 0.953)."""
+blind13 0.887, blind14 0.920, blind19 0.947, blind20 0.953, blind22 0.940)."""
 
 
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
@@ -499,7 +507,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="blind6, 8-11, 13, 14, 19, 20 reach 0.887-0.953 (first runs 0.800-0.933), short of 0.96"
+    strict=True, reason="blind6, 8-11, 13, 14, 19, 20, 22 reach 0.887-0.953 (first runs 0.800-0.940), short of 0.96"
 )
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor):
