@@ -12,7 +12,7 @@ def main() -> int:
     from benchmarks import matcher
 
     print(
-        "== Matcher (dev: ../shared/eval/dev.jsonl; held-out: tests/data/heldout.jsonl + blind.jsonl + blind2.jsonl + blind3.jsonl + blind4/ + blind5/ + blind6/ + blind7/ + blind8/ … blind23/)"  # noqa: E501
+        "== Matcher (dev: ../shared/eval/dev.jsonl; held-out: tests/data/heldout.jsonl + blind.jsonl + blind2.jsonl + blind3.jsonl + blind4/ + blind5/ + blind6/ + blind7/ + blind8/ … blind25/)"  # noqa: E501
     )
     print(matcher.report(matcher.run()))
     from benchmarks import turns

@@ -49,6 +49,8 @@ BLIND20 = ROOT / "tests" / "data" / "blind20" / "blind20.jsonl"
 BLIND21 = ROOT / "tests" / "data" / "blind21" / "blind21.jsonl"
 BLIND22 = ROOT / "tests" / "data" / "blind22" / "blind22.jsonl"
 BLIND23 = ROOT / "tests" / "data" / "blind23" / "blind23.jsonl"
+BLIND24 = ROOT / "tests" / "data" / "blind24" / "blind24.jsonl"
+BLIND25 = ROOT / "tests" / "data" / "blind25" / "blind25.jsonl"
 
 
 class NaiveBaseline:
@@ -121,7 +123,9 @@ def run(rounds: int = 50) -> dict[str, dict[str, float]]:
         + read_examples(BLIND20)
         + read_examples(BLIND21)
         + read_examples(BLIND22)
-        + read_examples(BLIND23),
+        + read_examples(BLIND23)
+        + read_examples(BLIND24)
+        + read_examples(BLIND25),
     )
     questions = [e.q for e in dev]
     result = {}
