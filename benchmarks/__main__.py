@@ -12,7 +12,8 @@ def main() -> int:
     from benchmarks import matcher
 
     print(
-        "== Matcher (dev: ../shared/eval/dev.jsonl; held-out: tests/data/heldout.jsonl + blind.jsonl + blind2.jsonl + blind3.jsonl + blind4/ + blind5/ + blind6/ + blind7/ + blind8/ … blind25/)"  # noqa: E501
+        "== Matcher (dev: ../shared/eval/dev.jsonl; held-out: tests/data/heldout.jsonl and the"
+        f" {len(matcher.HELD_OUT_SETS) - 1} blind sets under tests/data)"
     )
     print(matcher.report(matcher.run()))
     from benchmarks import turns

@@ -25,32 +25,14 @@ DEV_SET = next(
     (d / "shared" / "eval" / "dev.jsonl" for d in ROOT.parents if (d / "shared" / "eval" / "dev.jsonl").exists()),
     ROOT.parent / "shared" / "eval" / "dev.jsonl",
 )
-HELD_OUT = ROOT / "tests" / "data" / "heldout.jsonl"
-BLIND = ROOT / "tests" / "data" / "blind.jsonl"
-BLIND2 = ROOT / "tests" / "data" / "blind2.jsonl"
-BLIND3 = ROOT / "tests" / "data" / "blind3.jsonl"
-BLIND4 = ROOT / "tests" / "data" / "blind4" / "blind4.jsonl"
-BLIND5 = ROOT / "tests" / "data" / "blind5" / "blind5.jsonl"
-BLIND6 = ROOT / "tests" / "data" / "blind6" / "blind6.jsonl"
-BLIND7 = ROOT / "tests" / "data" / "blind7" / "blind7.jsonl"
-BLIND8 = ROOT / "tests" / "data" / "blind8" / "blind8.jsonl"
-BLIND9 = ROOT / "tests" / "data" / "blind9" / "blind9.jsonl"
-BLIND10 = ROOT / "tests" / "data" / "blind10" / "blind10.jsonl"
-BLIND11 = ROOT / "tests" / "data" / "blind11" / "blind11.jsonl"
-BLIND12 = ROOT / "tests" / "data" / "blind12" / "blind12.jsonl"
-BLIND13 = ROOT / "tests" / "data" / "blind13" / "blind13.jsonl"
-BLIND14 = ROOT / "tests" / "data" / "blind14" / "blind14.jsonl"
-BLIND15 = ROOT / "tests" / "data" / "blind15" / "blind15.jsonl"
-BLIND16 = ROOT / "tests" / "data" / "blind16" / "blind16.jsonl"
-BLIND17 = ROOT / "tests" / "data" / "blind17" / "blind17.jsonl"
-BLIND18 = ROOT / "tests" / "data" / "blind18" / "blind18.jsonl"
-BLIND19 = ROOT / "tests" / "data" / "blind19" / "blind19.jsonl"
-BLIND20 = ROOT / "tests" / "data" / "blind20" / "blind20.jsonl"
-BLIND21 = ROOT / "tests" / "data" / "blind21" / "blind21.jsonl"
-BLIND22 = ROOT / "tests" / "data" / "blind22" / "blind22.jsonl"
-BLIND23 = ROOT / "tests" / "data" / "blind23" / "blind23.jsonl"
-BLIND24 = ROOT / "tests" / "data" / "blind24" / "blind24.jsonl"
-BLIND25 = ROOT / "tests" / "data" / "blind25" / "blind25.jsonl"
+DATA = ROOT / "tests" / "data"
+HELD_OUT_SETS = [
+    DATA / "heldout.jsonl",
+    *sorted(DATA.glob("blind*.jsonl")),
+    *sorted(DATA.glob("blind*/blind*.jsonl"), key=lambda p: int(p.stem.removeprefix("blind"))),
+]
+"""Every question set the examples were not written from: the held-out set and all blind sets
+(tests/data/blind*.jsonl and tests/data/blind<N>/blind<N>.jsonl), a new one included as it lands."""
 
 
 class NaiveBaseline:
@@ -98,35 +80,8 @@ def _p(samples: list[float], pct: float) -> float:
 def run(rounds: int = 50) -> dict[str, dict[str, float]]:
     kb = load_knowledge_base()
     ours, naive = Matcher(kb), NaiveBaseline(kb)
-    dev, held = (
-        read_examples(DEV_SET),
-        read_examples(HELD_OUT)
-        + read_examples(BLIND)
-        + read_examples(BLIND2)
-        + read_examples(BLIND3)
-        + read_examples(BLIND4)
-        + read_examples(BLIND5)
-        + read_examples(BLIND6)
-        + read_examples(BLIND7)
-        + read_examples(BLIND8)
-        + read_examples(BLIND9)
-        + read_examples(BLIND10)
-        + read_examples(BLIND11)
-        + read_examples(BLIND12)
-        + read_examples(BLIND13)
-        + read_examples(BLIND14)
-        + read_examples(BLIND15)
-        + read_examples(BLIND16)
-        + read_examples(BLIND17)
-        + read_examples(BLIND18)
-        + read_examples(BLIND19)
-        + read_examples(BLIND20)
-        + read_examples(BLIND21)
-        + read_examples(BLIND22)
-        + read_examples(BLIND23)
-        + read_examples(BLIND24)
-        + read_examples(BLIND25),
-    )
+    dev = read_examples(DEV_SET)
+    held = [example for path in HELD_OUT_SETS for example in read_examples(path)]
     questions = [e.q for e in dev]
     result = {}
     for name, impl in (("kanalvakten", ours), ("naive extractOne", naive)):

@@ -63,7 +63,7 @@ COMMON_WORDS = frozenset(
     starta startar startade startat lägga lägger la lade lagt sköta sköter skötte skött prata pratar pratade
     pratat gäller gälla gällde skicka skickar skickade skickat länk länka länkar länken link links visa visar
     räcker räcka räckte räckt gång gången gånger fram grejen grejerna innehåller innehålla innehöll innehållit
-    överhuvudtaget huvud taget totalt kallar kalla kallade varandra känns kännas kändes konkret konkreta konkret
+    överhuvudtaget huvud taget totalt kallar kalla kallade varandra känns kännas kändes konkret konkreta
     actually really basically right exactly kind sort anyway
     ngn ngt nåt mkt pga iofs skriva skriver skrev skrivit skrivet
     hen henom hens längre istället samtidigt kring angående gällande beträffande tacksam tacksamma önskar önska
@@ -77,8 +77,10 @@ COMMON_WORDS = frozenset(
     massor massa dom lyckas lyckades
     """.split()
 )
-"""Function words (Snowball's Swedish and English stop lists and chat filler): no feature, and
-never "corrected" into a concept by the typo step."""
+"""Function words (Snowball's Swedish and English stop lists, chat filler and abbreviations,
+numbers, seasons and common verbs that never tell a topic): no feature, and never "corrected"
+into a concept by the typo step. A vocabulary term wins over this list ("börja" is capabilities,
+"börjat" is filler)."""
 
 
 _RELATIVE_PREFIX = 5
