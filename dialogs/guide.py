@@ -390,10 +390,6 @@ def after_interruption(
     user is; no guide (or a finished, expired or unknown one) nothing at all.
     """
     offer = pending_resume(state, guide, now, expiry, idle)
-    if offer is not None:
+    if offer is not None or state is None or guide is None or state.guide_id != guide.id:
         return offer
-    if state is None or guide is None or state.guide_id != guide.id or not state.is_active:
-        return None
-    if state.is_expired(now, expiry):
-        return None
-    return reminder(state, guide)
+    return reminder(state, guide) if state.is_active and not state.is_expired(now, expiry) else None
