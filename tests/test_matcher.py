@@ -12,6 +12,7 @@ import pytest
 from knowledge.evaluation import evaluate, read_examples
 from knowledge.loader import load_knowledge_base
 from knowledge.matcher import ANSWER_THRESHOLD, NEAR_MISS_THRESHOLD, Matcher
+from knowledge.text import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_SET = next(
@@ -223,6 +224,30 @@ def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path)
 )
 def test_paraphrases_without_the_examples_keywords_are_understood(matcher, question, topic):
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("Sms:et med koden", "sms med koden"),
+        ("2FA:n", "2fa"),
+        ("X:s hjälpcenter", "x hjälpcenter"),
+        ("kl 10:30", "kl 10 30"),
+    ],
+)
+def test_an_abbreviations_colon_ending_is_dropped_and_a_time_is_left_alone(typed, read):
+    assert normalise(typed) == read
+
+
+def test_formal_framing_and_roles_do_not_count_against_the_question(matcher):
+    """A ticket passed on by the service desk or a manager ("Bakgrund: ... Fråga: ...") is about
+    what it asks, not about who asks."""
+    assert matcher.match("Från servicedesk: en enhetschef undrar hur man slår på tvåfaktor på Instagram").topic == (
+        "enable_2fa"
+    )
+    assert matcher.match("Vi önskar vägledning kring begränsning av kommentarer på enskilda inlägg").topic == (
+        "close_comments"
+    )
 
 
 def test_spara_is_a_real_word_and_never_corrected_to_sparra(matcher):
