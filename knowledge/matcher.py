@@ -57,6 +57,11 @@ _UNKNOWN_CAP = 2.0
 """Unknown words weigh against every topic, up to this many: a question is about one thing, and
 in a long question the words beyond that are context ("jag skulle vilja få en utförlig beskrivning
 av...")."""
+_STRONGEST = 4
+"""A question is measured (its length, for the cosine and the vote) by this many of its weightiest
+known words: "Bakgrund: vi har tre Facebooksidor ... Fråga: vilken metod rekommenderas när vi slår på
+tvåfaktorsinloggning?" is as much about 2FA as the question alone. Measured on every set: 4 lifts
+long messages (blind27 0.840 -> 0.867) and loses nothing; 3 answers out-of-scope questions."""
 _COVERAGE_POWER = 0.7
 """How hard unknown words pull the score down: score x (known / (known + unknown)) ** this."""
 _SPECIFIC_FLOOR = 0.3
@@ -263,8 +268,13 @@ class Matcher:
         if not feats:
             return []
         weights = self._weights
-        norm = math.sqrt(sum(weights[f] ** 2 for f in feats if f in weights)) or 1.0
-        total = sum(weights[f] for f in feats if f in weights) or 1.0
+        # A long message is measured by its strongest words: the rest is context, and beyond
+        # `_STRONGEST` words it no longer dilutes what the question shares with a topic.
+        strongest = sorted((weights[f] for f in feats if f in weights), reverse=True)[:_STRONGEST]
+        norm = math.sqrt(sum(w * w for w in strongest)) or 1.0
+        total = sum(strongest) or 1.0
+        said = sum(weights[f] for f in feats if f in weights)
+        """All the question says in words the examples know: what an example said in full must carry."""
         # Words no example has weigh against every topic alike (up to _UNKNOWN_CAP of them), by
         # their share of the question beside the known features' plain IDF.
         known = sum(self._idf[f] for f in feats if f in weights)
@@ -294,7 +304,7 @@ class Matcher:
             t = self._example_topic[index]
             if sim > best_example.get(t, 0.0):
                 best_example[t] = sim
-            if contained[index] > 0.999 and self._whole_weight[index] >= _CONTAINED_SHARE * total:
+            if contained[index] > 0.999 and self._whole_weight[index] >= _CONTAINED_SHARE * said:
                 whole.add(t)
         in_domain = not self._domain.isdisjoint(feats)
         scored = []

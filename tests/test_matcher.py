@@ -186,6 +186,7 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
         pytest.param(BLIND3, id="blind3"),
         pytest.param(BLIND4, id="blind4"),  # since its misses were read
         pytest.param(BLIND5, id="blind5"),  # since its misses were read
+        pytest.param(BLIND6, id="blind6"),  # since long messages are measured by their strongest words
         pytest.param(BLIND7, id="blind7"),  # since blind8's and blind9's misses were read
         pytest.param(BLIND12, id="blind12"),  # since its misses were read (first run 0.920)
         pytest.param(BLIND15, id="blind15"),  # since its misses were read (first run 0.907)
@@ -194,6 +195,9 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
         pytest.param(BLIND18, id="blind18"),  # since blind20's misses were read (first run 0.927)
         pytest.param(BLIND21, id="blind21"),  # on its first run, before anyone read it
         pytest.param(BLIND23, id="blind23"),  # on its first run, before anyone read it
+        pytest.param(
+            BLIND24, id="blind24"
+        ),  # not read: 0.953 first, 0.960 with long messages measured by their strongest words
     ],
 )
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
@@ -248,6 +252,16 @@ def test_formal_framing_and_roles_do_not_count_against_the_question(matcher):
     assert matcher.match("Vi önskar vägledning kring begränsning av kommentarer på enskilda inlägg").topic == (
         "close_comments"
     )
+
+
+def test_a_long_message_is_measured_by_its_strongest_words(matcher):
+    """The context around a question (what happened first, who asks) does not dilute what it
+    shares with a topic."""
+    match = matcher.match(
+        "Vi fick ett mejl om en inloggning från ett annat land och sedan var e-postadressen på kontot ändrad. "
+        "Vad gör vi?"
+    )
+    assert match.topic == "account_hijacked", match
 
 
 def test_spara_is_a_real_word_and_never_corrected_to_sparra(matcher):
@@ -514,7 +528,6 @@ def test_a_platform_beside_a_concept_no_topic_uses_is_not_two_factor_there(match
 
 
 LATEST_BLIND_SETS = [
-    pytest.param(BLIND6, 0.94, id="blind6"),
     pytest.param(BLIND8, 0.92, id="blind8"),
     pytest.param(BLIND9, 0.94, id="blind9"),
     pytest.param(BLIND10, 0.91, id="blind10"),
@@ -524,11 +537,10 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND19, 0.94, id="blind19"),
     pytest.param(BLIND20, 0.95, id="blind20"),
     pytest.param(BLIND22, 0.94, id="blind22"),  # not read
-    pytest.param(BLIND24, 0.95, id="blind24"),  # not read
     pytest.param(BLIND25, 0.9, id="blind25"),  # not read
 ]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
-holds against regressions (blind6 0.947, blind8 0.940, blind9 0.947, blind10 0.920, blind11 0.887,
+holds against regressions (blind8 0.940, blind9 0.947, blind10 0.920, blind11 0.887,
 blind13 0.887, blind14 0.920, blind19 0.947, blind20 0.953, blind22 0.940, blind24 0.953, blind25 0.900)."""
 
 
@@ -541,7 +553,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="blind6, 8-11, 13, 14, 19, 20, 22, 24, 25 reach 0.887-0.953 (first runs 0.800-0.953), short of 0.96",
+    reason="blind8-11, 13, 14, 19, 20, 22, 24, 25 reach 0.887-0.953 (first runs 0.800-0.953), short of 0.96",
 )
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor):
