@@ -160,6 +160,16 @@ BLIND25 = ROOT / "tests" / "data" / "blind25" / "blind25.jsonl"
 tests/data/blind24/ and blind25/README.md), scored with the same matcher as blind22 and blind23 and
 not read since: 0.953 (rejection 0.96) and 0.900 (1.0)."""
 
+BLIND26 = ROOT / "tests" / "data" / "blind26" / "blind26.jsonl"
+BLIND27 = ROOT / "tests" / "data" / "blind27" / "blind27.jsonl"
+"""The twenty-sixth and twenty-seventh blind sets (school and preschool staff typing on their phones;
+tickets from the IT service desk and managers' formal, long messages; tests/data/blind26/ and
+blind27/README.md), scored with the matcher tuned on blind3-21: 0.920 and 0.813 (rejection 0.96
+both). Their misses led to a message's framing as context (who passes it on, their role, "Bakgrund:",
+"rent praktiskt"), an abbreviation's colon ending dropped ("sms:et"), a question measured by its four
+weightiest words, and a few words: 0.947 and 0.873 (0.96 both)."""
+
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -538,10 +548,13 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND20, 0.95, id="blind20"),
     pytest.param(BLIND22, 0.94, id="blind22"),  # not read
     pytest.param(BLIND25, 0.9, id="blind25"),  # not read
+    pytest.param(BLIND26, 0.94, id="blind26"),
+    pytest.param(BLIND27, 0.87, id="blind27"),
 ]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floor it
 holds against regressions (blind8 0.940, blind9 0.947, blind10 0.920, blind11 0.887,
-blind13 0.887, blind14 0.920, blind19 0.947, blind20 0.953, blind22 0.940, blind24 0.953, blind25 0.900)."""
+blind13 0.893, blind14 0.927, blind19 0.947, blind20 0.953, blind22 0.947 (not read), blind25 0.900 (not
+read), blind26 0.947, blind27 0.873)."""
 
 
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
@@ -553,7 +566,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="blind8-11, 13, 14, 19, 20, 22, 24, 25 reach 0.887-0.953 (first runs 0.800-0.953), short of 0.96",
+    reason="blind8-11, 13, 14, 19, 20, 22, 25-27 reach 0.873-0.953 (first runs 0.800-0.940), short of 0.96",
 )
 @pytest.mark.parametrize("path, floor", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor):

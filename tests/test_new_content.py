@@ -273,23 +273,29 @@ def test_a_word_of_a_topics_own_answer_weighs_less_against_it(tmp_path):
 BLIND_ADDITIONS = {
     # Per set: its new topics from examples alone (first run, then now), the set with them added,
     # and its rejection then. The vocabulary's concepts for the work around the bot's topics
-    # (image, video, consent, archive, crisis...) lifted them all; those were written after these
-    # sets were read, so only blind9's topics measure them blind.
+    # (image, video, consent, archive, crisis...; in a second round passwords, sound, events,
+    # giveaways, paying, languages, corrections, policies...) lifted them; the first round was
+    # written after blind4-8 were read, the second from a list of the work's areas by a session that
+    # saw no set, so only blind9's, blind26's and blind27's topics measure them blind.
     "blind4": (0.75, 0.92, 0.95),  # remove access, threats, personal data: 0.53 first, 0.80 now
-    "blind5": (0.7, 0.9, 0.95),  # image rights, archiving, accessibility: 0.32 first, 0.73 now
-    "blind6": (0.55, 0.94, 0.9),  # image consent, accessibility: 0.25 first, 0.60 now
-    "blind7": (0.45, 0.9, 0.95),  # fake accounts, personal data in messages: 0.36 first, 0.49 now
-    # political neutrality, pausing scheduled posts: 0.42 first, 0.53 now. With the additions a
+    "blind5": (0.75, 0.9, 0.95),  # image rights, archiving, accessibility: 0.32 first, 0.77 now
+    "blind6": (0.55, 0.94, 0.9),  # image consent, accessibility: 0.25 first, 0.68 now
+    "blind7": (0.45, 0.9, 0.95),  # fake accounts, personal data in messages: 0.36 first, 0.51 now
+    # political neutrality, pausing scheduled posts: 0.42 first, 0.56 now. With the additions a
     # single shared word answers out-of-scope questions: "fler följare", "vilket parti ska jag
     # rösta på" (political_neutrality), "en story på Instagram" (blind6's accessible_posts).
     "blind8": (0.5, 0.89, 0.85),
-    "blind9": (0.65, 0.9, 0.9),  # starting a new account, crisis posting: 0.40 first, 0.69 now
-    "blind10": (0.4, 0.87, 0.9),  # giveaways, paid advertising: 0.42
-    "blind11": (0.65, 0.86, 0.95),  # paid promotion, response times: 0.69
-    "blind12": (0.5, 0.93, 0.85),  # retiring an account, correcting a post: 0.51, then 0.56
-    "blind13": (0.4, 0.83, 0.9),  # retiring an account, posts in other languages: 0.44
-    "blind14": (0.5, 0.88, 0.9),  # account statistics, graphic profile: 0.53
-    "blind15": (0.55, 0.92, 0.85),  # live streaming, sharing others' posts: 0.56
+    "blind9": (0.7, 0.9, 0.9),  # starting a new account, crisis posting: 0.40 first, 0.71 now
+    "blind10": (0.5, 0.87, 0.9),  # giveaways, paid advertising: 0.42 first, 0.56 now
+    "blind11": (0.75, 0.86, 0.95),  # paid promotion, response times: 0.69 first, 0.78 now
+    "blind12": (0.6, 0.93, 0.85),  # retiring an account, correcting a post: 0.51 first, 0.67 now
+    "blind13": (0.6, 0.83, 0.9),  # retiring an account, posts in other languages: 0.44 first, 0.67 now
+    "blind14": (0.55, 0.88, 0.9),  # account statistics, graphic profile: 0.53 first, 0.58 now
+    "blind15": (0.6, 0.92, 0.85),  # live streaming, sharing others' posts: 0.56 first, 0.67 now
+    "blind26": (0.65, 0.88, 0.8),  # strong passwords, music in videos: 0.62 first, 0.69 now
+    # password management, comment policy: 0.62 first, 0.69 now. `comment_policy` sits beside
+    # moderate_discussion and close_comments: with the additions the set scores 0.81 (0.87 without).
+    "blind27": (0.65, 0.8, 0.8),
 }
 """Topics (and for blind4 and blind8-11 a platform: YouTube, Snapchat, Pinterest, Twitch, Threads)
 from the writers of the blind sets, who never saw the knowledge base (tests/data/blind*/README.md):
@@ -334,7 +340,7 @@ def test_topics_from_a_writer_who_never_saw_the_knowledge_base_recognise_what_th
     assert report.accuracy >= BLIND_ADDITIONS[name][0], "\n".join(report.lines())
 
 
-@pytest.mark.xfail(strict=True, reason="topics from six examples each: 0.25-0.72 of new paraphrases, not 0.85")
+@pytest.mark.xfail(strict=True, reason="topics from six examples each: 0.51-0.80 of new paraphrases, not 0.85")
 def test_topics_from_a_writer_who_never_saw_the_knowledge_base_reach_the_target(blind_additions):
     name, matcher = blind_additions
     assert evaluate(matcher, read_examples(DATA / name / "new_topics_test.jsonl")).accuracy >= 0.85
