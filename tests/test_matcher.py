@@ -170,7 +170,6 @@ both). Their misses led to a message's framing as context (who passes it on, the
 weightiest words, and a few words: 0.947 and 0.873 (0.96 both)."""
 
 
-
 @pytest.fixture(scope="module")
 def kb():
     return load_knowledge_base()
