@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 
 from knowledge.lexicon import PLATFORM, Analysis, Lexicon
 from knowledge.models import KnowledgeBase, Topic
-from knowledge.text import normalise
+from knowledge.text import normalise, without_signature
 
 __all__ = ["ANSWER_THRESHOLD", "NEAR_MISS_THRESHOLD", "AMBIGUITY_MARGIN", "Candidate", "Match", "Matcher"]
 
@@ -82,8 +82,6 @@ SPARSE_COHESION = 0.4
 """Below this cohesion `python -m knowledge check` warns that a topic's examples share few words."""
 _MAX_BOOST = 1.35
 """The most a topic's scores are scaled up for examples that share few words."""
-_SMALLTALK_CAP = 0.62
-"""Greeting and thanks never outrank a question of substance in the same message."""
 CONTAINED_SCORE = 0.5
 """The least score of a topic one of whose examples the question says in full, with words around it
 ("How do I enable two-factor authentication on Instagram? Authenticator app or SMS, whatever
@@ -360,7 +358,7 @@ class Matcher:
         """Best topic, platform and score for one question; never raises on odd input."""
         if not isinstance(question, str):
             question = "" if question is None else str(question)
-        words = normalise(question).split()[:MAX_TOKENS]
+        words = without_signature(normalise(question).split())[:MAX_TOKENS]
         if not words:
             return Match(topic=None, platform=None, score=0.0)
         analysis = self.lexicon.analyse(words)

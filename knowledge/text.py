@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-__all__ = ["MAX_CHARS", "normalise", "fold", "simplify", "tokens", "without_mentions", "stem"]
+__all__ = ["MAX_CHARS", "normalise", "fold", "simplify", "tokens", "without_mentions", "without_signature", "stem"]
 
 MAX_CHARS = 2000
 """Longer input is cut: a question is never longer, and matching cost stays bounded."""
@@ -50,6 +50,33 @@ def normalise(text: str) -> str:
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = _UNDERSCORE.sub(" ", _NON_WORD.sub(" ", text))
     return " ".join(text.split())[:MAX_CHARS]
+
+
+_SIGN_OFFS = (
+    ("med", "vänliga", "hälsningar"),
+    ("med", "vänlig", "hälsning"),
+    ("vänliga", "hälsningar"),
+    ("vänlig", "hälsning"),
+    ("hälsningar",),
+    ("mvh",),
+    ("best", "regards"),
+    ("kind", "regards"),
+    ("regards",),
+)
+"""How a letter ends: what follows (a name, a unit) is a signature, not part of the question."""
+_SIGNATURE_WORDS = 6
+"""At most this many words after a sign-off, to the end of the message."""
+
+
+def without_signature(words: list[str]) -> list[str]:
+    """Normalised words with a closing sign-off and the signature after it dropped ("... hur gör jag
+    detta? Med vänliga hälsningar, Birgitta" -> "... hur gör jag detta")."""
+    for start in range(max(0, len(words) - _SIGNATURE_WORDS - 3), len(words)):
+        for sign_off in _SIGN_OFFS:
+            end = start + len(sign_off)
+            if tuple(words[start:end]) == sign_off and len(words) - end <= _SIGNATURE_WORDS and start > 0:
+                return words[:start]
+    return words
 
 
 def fold(text: str) -> str:

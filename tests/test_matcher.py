@@ -12,7 +12,7 @@ import pytest
 from knowledge.evaluation import evaluate, read_examples
 from knowledge.loader import load_knowledge_base
 from knowledge.matcher import ANSWER_THRESHOLD, NEAR_MISS_THRESHOLD, Matcher
-from knowledge.text import normalise
+from knowledge.text import normalise, without_signature
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_SET = next(
@@ -271,6 +271,32 @@ def test_a_long_message_is_measured_by_its_strongest_words(matcher):
         "Vad gör vi?"
     )
     assert match.topic == "account_hijacked", match
+
+
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("Hur gör jag detta? Med vänliga hälsningar, Birgitta", "hur gör jag detta"),
+        ("tack! mvh Anna Svensson, kulturförvaltningen", "tack"),
+        (
+            "Hälsningar från naturskolan: varför behövs tvåfaktor?",
+            "hälsningar från naturskolan varför behövs tvåfaktor",
+        ),
+    ],
+)
+def test_a_letters_sign_off_and_signature_are_dropped(typed, read):
+    assert " ".join(without_signature(normalise(typed).split())) == read
+
+
+def test_what_people_quote_and_see_on_the_screen_is_context(matcher):
+    """ "I guiden står det..." refers to the guide, it does not ask for the walkthrough; a box that
+    came up on the screen says how they got there."""
+    assert matcher.match("Guiden säger att någon ska bevaka kanalen extra noga, hur ofta ska hen kolla?").topic == (
+        "monitor_channel"
+    )
+    assert matcher.match(
+        "Det kom upp en ruta med en massa siffror, återställningskoder. Vad gör jag med dem?"
+    ).topic == ("recovery_codes")
 
 
 def test_spara_is_a_real_word_and_never_corrected_to_sparra(matcher):
