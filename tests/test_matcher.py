@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.evaluation import evaluate, read_examples
+from knowledge.evaluation import Example, evaluate, is_right, read_examples
 from knowledge.loader import load_knowledge_base
 from knowledge.matcher import ANSWER_THRESHOLD, NEAR_MISS_THRESHOLD, Matcher
 from knowledge.text import normalise, without_signature
@@ -531,6 +531,21 @@ def test_ask_command_prints_the_answer_with_the_official_link():
     )
     assert result.returncode == 0, result.stderr
     assert "https://www.linkedin.com/help/linkedin/answer/544" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "question, labelled, right",
+    [
+        ("hur slår man på tvåfaktor? vi har fb, insta och linkedin", None, True),
+        ("Manualen visar bara Facebook. Hur aktiverar jag 2FA på Twitter?", "twitter", True),
+        ("hur slår jag på tvåfaktor på Instagram?", "facebook", False),
+        ("hur slår jag på tvåfaktor på Instagram?", None, False),
+    ],
+)
+def test_the_eval_counts_the_platforms_the_answer_covers(matcher, question, labelled, right):
+    """The bot answers enable_2fa for every platform a question names, so the eval does too."""
+    example = Example(q=question, topic="enable_2fa", platform=labelled)
+    assert is_right(example, matcher.match(question)) is right
 
 
 def test_eval_command_reports_accuracy_per_topic_and_rejection():
