@@ -74,7 +74,7 @@ COMMON_WORDS = frozenset(
     ta tar tog tagit emot fortfarande plötsligt någonstans hellre börjat börjar började oftare o extra annorlunda
     ba asså räknas räknar koppla kopplad kopplat kopplade tänka tänker tänkte tänkt känner känna kände osäker osäkra new
     jätte super mega bry bryr jobba jobbar jobbat pratas snart väldigt ena
-    massor massa dom lyckas lyckades el int vänligen undrar undra undrade undrat nästan misstänker misstänkt misstänkte suspect suspected
+    massor massa dom lyckas lyckades el int person personen personer personerna vänligen undrar undra undrade undrat nästan misstänker misstänkt misstänkte suspect suspected
     """.split()
 )
 """Function words (Snowball's Swedish and English stop lists, chat filler and abbreviations,
