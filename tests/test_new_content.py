@@ -276,7 +276,7 @@ BLIND_ADDITIONS = {
     # (image, video, consent, archive, crisis...; in a second round passwords, sound, events,
     # giveaways, paying, languages, corrections, policies...) lifted them; the first round was
     # written after blind4-8 were read, the second from a list of the work's areas by a session that
-    # saw no set, so only blind9's, blind26's and blind27's topics measure them blind.
+    # saw no set, so only blind9's and blind26-31's topics measure them blind.
     "blind4": (0.75, 0.92, 0.95),  # remove access, threats, personal data: 0.53 first, 0.80 now
     "blind5": (0.75, 0.9, 0.95),  # image rights, archiving, accessibility: 0.32 first, 0.77 now
     "blind6": (0.55, 0.94, 0.9),  # image consent, accessibility: 0.25 first, 0.68 now
@@ -291,11 +291,15 @@ BLIND_ADDITIONS = {
     "blind12": (0.6, 0.93, 0.85),  # retiring an account, correcting a post: 0.51 first, 0.67 now
     "blind13": (0.6, 0.83, 0.9),  # retiring an account, posts in other languages: 0.44 first, 0.67 now
     "blind14": (0.55, 0.88, 0.9),  # account statistics, graphic profile: 0.53 first, 0.58 now
-    "blind15": (0.6, 0.92, 0.85),  # live streaming, sharing others' posts: 0.56 first, 0.67 now
+    "blind15": (0.6, 0.92, 0.85),  # live streaming, sharing others' posts: 0.56 first, 0.64 now
     "blind26": (0.65, 0.88, 0.8),  # strong passwords, music in videos: 0.62 first, 0.69 now
     # password management, comment policy: 0.62 first, 0.69 now. `comment_policy` sits beside
     # moderate_discussion and close_comments: with the additions the set scores 0.81 (0.87 without).
     "blind27": (0.65, 0.8, 0.8),
+    "blind28": (0.65, 0.87, 0.95),  # active sessions, media inquiries: 0.69 first, 0.69 now
+    "blind29": (0.5, 0.85, 0.9),  # logging in on a shared computer, Facebook events: 0.51 first, 0.51 now
+    "blind30": (0.6, 0.87, 0.95),  # the verified badge, AI-made content: 0.62 first, 0.62 now
+    "blind31": (0.5, 0.88, 0.9),  # backup administrators, the verified badge: 0.51 first, 0.51 now
 }
 """Topics (and for blind4 and blind8-11 a platform: YouTube, Snapchat, Pinterest, Twitch, Threads)
 from the writers of the blind sets, who never saw the knowledge base (tests/data/blind*/README.md):
