@@ -187,6 +187,13 @@ the matcher tuned on blind3-21 and 26-29: 0.900 (rejection 1.0) and 0.853 (0.84)
 counted as the bot answers several platforms. The session's starting matcher: 0.887 and 0.840.
 After their misses were read: 0.927 and 0.907 (0.88)."""
 
+BLIND32 = ROOT / "tests" / "data" / "blind32" / "blind32.jsonl"
+BLIND33 = ROOT / "tests" / "data" / "blind33" / "blind33.jsonl"
+"""The thirty-second and thirty-third blind sets (people new to the job; an international and
+bilingual crowd, half in English; tests/data/blind32/ and blind33/README.md), written after the
+second session's last matcher change and not read since: 0.913 and 0.867 (rejection 1.0 both); the
+session's starting matcher scored them 0.887 and 0.860."""
+
 
 @pytest.fixture(scope="module")
 def kb():
@@ -615,12 +622,14 @@ LATEST_BLIND_SETS = [
     # during election week (an election_date example said in full: "När är valet?"), the office's
     # wifi password (what_is_2fa's "lösenord").
     pytest.param(BLIND31, 0.9, 0.88, id="blind31"),
+    pytest.param(BLIND32, 0.91, 0.95, id="blind32"),  # not read
+    pytest.param(BLIND33, 0.86, 0.95, id="blind33"),  # not read
 ]
 """The blind sets still short of issue 10's 0.96 after their misses were read, each with the floors
 (top-1, out-of-scope rejection) it holds against regressions (blind8 0.940, blind9 0.947, blind10
 0.927, blind11 0.900, blind13 0.900, blind14 0.933, blind19 0.947, blind20 0.953, blind22 0.947 (not
 read), blind25 0.900 (not read), blind26 0.947, blind27 0.887, blind28 0.893, blind29 0.900, blind30
-0.927, blind31 0.907 with rejection 0.88)."""
+0.927, blind31 0.907 with rejection 0.88, blind32 0.913 and blind33 0.867 (first runs, not read))."""
 
 
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
@@ -632,7 +641,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor, reje
 
 @pytest.mark.xfail(
     strict=True,
-    reason="blind8-11, 13, 14, 19, 20, 22, 25-31 reach 0.887-0.953 (first runs 0.800-0.940), short of 0.96",
+    reason="blind8-11, 13, 14, 19, 20, 22, 25-33 reach 0.867-0.953 (first runs 0.800-0.940), short of 0.96",
 )
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor, rejection):
