@@ -282,8 +282,8 @@ class Matcher:
         strongest = sorted((weights[f] for f in feats if f in weights), reverse=True)[:_STRONGEST]
         norm = math.sqrt(sum(w * w for w in strongest)) or 1.0
         total = sum(strongest) or 1.0
+        # All the question says in words the examples know: what an example said in full must carry.
         said = sum(weights[f] for f in feats if f in weights)
-        """All the question says in words the examples know: what an example said in full must carry."""
         # Words no example has weigh against every topic alike (up to _UNKNOWN_CAP of them), by
         # their share of the question beside the known features' plain IDF.
         known = sum(self._idf[f] for f in feats if f in weights)

@@ -57,13 +57,12 @@ _SIGN_OFFS = (
     ("med", "vänlig", "hälsning"),
     ("vänliga", "hälsningar"),
     ("vänlig", "hälsning"),
-    ("hälsningar",),
     ("mvh",),
     ("best", "regards"),
     ("kind", "regards"),
-    ("regards",),
 )
-"""How a letter ends: what follows (a name, a unit) is a signature, not part of the question."""
+"""How a letter ends: what follows (a name, a unit) is a signature, not part of the question. ("Hälsningar"
+alone is not here: "kan vi skicka hälsningar på facebook" is a question.)"""
 _SIGNATURE_WORDS = 6
 """At most this many words after a sign-off, to the end of the message."""
 

@@ -303,6 +303,7 @@ def test_a_long_message_is_measured_by_its_strongest_words(matcher):
     [
         ("Hur gör jag detta? Med vänliga hälsningar, Birgitta", "hur gör jag detta"),
         ("tack! mvh Anna Svensson, kulturförvaltningen", "tack"),
+        ("kan vi skicka hälsningar på facebook?", "kan vi skicka hälsningar på facebook"),
         (
             "Hälsningar från naturskolan: varför behövs tvåfaktor?",
             "hälsningar från naturskolan varför behövs tvåfaktor",
