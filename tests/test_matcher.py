@@ -20,28 +20,37 @@ DEV_SET = next(
     ROOT.parent / "shared" / "eval" / "dev.jsonl",
 )
 """DESIGN.md's `../shared/eval/dev.jsonl`, found from a git worktree too."""
-HELD_OUT = ROOT / "tests" / "data" / "heldout.jsonl"
-BLIND = ROOT / "tests" / "data" / "blind.jsonl"
+DATA = ROOT / "tests" / "data"
+
+
+def blind_set(number: int) -> Path:
+    """The questions of blind set N, from blind4 on (tests/data/blindN/blindN.jsonl, beside its README
+    and first run)."""
+    return DATA / f"blind{number}" / f"blind{number}.jsonl"
+
+
+HELD_OUT = DATA / "heldout.jsonl"
+BLIND = DATA / "blind.jsonl"
 """Written by a separate session that saw only the guide and the topic table, never the knowledge
 base or the matcher; its first score was 0.925 (rejection 1.0), and the misses led to general
 vocabulary fixes (e.g. "sätta upp", "inloggningsmetod", "koll på"), not to copied sentences."""
-BLIND2 = ROOT / "tests" / "data" / "blind2.jsonl"
+BLIND2 = DATA / "blind2.jsonl"
 """A second blind set (100 questions, other kinds of writers) by another separate session, after
 all other tuning: first score 0.95 (rejection 1.0); its five misses led to general additions
 ("what exactly is", "caution", "fått tillgång", "what can this bot do")."""
-BLIND3 = ROOT / "tests" / "data" / "blind3.jsonl"
+BLIND3 = DATA / "blind3.jsonl"
 """A third blind set (150 questions) by another separate session, scored first with the matcher that
 learns from examples before anyone looked at it: 0.847 (rejection 0.92); its misses led to general
 additions (particle verbs with the subject inside, "extra kod vid inloggning", common verbs as
 function words, small talk's words not counting against a question)."""
 
-BLIND4 = ROOT / "tests" / "data" / "blind4" / "blind4.jsonl"
+BLIND4 = blind_set(4)
 """A fourth blind set (160 questions, tests/data/blind4/README.md), scored first before anyone looked
 at it: 0.887 with lemmas in front of the stemmer (since dropped), 0.894 without (rejection 1.0);
 after reading its misses (general vocabulary: "krävs en kod", "låsa", "valår", "utsatt",
 "kommentering", "keeping an eye"; two election_risk examples on the guide's own point that hijacking
 is likelier in election time) 0.944, and 0.963 after blind5's first run (below)."""
-BLIND5 = ROOT / "tests" / "data" / "blind5" / "blind5.jsonl"
+BLIND5 = blind_set(5)
 """A fifth blind set (120 questions by five kinds of writer, tests/data/blind5/README.md), scored
 first with the matcher tuned on blind4: 0.875 (rejection 1.0). Its misses led to a general rule
 (a question that says one of a topic's examples in full, with words around it, is answered from
@@ -50,7 +59,7 @@ two enable_2fa examples in the words people use for the mechanism ("krävs en sm
 någon loggar in"), and enable_2fa's `signals: {platform: 0.05}` (naming a platform is a little
 evidence for the one topic answered per platform): 0.967."""
 
-BLIND6 = ROOT / "tests" / "data" / "blind6" / "blind6.jsonl"
+BLIND6 = blind_set(6)
 """A sixth blind set (150 questions, a help channel's inbox before an election,
 tests/data/blind6/README.md), scored first with the matcher tuned on blind4 and blind5: 0.933
 (rejection 0.957). Its misses led to general phrases ("2 stegs", "nätetikett", a login from
@@ -58,7 +67,7 @@ another country, a changed e-mail address), English contraction remnants ("I'd" 
 function words, and one what_is_2fa example ("Är tvåfaktor samma sak som ett extra lösenord?",
 asked in blind4, blind5 and blind6 alike): 0.953."""
 
-BLIND7 = ROOT / "tests" / "data" / "blind7" / "blind7.jsonl"
+BLIND7 = blind_set(7)
 """A seventh blind set (150 questions, a new kind of inbox: housing, culture, sports, youth, social
 services, energy; tests/data/blind7/README.md), scored first with the matcher tuned on blind4-6:
 0.813 (rejection 1.0), all its misses unanswered rather than wrong. Its misses led to general
@@ -67,7 +76,7 @@ sig i", "glåpord", "skillnad", "vrf", "loggat in", "påverka", politicians), mo
 function words ("räcker", "känns", "ngn", "actually") and the bot's own name as capabilities:
 0.953; no other set lost a question."""
 
-BLIND8 = ROOT / "tests" / "data" / "blind8" / "blind8.jsonl"
+BLIND8 = blind_set(8)
 """An eighth blind set (150 questions: schools, care, the press office, a port, public transport,
 interns, IT support; fragments and descriptions without the right terms; tests/data/blind8/README.md),
 scored first with the matcher tuned on blind4-7: 0.893 (rejection 1.0). Its misses led to general
@@ -75,7 +84,7 @@ vocabulary ("tagit sig in", "obehörig person", "bytt mobil", "varningar", "sär
 politics split from voting (a party is not a polling station) and more function words ("hen",
 "längre", "istället", "kring"): 0.927."""
 
-BLIND9 = ROOT / "tests" / "data" / "blind9" / "blind9.jsonl"
+BLIND9 = blind_set(9)
 """A ninth blind set (150 questions: metaphors, descriptions without the terms, context first, simple
 Swedish, English only; tests/data/blind9/README.md), scored first with the matcher tuned on blind4-8
 and the vocabulary's concepts for the work around the bot's topics: 0.853 (rejection 0.96). Its
@@ -84,8 +93,8 @@ steget"), a login alert and a password that stopped working as signs of hijackin
 "skäl", "har du koll på", and numbers, seasons and common verbs ("läser", "förstår") as function
 words: 0.947; blind7 reached 0.960 with them."""
 
-BLIND10 = ROOT / "tests" / "data" / "blind10" / "blind10.jsonl"
-BLIND11 = ROOT / "tests" / "data" / "blind11" / "blind11.jsonl"
+BLIND10 = blind_set(10)
+BLIND11 = blind_set(11)
 """The tenth and eleventh blind sets, written side by side (symptoms, dialect and bare keywords;
 panic, follow-ups without context, jargon and questions in the negative; tests/data/blind10/ and
 blind11/README.md), scored first with the matcher tuned on blind4-9: 0.840 (rejection 0.96) and
@@ -96,8 +105,8 @@ ask the bot about itself ("what kind of questions", "kan du något annat"), more
 ("o", "extra", "emot", "plötsligt"), and a phrase inside a longer one no longer found again ("har
 du koll på" is not also "koll på"): 0.893 and 0.880; after blind12's and blind13's, 0.893 and 0.893."""
 
-BLIND12 = ROOT / "tests" / "data" / "blind12" / "blind12.jsonl"
-BLIND13 = ROOT / "tests" / "data" / "blind13" / "blind13.jsonl"
+BLIND12 = blind_set(12)
+BLIND13 = blind_set(13)
 """The twelfth and thirteenth blind sets, written side by side (the ordinary help-channel inbox;
 Gothenburg's own units, places and slang; tests/data/blind12/ and blind13/README.md), scored first
 with the matcher tuned on blind4-11: 0.920 (rejection 0.96) and 0.873 (1.0). Their misses led to
@@ -105,8 +114,8 @@ more signs of hijacking (logged out, an unknown admin, a password change nobody 
 logga in"), provocation as rude, ignoring as moderation, a phone holder on sick leave, "vem skulle
 vilja", more function words ("ba", "asså", "tänka", "känner"): 0.967 and 0.887."""
 
-BLIND14 = ROOT / "tests" / "data" / "blind14" / "blind14.jsonl"
-BLIND15 = ROOT / "tests" / "data" / "blind15" / "blind15.jsonl"
+BLIND14 = blind_set(14)
+BLIND15 = blind_set(15)
 """The fourteenth and fifteenth blind sets, written side by side (staff running an account on the
 side; professional communicators; tests/data/blind14/ and blind15/README.md), scored first with the
 matcher tuned on blind4-13: 0.887 (rejection 1.0) and 0.907 (0.96). Their misses led to a new phone
@@ -118,8 +127,8 @@ what-word (with a platform it answered "Vad är skillnaden mellan en Facebookgru
 Facebooksida?" as 2FA there) and an election_date example with "röstar" (voting questions were then
 answered)."""
 
-BLIND16 = ROOT / "tests" / "data" / "blind16" / "blind16.jsonl"
-BLIND17 = ROOT / "tests" / "data" / "blind17" / "blind17.jsonl"
+BLIND16 = blind_set(16)
+BLIND17 = blind_set(17)
 """The sixteenth and seventeenth blind sets, written side by side (a help channel's ordinary week; a
 workshop's questions typed in; tests/data/blind16/ and blind17/README.md), scored first with the
 matcher tuned on blind4-15: 0.913 (rejection 0.92) and 0.940 (1.0). Their misses led to a changed
@@ -128,8 +137,8 @@ hijacking, removing the comment function as closing, worry as care, likelihood a
 and joining phrases ("nu när", "i och med att") as context words, so "nu när det är valår" is not a
 question about when: 0.967 and 0.967."""
 
-BLIND18 = ROOT / "tests" / "data" / "blind18" / "blind18.jsonl"
-BLIND19 = ROOT / "tests" / "data" / "blind19" / "blind19.jsonl"
+BLIND18 = blind_set(18)
+BLIND19 = blind_set(19)
 """The eighteenth and nineteenth blind sets, written side by side (a month of a help channel's
 questions as they came; five kinds of worried staff; tests/data/blind18/ and blind19/README.md),
 scored first with the matcher tuned on blind4-17: 0.927 and 0.860 (rejection 0.96 both). Their
@@ -138,8 +147,8 @@ misses led to English words of hacking, care and fighting, a new number, "inte l
 2FA there, nor "Can we start a TikTok account?" the bot's menu), routines as advice, "vad du kan",
 and a few function words ("massor", "dom", "lyckas"): 0.947 and 0.933."""
 
-BLIND20 = ROOT / "tests" / "data" / "blind20" / "blind20.jsonl"
-BLIND21 = ROOT / "tests" / "data" / "blind21" / "blind21.jsonl"
+BLIND20 = blind_set(20)
+BLIND21 = blind_set(21)
 """The twentieth and twenty-first blind sets, written side by side (the bot's first week in Teams;
 a housing company, the traffic office, a theatre, a swimming hall and the city archive;
 tests/data/blind20/ and blind21/README.md), scored first with the matcher tuned on blind4-19:
@@ -148,20 +157,20 @@ blind20's misses then led to an office not being an account ("kontoret"), the bl
 badge as its own concept (not 2FA), "okänt land", "utan att vi gjort det", "tänka annorlunda",
 "personligen": 0.953 (rejection 0.96); blind18 0.960, blind19 0.947."""
 
-BLIND22 = ROOT / "tests" / "data" / "blind22" / "blind22.jsonl"
-BLIND23 = ROOT / "tests" / "data" / "blind23" / "blind23.jsonl"
+BLIND22 = blind_set(22)
+BLIND23 = blind_set(23)
 """The twenty-second and twenty-third blind sets (care, social services, environment and planning;
 a seminar's sticky notes; tests/data/blind22/ and blind23/README.md), scored with the matcher tuned
 on blind4-20 and not read since: 0.940 and 0.960 (rejection 0.96 both)."""
 
-BLIND24 = ROOT / "tests" / "data" / "blind24" / "blind24.jsonl"
-BLIND25 = ROOT / "tests" / "data" / "blind25" / "blind25.jsonl"
+BLIND24 = blind_set(24)
+BLIND25 = blind_set(25)
 """The twenty-fourth and twenty-fifth blind sets (schools and preschools; culture and leisure;
 tests/data/blind24/ and blind25/README.md), scored with the same matcher as blind22 and blind23 and
 not read since: 0.953 (rejection 0.96) and 0.900 (1.0)."""
 
-BLIND26 = ROOT / "tests" / "data" / "blind26" / "blind26.jsonl"
-BLIND27 = ROOT / "tests" / "data" / "blind27" / "blind27.jsonl"
+BLIND26 = blind_set(26)
+BLIND27 = blind_set(27)
 """The twenty-sixth and twenty-seventh blind sets (school and preschool staff typing on their phones;
 tickets from the IT service desk and managers' formal, long messages; tests/data/blind26/ and
 blind27/README.md), scored with the matcher tuned on blind3-21: 0.920 and 0.813 (rejection 0.96
@@ -169,8 +178,8 @@ both). Their misses led to a message's framing as context (who passes it on, the
 "rent praktiskt"), an abbreviation's colon ending dropped ("sms:et"), a question measured by its four
 weightiest words, and a few words: 0.947 and 0.887 (0.96 both)."""
 
-BLIND28 = ROOT / "tests" / "data" / "blind28" / "blind28.jsonl"
-BLIND29 = ROOT / "tests" / "data" / "blind29" / "blind29.jsonl"
+BLIND28 = blind_set(28)
+BLIND29 = blind_set(29)
 """The twenty-eighth and twenty-ninth blind sets (an ordinary week in the editors' help channel;
 care, social services, libraries, culture and sports staff who describe their screens in their own
 words; tests/data/blind28/ and blind29/README.md), scored with the matcher tuned on blind3-21, 26
@@ -179,16 +188,16 @@ and 27: 0.880 (rejection 1.0) and 0.833 (0.96); the matcher of the session's sta
 as framing, what is on the screen as context, and words for what could happen, a hijacker, angry
 comments: 0.893 and 0.900."""
 
-BLIND30 = ROOT / "tests" / "data" / "blind30" / "blind30.jsonl"
-BLIND31 = ROOT / "tests" / "data" / "blind31" / "blind31.jsonl"
+BLIND30 = blind_set(30)
+BLIND31 = blind_set(31)
 """The thirtieth and thirty-first blind sets (the municipal companies' marketers and customer
 service; the last week before an election; tests/data/blind30/ and blind31/README.md), scored with
 the matcher tuned on blind3-21 and 26-29: 0.900 (rejection 1.0) and 0.853 (0.84); 0.907 and 0.860
 counted as the bot answers several platforms. The session's starting matcher: 0.887 and 0.840.
 After their misses were read: 0.927 and 0.907 (0.88)."""
 
-BLIND32 = ROOT / "tests" / "data" / "blind32" / "blind32.jsonl"
-BLIND33 = ROOT / "tests" / "data" / "blind33" / "blind33.jsonl"
+BLIND32 = blind_set(32)
+BLIND33 = blind_set(33)
 """The thirty-second and thirty-third blind sets (people new to the job; an international and
 bilingual crowd, half in English; tests/data/blind32/ and blind33/README.md), written after the
 second session's last matcher change and not read since: 0.913 and 0.867 (rejection 1.0 both); the
