@@ -31,9 +31,7 @@ __all__ = ["COMMON_WORDS", "PLATFORM", "Analysis", "Lexicon", "stem_feature"]
 PLATFORM = "platform"
 """The feature every platform alias gives; `platform_<id>` says which one (in `concepts`)."""
 
-COMMON_WORDS = frozenset(
-    fold(w)
-    for w in """
+_COMMON_TEXT = """
     hur vad var när vem vems vilken vilket vilka varför jag du vi ni man han hon det den de dem
     och att som med för från till av om på i ur ut in upp ner över under efter innan inte bara
     även också mycket något någon några alla allt ska skall kan kunde vill ville måste behöver
@@ -75,13 +73,21 @@ COMMON_WORDS = frozenset(
     ba asså räknas räknar koppla kopplad kopplat kopplade tänka tänker tänkte tänkt känner känna kände osäker osäkra new
     jätte super mega bry bryr jobba jobbar jobbat pratas snart väldigt ena
     massor massa dom lyckas lyckades el int person personen personer personerna vänligen undrar undra undrade undrat nästan misstänker misstänkt misstänkte suspect suspected
-    """.split()
-)
+    need needs needed already pretty rather tell whose say says saying said suddenly
+    """
+COMMON_WORDS = frozenset(fold(w) for w in _COMMON_TEXT.split())
 """Function words (Snowball's Swedish and English stop lists, chat filler and abbreviations,
 numbers, seasons and common verbs that never tell a topic): no feature, and never "corrected"
 into a concept by the typo step. A vocabulary term wins over this list ("börja" is capabilities,
 "börjat" is filler)."""
 
+
+_PLAIN_WORDS = frozenset(w for w in _COMMON_TEXT.split() if w == fold(w))
+"""Common words written without å/ä/ö: typed so, they are themselves ("saker" is things), not a
+term with its accents left out ("säker")."""
+_MIXED_ACCENT_LENGTH = 8
+"""A word this long typed with some of its å/ä/ö but not all ("aterställningskoder") is looked up
+without accents too."""
 
 _RELATIVE_PREFIX = 5
 """Letters a word must share at the start with a word of the examples to be taken as related."""
@@ -304,15 +310,22 @@ class Lexicon:
 
     # ------------------------------------------------------------------ one word
     def _direct(self, word: str) -> frozenset[str] | None:
-        """Exact, then prefix lookup; accented words only match accented terms."""
-        tables = self._tables
+        """Exact, then prefix lookup; accented words (and common words typed without accents) only match
+        terms as written, other words match terms folded."""
         accented = _has_accent(word)
-        key = word if accented else fold(word)
-        exact = tables.exact if accented else tables.folded
-        hit = exact.get(key) or (exact.get(key[:-1]) if key.endswith("s") and len(key) > 3 else None)
+        found = self._lookup(word, exact=accented)
+        if found is None and accented and len(word) >= _MIXED_ACCENT_LENGTH:
+            found = self._lookup(word, exact=False)
+        return found
+
+    def _lookup(self, word: str, exact: bool) -> frozenset[str] | None:
+        tables = self._tables
+        key = word if exact else fold(word)
+        table = tables.exact if exact else tables.folded
+        hit = table.get(key) or (table.get(key[:-1]) if key.endswith("s") and len(key) > 3 else None)
         if hit:  # "twitters", "kontots": a genitive s is the same word
             return frozenset(hit)
-        for prefix, concepts in tables.prefixes_exact if accented else tables.prefixes_folded:
+        for prefix, concepts in tables.prefixes_exact if exact else tables.prefixes_folded:
             if key.startswith(prefix):
                 return concepts
         return None
