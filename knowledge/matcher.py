@@ -26,7 +26,8 @@ and `signals` (extra weight) as overrides.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
 
@@ -135,6 +136,8 @@ class _Scored:
     """What it shares beyond generic words comes only from forgiven typos."""
     shared_only: bool = False
     """What it shares beyond generic words is one feature that other topics' examples have too."""
+    boost: float = 1.0
+    """How much the score was scaled up for a topic whose examples share few words."""
 
 
 class Matcher:
@@ -350,7 +353,7 @@ class Matcher:
             evidence = specific - analysis.guessed
             sole = next(iter(evidence)) if len(evidence) == 1 else ""
             shared_only = sole.startswith("~") and len(self._vote_index[sole]) > 1
-            scored.append(_Scored(topic, max(0.0, min(1.0, score)), not specific, not evidence, shared_only))
+            scored.append(_Scored(topic, max(0.0, min(1.0, score)), not specific, not evidence, shared_only, boost))
         return scored
 
     # ------------------------------------------------------------------ matching
@@ -367,6 +370,32 @@ class Matcher:
         concepts = sorted(analysis.concepts)
 
         scored = self._score(analysis)
+        asked = _questions(question)
+        if asked:
+            sub = self.lexicon.analyse(without_signature(normalise(asked).split())[:MAX_TOKENS])
+            if sum(1 for f in sub.features if f in self._weights and f not in self._generic) >= 2:
+                best = {s.topic.id: s for s in scored}
+                for s in self._score(sub):
+                    w = best.get(s.topic.id)
+                    if w is None:
+                        best[s.topic.id] = replace(s, score=s.score / 2)
+                    elif s.score > w.score:
+                        best[s.topic.id] = replace(
+                            s,
+                            score=(s.score + w.score) / 2,
+                            generic_only=s.generic_only and w.generic_only,
+                            guessed_only=s.guessed_only and w.guessed_only,
+                            shared_only=s.shared_only and w.shared_only,
+                        )
+                scored = list(best.values())
+        # A sparse topic's boost lifts it to an answer, never past a topic that scored higher
+        # without one.
+        ceiling = 1.0
+        ordered = []
+        for s in sorted(scored, key=lambda s: -s.score / s.boost):
+            ceiling = min(s.score, ceiling)
+            ordered.append(replace(s, score=ceiling))
+        scored = ordered
         substantive = any(
             s.score >= NEAR_MISS_THRESHOLD and not s.topic.smalltalk and not s.generic_only for s in scored
         )
@@ -424,6 +453,19 @@ class Matcher:
             needs_platform=best.topic == PLATFORM_TOPIC and platform is None,
             concepts=concepts,
         )
+
+
+_SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
+
+
+def _questions(text: str) -> str:
+    """The questions of a message of several sentences, joined ("" when it has one sentence or no
+    question, or only questions)."""
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    asked = [s for s in sentences if s.endswith("?")]
+    if len(sentences) < 2 or not asked or len(asked) == len(sentences):
+        return ""
+    return " ".join(asked)
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
