@@ -98,6 +98,10 @@ _SURE_TYPO_LENGTH = 8
 
 _PRONOUNS = frozenset(["jag", "du", "man", "vi", "ni", "han", "hon", "de", "dom", "nån", "någon", "i", "we", "you"])
 """Subjects that stand inside a Swedish particle verb in a question ("hur slår jag på")."""
+_POSSESSIVES = frozenset(
+    fold(w) for w in "vår vårt våra min mitt mina din ditt dina er ert era sin sitt sina our my your their".split()
+)
+"""Words that may stand inside a phrase of the vocabulary: "bytt vår profilbild" is "bytt profilbild"."""
 
 
 def _merged(prefixes: list[tuple[str, frozenset[str]]]) -> list[tuple[str, frozenset[str]]]:
@@ -350,11 +354,15 @@ class Lexicon:
             head_concepts = self._direct(head) if len(head) >= 3 else None
             if head_concepts is None and fold(head) in COMMON_WORDS:
                 head_concepts = frozenset()
+            learnt = False
             if head_concepts is None and depth == 0 and len(head) >= 4 and stem(head) in self._example_stems:
-                head_concepts = frozenset({stem_feature(head)})
+                head_concepts, learnt = frozenset({stem_feature(head)}), True
             if head_concepts is None:
                 continue
             for rest in (tail, tail[1:] if tail[0] == "s" and len(tail) > 3 else None):
+                if learnt and rest and len(rest) < 4:
+                    continue  # "slarvat" is not "slarv" + "vat"
+
                 if rest:
                     tail_concepts = self._direct(rest) or self._split(rest, depth + 1)
                     if tail_concepts:
@@ -451,9 +459,13 @@ class Lexicon:
                 if start + size > len(folded) or size < longest:
                     continue
                 spans = [list(range(start, start + size))]
-                if size > 1 and start + size < len(folded) and folded[start + 1] in _PRONOUNS:
-                    # "slår jag på", "sätter man upp": the subject stands inside a particle verb
-                    spans.append([start, *range(start + 2, start + size + 1)])
+                if size > 1 and start + size < len(folded):
+                    for inside in range(start + 1, start + size):
+                        if folded[inside] in _POSSESSIVES or (inside == start + 1 and folded[inside] in _PRONOUNS):
+                            # "slår jag på", "sätter man upp": the subject stands inside a particle
+                            # verb; "bytt vår profilbild" is "bytt profilbild"
+                            spans.append([*range(start, inside), *range(inside + 1, start + size + 1)])
+                            break
                 for span in spans:
                     window = [folded[i] for i in span]
                     if term.prefix:

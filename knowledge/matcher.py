@@ -91,6 +91,8 @@ features or more, one of them not generic, that carries at least `_CONTAINED_SHA
 of what the question says in words the examples know ("Är det en sms-kod man får när man loggar
 in?" inside "Hur slår jag på att det krävs en sms-kod när någon loggar in?" is not enough)."""
 _CONTAINED_SHARE = 0.6
+_QUESTION_WORDS = 2
+"""Specific known words a long message's questions need to be read alone (`Matcher._with_questions`)."""
 
 
 class Candidate(BaseModel):
@@ -356,6 +358,33 @@ class Matcher:
             scored.append(_Scored(topic, max(0.0, min(1.0, score)), not specific, not evidence, shared_only, boost))
         return scored
 
+    def _with_questions(self, question: str, scored: list[_Scored]) -> list[_Scored]:
+        """A message of several sentences is also read by its questions alone: a topic's score is
+        the mean of the two when its questions say more ("Vi har precis flyttat in i nya lokaler och
+        allt är kaos ... När jag kommer till steget där man ska välja säkerhetsmetod, ska jag välja
+        sms?"). Only when the questions carry two specific known words of their own: "Hur agerar
+        vi?" after the story says nothing alone."""
+        asked = _questions(question)
+        if not asked:
+            return scored
+        sub = self.lexicon.analyse(without_signature(normalise(asked).split())[:MAX_TOKENS])
+        if sum(1 for f in sub.features if f in self._weights and f not in self._generic) < _QUESTION_WORDS:
+            return scored
+        merged = {s.topic.id: s for s in scored}
+        for s in self._score(sub):
+            whole = merged.get(s.topic.id)
+            if whole is None:
+                merged[s.topic.id] = replace(s, score=s.score / 2)
+            elif s.score > whole.score:
+                merged[s.topic.id] = replace(
+                    s,
+                    score=(s.score + whole.score) / 2,
+                    generic_only=s.generic_only and whole.generic_only,
+                    guessed_only=s.guessed_only and whole.guessed_only,
+                    shared_only=s.shared_only and whole.shared_only,
+                )
+        return list(merged.values())
+
     # ------------------------------------------------------------------ matching
     def match(self, question: str) -> Match:
         """Best topic, platform and score for one question; never raises on odd input."""
@@ -370,32 +399,7 @@ class Matcher:
         concepts = sorted(analysis.concepts)
 
         scored = self._score(analysis)
-        asked = _questions(question)
-        if asked:
-            sub = self.lexicon.analyse(without_signature(normalise(asked).split())[:MAX_TOKENS])
-            if sum(1 for f in sub.features if f in self._weights and f not in self._generic) >= 2:
-                best = {s.topic.id: s for s in scored}
-                for s in self._score(sub):
-                    w = best.get(s.topic.id)
-                    if w is None:
-                        best[s.topic.id] = replace(s, score=s.score / 2)
-                    elif s.score > w.score:
-                        best[s.topic.id] = replace(
-                            s,
-                            score=(s.score + w.score) / 2,
-                            generic_only=s.generic_only and w.generic_only,
-                            guessed_only=s.guessed_only and w.guessed_only,
-                            shared_only=s.shared_only and w.shared_only,
-                        )
-                scored = list(best.values())
-        # A sparse topic's boost lifts it to an answer, never past a topic that scored higher
-        # without one.
-        ceiling = 1.0
-        ordered = []
-        for s in sorted(scored, key=lambda s: -s.score / s.boost):
-            ceiling = min(s.score, ceiling)
-            ordered.append(replace(s, score=ceiling))
-        scored = ordered
+        scored = _boost_never_reorders(self._with_questions(question, scored))
         substantive = any(
             s.score >= NEAR_MISS_THRESHOLD and not s.topic.smalltalk and not s.generic_only for s in scored
         )
@@ -453,6 +457,17 @@ class Matcher:
             needs_platform=best.topic == PLATFORM_TOPIC and platform is None,
             concepts=concepts,
         )
+
+
+def _boost_never_reorders(scored: list[_Scored]) -> list[_Scored]:
+    """A sparse topic's boost may lift it to an answer, never past a topic that scored higher
+    without it (a topic added with six examples of "konto" and "sidan" took 2FA questions)."""
+    ceiling = 1.0
+    ordered = []
+    for s in sorted(scored, key=lambda s: -s.score / s.boost):
+        ceiling = min(s.score, ceiling)
+        ordered.append(replace(s, score=ceiling))
+    return ordered
 
 
 _SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
