@@ -73,7 +73,21 @@ _COMMON_TEXT = """
     ba asså räknas räknar koppla kopplad kopplat kopplade tänka tänker tänkte tänkt känner känna kände osäker osäkra new
     jätte super mega bry bryr jobba jobbar jobbat pratas snart väldigt ena
     massor massa dom lyckas lyckades el int person personen personer personerna vänligen undrar undra undrade undrat nästan misstänker misstänkt misstänkte suspect suspected
-    need needs needed already pretty rather tell whose say says saying said suddenly
+    need needs needed already pretty rather tell whose say says saying said suddenly anymore anyways
+    maybe perhaps probably possibly possible still even ever never often sometimes usually generally
+    somewhat somehow anyhow quite though tho although however yet since therefore unless whether
+    whatever despite besides instead otherwise else either another apparently literally honestly
+    seriously totally completely fully simply mainly mostly especially certainly definitely
+    obviously clearly hopefully currently recently lately ago around across towards along among
+    within without okay alright fine yes yeah yep nope sure hmm um uh lol haha btw fyi asap pls plz
+    etc ie cos coz cuz guys folks everyone everybody anybody somebody nobody anything everything
+    nothing thing things stuff bit lot lots much many couple several whole half every single wonder
+    wondering wondered know knows knew think thinks thought guess want wants wanted wanna gonna
+    gotta might may must shall ought make makes made making go goes going gone come comes came put
+    puts take takes taking give gives given find finds found look looks looking see sees seeing seen
+    try tries tried trying ask asks asked asking use uses used using able unable allowed supposed
+    way ways persons isn aren doesn didn won wasn weren haven hasn hadn couldn wouldn shouldn cannot
+    im ive dont doesnt didnt cant wont isnt arent wasnt thats theres theyre youre weve
     """
 COMMON_WORDS = frozenset(fold(w) for w in _COMMON_TEXT.split())
 """Function words (Snowball's Swedish and English stop lists, chat filler and abbreviations,
