@@ -307,6 +307,43 @@ def test_a_long_message_is_measured_by_its_strongest_words(matcher):
     assert match.topic == "account_hijacked", match
 
 
+def test_a_long_messages_questions_are_read_alone_too(matcher):
+    """The sentences around a question (what happened, where) do not bury it: its questions alone
+    say what the message is about."""
+    match = matcher.match("Folk fortsätter gräla fast vi bett dem sluta. Stänga av kommentarerna då?")
+    assert match.topic == "close_comments", match
+
+
+def test_a_question_that_says_nothing_alone_leaves_the_story_its_weight(matcher):
+    """ "Hur agerar vi?" after a changed profile picture says nothing alone: it is not about how to act
+    in a discussion."""
+    match = matcher.match("Någon har bytt namn och profilbild på vår Instagram. Hur agerar vi?")
+    assert match.topic != "moderate_discussion", match
+
+
+@pytest.mark.parametrize(
+    "question, concept",
+    [
+        ("Någon har bytt vår profilbild på Instagram", "hijack"),  # "bytt profilbild"
+        ("aterställningskoder vem ska ha dem", "recovery"),  # some of its å/ä/ö, not all
+        ("jag fick en kod som jag inte bett om", "hijack"),
+        ("Do we need someone on call over the weekend?", "monitor"),
+        ("I never receive the login code by text", "lost"),
+        ("nummer till it support", "contact"),
+    ],
+)
+def test_everyday_wordings_find_their_concept(matcher, question, concept):
+    assert concept in matcher.match(question).concepts
+
+
+@pytest.mark.parametrize(
+    "question, not_this", [("har slarvat bort koderna", "payment"), ("är 2fa samma som bankid", "minors")]
+)
+def test_a_compound_is_not_split_on_a_short_foreign_tail(matcher, question, not_this):
+    """ "slarvat" is not "slarv" + "vat" (VAT), "bankid" not "ban" + "kid"."""
+    assert not_this not in matcher.match(question).concepts
+
+
 @pytest.mark.parametrize(
     "typed, read",
     [

@@ -357,3 +357,13 @@ def test_a_blind_sets_additions_leave_the_shipped_topics_as_good(blind_additions
     report = evaluate(matcher, read_examples(DATA / name / f"{name}.jsonl"))
     assert report.accuracy >= BLIND_ADDITIONS[name][1], "\n".join(report.lines())
     assert report.rejection_rate >= BLIND_ADDITIONS[name][2], "\n".join(report.lines())
+
+
+def test_a_sparse_topics_boost_never_lifts_it_past_a_topic_that_scored_higher(tmp_path):
+    """blind36's `authenticator_app` was added with six examples of codes, sms and logging in; its
+    boost (for examples that share few words) took how to turn 2FA on. The boost may lift a topic
+    to an answer, not past one that scored higher without it."""
+    matcher = Matcher(load_knowledge_base(with_blind_additions(tmp_path / "data", "blind36")))
+    match = matcher.match("How do I turn on two-factor login for our Facebook page?")
+    assert match.topic == "enable_2fa", match
+    assert matcher.match("Kan jag logga in med en app i stället för att få koden på sms?").topic == "authenticator_app"
