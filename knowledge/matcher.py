@@ -149,7 +149,13 @@ class Matcher:
         self._kb = kb
         self.lexicon = lexicon or Lexicon(kb)
         self._topics = list(kb.topics)
-        self._build([[self.lexicon.analyse_text(q).features for q in t.examples] for t in self._topics])
+        examples = [[self.lexicon.analyse_text(q).features for q in t.examples] for t in self._topics]
+        self._build(examples)
+        sparse = [t for t, boost in enumerate(self._boost) if boost > 1.0]
+        if sparse:
+            # A topic whose examples share few words (added with a handful) learns from its title too.
+            titles = {t: self.lexicon.analyse_text(self._topics[t].title).features for t in sparse}
+            self._build(examples, titles)
 
     def without_example(self, topic_id: str, index: int) -> Matcher:
         """The same model learnt without one example: how that example fares as a new question."""
@@ -182,10 +188,15 @@ class Matcher:
         ]
 
     # ------------------------------------------------------------------ model
-    def _build(self, examples: list[list[tuple[str, ...]]]) -> None:
+    def _build(self, examples: list[list[tuple[str, ...]]], titles: dict[int, tuple[str, ...]] | None = None) -> None:
         """Feature weights, unit vectors per example, a unit centroid per topic, and inverted
-        indexes feature -> (example or topic, weight) so a match touches only its own features."""
-        docs = [(t, frozenset(f)) for t, exs in enumerate(examples) for f in exs]
+        indexes feature -> (example or topic, weight) so a match touches only its own features.
+        `titles`: per topic, its title's features, read as one more example (the boost stays the
+        one its examples alone earn)."""
+        real = [(t, frozenset(f)) for t, exs in enumerate(examples) for f in exs]
+        titles = {t: f for t, f in (titles or {}).items() if f}
+        docs = real + [(t, frozenset(f)) for t, f in titles.items()]
+        examples = [[*exs, titles[t]] if t in titles else exs for t, exs in enumerate(examples)]
         count, topics = len(docs), len(self._topics)
         sizes = [max(1, len(exs)) for exs in examples]
         df: dict[str, int] = {}
@@ -234,7 +245,7 @@ class Matcher:
                 self._example_index.setdefault(f, []).append((index, w))
                 centroids[t][f] = centroids[t].get(f, 0.0) + w
         self._cohesion: list[float] = []
-        self._boost = self._calibrate(docs)
+        self._boost = self._calibrate(real)
         self._own_words = [
             frozenset(self.lexicon.analyse_text(f"{t.title} {t.answer}").features) - self._generic for t in self._topics
         ]
