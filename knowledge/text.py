@@ -34,6 +34,9 @@ _FILE_NAME = re.compile(
     r"\b(\w+)\.(png|jpe?g|gif|webp|heic|svg|pdf|docx?|xlsx?|pptx?|txt|csv|zip|mp4|mov|mp3|wav)\b", re.IGNORECASE
 )
 """A file name is one word: the "x" of "x.png" is not the platform X."""
+_ADDRESSED = re.compile(r"^\s*(?:@[\w.-]+[\s,:]*)+")
+"""A typed @mention at the start of a message says whom it is for ("@Kanalvakten och på LinkedIn då?"),
+not what it is about; Teams' own mention (`<at>...</at>`) is removed before the text gets here."""
 _COLON_ENDING = re.compile(r"(?<=\w):(?:a|an|ar|arna|en|et|er|erna|n|na|s|t)\b", re.IGNORECASE)
 """Swedish inflects an abbreviation after a colon ("sms:et", "2FA:n", "X:s"): the ending goes, the
 word stays whole."""
@@ -44,7 +47,7 @@ def normalise(text: str) -> str:
     colon ending dropped, punctuation to spaces, cut to MAX_CHARS."""
     if not text:
         return ""
-    text = _COLON_ENDING.sub("", _FILE_NAME.sub(r"\1\2", text[: MAX_CHARS * 2]))
+    text = _COLON_ENDING.sub("", _FILE_NAME.sub(r"\1\2", _ADDRESSED.sub("", text[: MAX_CHARS * 2])))
     text = unicodedata.normalize("NFKC", text).casefold()
     # casefold turns ß into ss etc.; re-compose å/ä/ö that NFKC left composed anyway
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)

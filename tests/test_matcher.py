@@ -307,6 +307,19 @@ def test_a_long_message_is_measured_by_its_strongest_words(matcher):
     assert match.topic == "account_hijacked", match
 
 
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("@Kanalvakten och om det gäller LinkedIn då?", "och om det gäller linkedin då"),
+        ("@Kanalvakten, @Lisa: hur gör man?", "hur gör man"),
+        ("mejla info@goteborg.se", "mejla info goteborg se"),
+        ("tack @Kanalvakten", "tack kanalvakten"),
+    ],
+)
+def test_a_typed_mention_at_the_start_says_whom_not_what(typed, read):
+    assert normalise(typed) == read
+
+
 def test_a_long_messages_questions_are_read_alone_too(matcher):
     """The sentences around a question (what happened, where) do not bury it: its questions alone
     say what the message is about."""
