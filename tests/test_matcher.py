@@ -196,12 +196,36 @@ the matcher tuned on blind3-21 and 26-29: 0.900 (rejection 1.0) and 0.853 (0.84)
 counted as the bot answers several platforms. The session's starting matcher: 0.887 and 0.840.
 After their misses were read: 0.927 and 0.907 (0.88)."""
 
+BLIND34 = blind_set(34)
+BLIND35 = blind_set(35)
+BLIND36 = blind_set(36)
+BLIND37 = blind_set(37)
+"""The thirty-fourth to thirty-seventh blind sets, written side by side at the third session's start
+(culture staff's long, chatty messages with a story before the question; terse one-liners typed on
+a phone; elderly-care and social-services staff who seldom use social media; summer workers and
+trainees with slang, emojis and English; tests/data/blind34/ to blind37/README.md), scored first
+with the second session's last matcher (7d9713e): 0.747, 0.900, 0.807 and 0.907 (rejection 0.96,
+0.92, 0.92, 1.0). blind34-36 were read; their misses led to a long message's questions read alone
+too, a sparse topic's boost that never lifts it past a topic that scored higher, a typed @mention
+as an address, possessives inside phrases ("bytt vår profilbild"), long words typed with some of
+their å/ä/ö, and English and everyday Swedish words from two helpers who saw no question set: 0.780,
+0.953 and 0.853. blind37 was not read: 0.913 with the session's last matcher."""
+
+BLIND38 = blind_set(38)
+BLIND39 = blind_set(39)
+BLIND40 = blind_set(40)
+"""The thirty-eighth to fortieth blind sets, written side by side after the third session's last
+matcher change (managers and unit heads; a Teams help channel where the bot is @mentioned;
+technically minded staff; tests/data/blind38/ to blind40/README.md), scored on their first run and
+not read: 0.900, 0.927 and 0.887 (rejection 0.96, 0.88, 0.92); the session's starting matcher
+scored them 0.880, 0.920 and 0.873."""
+
 BLIND32 = blind_set(32)
 BLIND33 = blind_set(33)
 """The thirty-second and thirty-third blind sets (people new to the job; an international and
 bilingual crowd, half in English; tests/data/blind32/ and blind33/README.md), written after the
-second session's last matcher change and not read since: 0.913 and 0.867 (rejection 1.0 both); the
-session's starting matcher scored them 0.887 and 0.860."""
+second session's last matcher change: 0.913 and 0.867 (rejection 1.0 both); the session's starting
+matcher scored them 0.887 and 0.860. Read in the third session: 0.920 and 0.927."""
 
 
 @pytest.fixture(scope="module")
@@ -237,10 +261,11 @@ def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
         pytest.param(BLIND17, id="blind17"),  # since its misses were read (first run 0.940)
         pytest.param(BLIND18, id="blind18"),  # since blind20's misses were read (first run 0.927)
         pytest.param(BLIND21, id="blind21"),  # on its first run, before anyone read it
-        pytest.param(BLIND23, id="blind23"),  # on its first run, before anyone read it
+        pytest.param(BLIND23, id="blind23"),  # on its first run, before anyone read it (0.967 now)
         pytest.param(
             BLIND24, id="blind24"
         ),  # not read: 0.953 first, 0.960 with long messages measured by their strongest words
+        pytest.param(BLIND20, id="blind20"),  # third session: 0.913 first, 0.953, 0.960
     ],
 )
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
@@ -663,33 +688,45 @@ def test_a_platform_beside_a_concept_no_topic_uses_is_not_two_factor_there(match
 
 
 LATEST_BLIND_SETS = [
-    pytest.param(BLIND8, 0.92, 0.95, id="blind8"),
+    pytest.param(BLIND8, 0.95, 0.95, id="blind8"),
     pytest.param(BLIND9, 0.94, 0.95, id="blind9"),
-    pytest.param(BLIND10, 0.92, 0.95, id="blind10"),
-    pytest.param(BLIND11, 0.89, 0.95, id="blind11"),
+    pytest.param(BLIND10, 0.94, 0.95, id="blind10"),
+    pytest.param(BLIND11, 0.92, 0.95, id="blind11"),
     pytest.param(BLIND13, 0.89, 0.95, id="blind13"),
     pytest.param(BLIND14, 0.93, 0.95, id="blind14"),
-    pytest.param(BLIND19, 0.94, 0.95, id="blind19"),
-    pytest.param(BLIND20, 0.95, 0.95, id="blind20"),
-    pytest.param(BLIND22, 0.94, 0.95, id="blind22"),  # not read
+    pytest.param(BLIND19, 0.95, 0.95, id="blind19"),
+    pytest.param(BLIND22, 0.95, 0.95, id="blind22"),  # not read
     pytest.param(BLIND25, 0.9, 0.95, id="blind25"),  # not read
-    pytest.param(BLIND26, 0.94, 0.95, id="blind26"),
-    pytest.param(BLIND27, 0.88, 0.95, id="blind27"),
-    pytest.param(BLIND28, 0.89, 0.95, id="blind28"),
+    pytest.param(BLIND26, 0.95, 0.95, id="blind26"),
+    pytest.param(BLIND27, 0.91, 0.95, id="blind27"),
+    pytest.param(BLIND28, 0.9, 0.95, id="blind28"),
     pytest.param(BLIND29, 0.9, 0.95, id="blind29"),
     pytest.param(BLIND30, 0.92, 0.95, id="blind30"),
-    # Three out-of-scope questions answered: a venue for the staff's election-night party and lunch
-    # during election week (an election_date example said in full: "När är valet?"), the office's
-    # wifi password (what_is_2fa's "lösenord").
-    pytest.param(BLIND31, 0.9, 0.88, id="blind31"),
-    pytest.param(BLIND32, 0.91, 0.95, id="blind32"),  # not read
-    pytest.param(BLIND33, 0.86, 0.95, id="blind33"),  # not read
+    # Two out-of-scope questions answered: a venue for the staff's election-night party and lunch
+    # during election week (an election_date example said in full: "När är valet?").
+    pytest.param(BLIND31, 0.92, 0.92, id="blind31"),
+    pytest.param(BLIND32, 0.91, 0.95, id="blind32"),
+    pytest.param(BLIND33, 0.92, 0.95, id="blind33"),
+    pytest.param(BLIND34, 0.78, 0.95, id="blind34"),
+    # Two out-of-scope questions answered: electing a safety representative ("valet av nytt
+    # skyddsombud när"), an Outlook account that is "last" (locked, without its å).
+    pytest.param(BLIND35, 0.95, 0.92, id="blind35"),
+    # Two out-of-scope questions answered: a code for the office printer, adding a link to a LinkedIn
+    # profile ("länk" is a function word, so only the platform is left: 2FA there).
+    pytest.param(BLIND36, 0.85, 0.92, id="blind36"),
+    pytest.param(BLIND37, 0.91, 0.95, id="blind37"),  # not read
+    pytest.param(BLIND38, 0.9, 0.95, id="blind38"),  # first run, not read
+    # Three out-of-scope questions answered on the first run (not read).
+    pytest.param(BLIND39, 0.92, 0.88, id="blind39"),
+    pytest.param(BLIND40, 0.88, 0.92, id="blind40"),  # 0.887 on its first run, not read
 ]
-"""The blind sets still short of issue 10's 0.96 after their misses were read, each with the floors
-(top-1, out-of-scope rejection) it holds against regressions (blind8 0.940, blind9 0.947, blind10
-0.927, blind11 0.900, blind13 0.900, blind14 0.933, blind19 0.947, blind20 0.953, blind22 0.947 (not
-read), blind25 0.900 (not read), blind26 0.947, blind27 0.887, blind28 0.893, blind29 0.900, blind30
-0.927, blind31 0.907 with rejection 0.88, blind32 0.913 and blind33 0.867 (first runs, not read))."""
+"""The blind sets short of issue 10's 0.96, each with the floors (top-1, out-of-scope rejection) it
+holds against regressions: blind8 0.953, blind9 0.947, blind10 0.947, blind11 0.927, blind13 0.900, blind14 0.940,
+blind19 0.953, blind22 0.953 (not read), blind25 0.900 (not read), blind26 0.953, blind27 0.913,
+blind28 0.900, blind29 0.900, blind30 0.927, blind31 0.927 with rejection 0.92, blind32 0.913,
+blind33 0.927, blind34 0.780, blind35 0.953 (rejection 0.92), blind36 0.853 (0.92), blind37 0.913
+(not read), and blind38 0.900, blind39 0.927 (0.88) and blind40 0.880 (0.92; 0.887 on its first run),
+not read."""
 
 
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
@@ -701,7 +738,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor, reje
 
 @pytest.mark.xfail(
     strict=True,
-    reason="blind8-11, 13, 14, 19, 20, 22, 25-33 reach 0.867-0.953 (first runs 0.800-0.940), short of 0.96",
+    reason="blind8-11, 13, 14, 19, 22, 25-40 reach 0.780-0.953 (first runs 0.747-0.940), short of 0.96",
 )
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor, rejection):
