@@ -15,7 +15,10 @@ shared vocabulary; no topic needs a rule or a weight:
    platform's name): "hur laddar jag upp en bild på Instagram" shares only those with enable_2fa.
    A plausible topic in the band just below (`NEAR_MISS_THRESHOLD`) is offered back ("Menade du…?").
    Unknown words count against a topic less when its own title or answer uses them, and a long
-   message is measured by its strongest words (`_OWN_WORD_SHARE`, `_STRONGEST`).
+   message is measured by its strongest words (`_OWN_WORD_SHARE`, `_STRONGEST`) and also read by
+   its questions alone (`Matcher._with_questions`).
+5. A topic added with a handful of examples that share few words has its scores scaled up (and
+   learns from its title too), but never past a topic that scored higher without that boost.
 A question that names a platform and nothing else unknown ("hur gör jag på Facebook?") is about
 2FA there, the only thing the bot does per platform. Topics may keep optional `requires` (gating)
 and `signals` (extra weight) as overrides.
