@@ -476,11 +476,15 @@ class Matcher:
 def _boost_never_reorders(scored: list[_Scored]) -> list[_Scored]:
     """A sparse topic's boost may lift it to an answer, never past a topic that scored higher
     without it (a topic added with six examples of "konto" and "sidan" took 2FA questions)."""
+    if all(s.boost == 1.0 for s in scored):
+        return scored
     ceiling = 1.0
     ordered = []
     for s in sorted(scored, key=lambda s: -s.score / s.boost):
-        ceiling = min(s.score, ceiling)
-        ordered.append(replace(s, score=ceiling))
+        if s.score > ceiling:
+            s = replace(s, score=ceiling)
+        ceiling = s.score
+        ordered.append(s)
     return ordered
 
 
@@ -490,6 +494,8 @@ _SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
 def _questions(text: str) -> str:
     """The questions of a message of several sentences, joined ("" when it has one sentence or no
     question, or only questions)."""
+    if "?" not in text:
+        return ""
     sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
     asked = [s for s in sentences if s.endswith("?")]
     if len(sentences) < 2 or not asked or len(asked) == len(sentences):
