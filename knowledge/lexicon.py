@@ -98,9 +98,6 @@ into a concept by the typo step. A vocabulary term wins over this list ("börja"
 "börjat" is filler)."""
 
 
-_PLAIN_WORDS = frozenset(w for w in _COMMON_TEXT.split() if w == fold(w))
-"""Common words written without å/ä/ö: typed so, they are themselves ("saker" is things), not a
-term with its accents left out ("säker")."""
 _MIXED_ACCENT_LENGTH = 8
 """A word this long typed with some of its å/ä/ö but not all ("aterställningskoder") is looked up
 without accents too."""
@@ -330,8 +327,8 @@ class Lexicon:
 
     # ------------------------------------------------------------------ one word
     def _direct(self, word: str) -> frozenset[str] | None:
-        """Exact, then prefix lookup; accented words (and common words typed without accents) only match
-        terms as written, other words match terms folded."""
+        """Exact, then prefix lookup; accented words only match accented terms, unless a long word has
+        some of its accents but not all."""
         accented = _has_accent(word)
         found = self._lookup(word, exact=accented)
         if found is None and accented and len(word) >= _MIXED_ACCENT_LENGTH:
@@ -378,7 +375,6 @@ class Lexicon:
             for rest in (tail, tail[1:] if tail[0] == "s" and len(tail) > 3 else None):
                 if learnt and rest and len(rest) < 4:
                     continue  # "slarvat" is not "slarv" + "vat"
-
                 if rest:
                     tail_concepts = self._direct(rest) or self._split(rest, depth + 1)
                     if tail_concepts:

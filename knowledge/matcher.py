@@ -36,7 +36,7 @@ from pydantic import BaseModel, Field
 
 from knowledge.lexicon import PLATFORM, Analysis, Lexicon
 from knowledge.models import KnowledgeBase, Topic
-from knowledge.text import normalise, without_signature
+from knowledge.text import MAX_CHARS, normalise, without_signature
 
 __all__ = ["ANSWER_THRESHOLD", "NEAR_MISS_THRESHOLD", "AMBIGUITY_MARGIN", "Candidate", "Match", "Matcher"]
 
@@ -378,7 +378,7 @@ class Matcher:
         allt är kaos ... När jag kommer till steget där man ska välja säkerhetsmetod, ska jag välja
         sms?"). Only when the questions carry two specific known words of their own: "Hur agerar
         vi?" after the story says nothing alone."""
-        asked = _questions(question)
+        asked = _questions(question[: MAX_CHARS * 2])
         if not asked:
             return scored
         sub = self.lexicon.analyse(without_signature(normalise(asked).split())[:MAX_TOKENS])

@@ -602,6 +602,8 @@ def test_a_plausible_but_unsure_question_is_a_near_miss_with_its_candidates(matc
         pytest.param("🔐🙂👍", id="emoji-only"),
         pytest.param("tvåfaktor " * 10_000, id="100k-characters"),
         pytest.param("a" * 100_000, id="100k-one-word"),
+        pytest.param("Hej. " * 100_000 + "Hur slår jag på tvåfaktor?", id="100k-sentences-then-a-question"),
+        pytest.param("@" * 50_000 + "?" * 50_000, id="mentions-and-question-marks"),
         pytest.param("\x00\x01\x02\ufffd\udcff binärt \x7f", id="binary-looking"),
         pytest.param("\u202e\u200b\u200d", id="invisible-controls"),
     ],
