@@ -297,24 +297,24 @@ BLIND_ADDITIONS = {
     # moderate_discussion and close_comments: with the additions the set scores 0.81 (0.87 without).
     "blind27": (0.6, 0.8, 0.8),
     "blind28": (0.65, 0.87, 0.95),  # active sessions, media inquiries: 0.69 first, 0.67 now
-    "blind29": (0.5, 0.85, 0.9),  # logging in on a shared computer, Facebook events: 0.51 first, 0.53 now
+    "blind29": (0.5, 0.85, 0.85),  # logging in on a shared computer, Facebook events: 0.51 first, 0.53 now
     "blind30": (0.6, 0.87, 0.95),  # the verified badge, AI-made content: 0.62 first, 0.64 now
     "blind31": (0.55, 0.88, 0.9),  # backup administrators, the verified badge: 0.51 first, 0.58 now
     "blind32": (0.4, 0.9, 0.95),  # hashtags, writing tone: 0.47 first, 0.42 now
     "blind33": (0.55, 0.88, 0.95),  # notifications, renaming an account: 0.56 first, 0.56 now
     # reviews of a venue, a private profile as a page's admin: 0.56 first, 0.58 now. With the
-    # additions the set scores 0.68 (0.78 without): the private profile takes long 2FA questions.
-    "blind34": (0.55, 0.66, 0.95),
+    # additions the set scores 0.72 (0.81 without): the private profile takes long 2FA questions.
+    "blind34": (0.55, 0.7, 0.9),
     "blind35": (0.6, 0.93, 0.85),  # a private profile as admin, third-party apps: 0.64 first, 0.64 now
     # an authenticator app, blocking a user: 0.33 first, 0.31 now; the app sits inside enable_2fa
-    # and what_is_2fa, so with the additions the set scores 0.82 (0.85 without).
+    # and what_is_2fa, so with the additions the set scores 0.83 (0.86 without).
     "blind36": (0.3, 0.8, 0.8),
     # influencers, private and work accounts apart: 0.51 first, 0.42 with the third session's last
     # matcher, not read
     "blind37": (0.4, 0.9, 0.95),
     # the first runs of the sets written after the third session's last change, not read
-    "blind38": (0.6, 0.86, 0.95),  # misinformation about a unit, training new staff: 0.62
-    "blind39": (0.85, 0.88, 0.75),  # voter questions, reporting content to the platform: 0.87
+    "blind38": (0.6, 0.86, 0.9),  # misinformation about a unit, training new staff: 0.62
+    "blind39": (0.85, 0.88, 0.75),  # voter questions, reporting content to the platform: 0.87, now 0.89
     "blind40": (0.55, 0.8, 0.85),  # the e-mail and phone tied to an account, election disinformation: 0.58
 }
 MEET_THE_TARGET = {"blind4", "blind39"}
