@@ -353,6 +353,15 @@ def test_a_long_messages_questions_are_read_alone_too(matcher):
     assert match.topic == "close_comments", match
 
 
+def test_a_question_that_is_sure_alone_is_not_buried_by_what_follows(matcher):
+    """One sure question and then why ("Jag sitter på simhallen och har ett ärende..."): the words
+    after it do not pull it below an answer."""
+    match = matcher.match(
+        "Kan jag få prata med en människa? Jag sitter på simhallen och har ett ärende jag helst inte skriver om här."
+    )
+    assert match.topic == "human_contact", match
+
+
 def test_a_question_that_says_nothing_alone_leaves_the_story_its_weight(matcher):
     """ "Hur agerar vi?" after a changed profile picture says nothing alone: it is not about how to act
     in a discussion."""
