@@ -78,13 +78,19 @@ _COVERAGE_POWER = 0.7
 _SPECIFIC_FLOOR = 0.3
 """A feature's weight is its IDF times its specificity (1 - entropy of the topics it is found in):
 a feature every topic shares keeps only this share of its weight."""
+_SPECIFIC_PRIOR = 0.005
+"""How sure one example makes a feature specific: its spread over the topics is measured as if every
+topic had this share of an example with it too (about a twentieth of one example of a topic with
+ten). A word that one example happens to use ("delar" in "Vår sida delar plötsligt reklam") is
+then not weighed like a term a topic's examples share, so it neither pulls a question about
+something else to that topic nor, in a question, drowns out the words that say what it is about."""
 _GENERIC_SHARE = 0.34
 """A feature found in at least this share of the topics is generic: it cannot carry an answer."""
 _COHESION_REF = 0.7
 """Cohesion of a topic whose examples share enough words (the shipped topics': 0.75 and more)."""
 SPARSE_COHESION = 0.4
 """Below this cohesion `python -m knowledge check` warns that a topic's examples share few words."""
-_MAX_BOOST = 1.35
+_MAX_BOOST = 1.5
 """The most a topic's scores are scaled up for examples that share few words."""
 CONTAINED_SCORE = 0.5
 """The least score of a topic one of whose examples the question says in full, with words around it
@@ -219,7 +225,11 @@ class Matcher:
         self._idf = {f: math.log((1 + count) / (1 + n)) + 1 for f, n in df.items()}
         self._weights: dict[str, float] = {}
         for f, idf in self._idf.items():
-            spread = -sum(p * math.log(p) for _, p in self._vote_index[f]) / math.log(max(2, topics))
+            found = share[f]
+            mass = sum(found.values()) + _SPECIFIC_PRIOR * topics
+            shares = ((found.get(t, 0.0) + _SPECIFIC_PRIOR) / mass for t in range(topics))
+            spread = -sum(p * math.log(p) for p in shares if p > 0)
+            spread /= math.log(max(2, topics))
             self._weights[f] = idf * (_SPECIFIC_FLOOR + (1 - _SPECIFIC_FLOOR) * (1 - spread))
         self._unseen = _UNSEEN_WEIGHT * (math.log(1 + count) + 1)
         generic_at = max(2, math.ceil(_GENERIC_SHARE * topics))
