@@ -165,9 +165,12 @@ class Matcher:
         self._build(examples)
         sparse = [t for t, boost in enumerate(self._boost) if boost > 1.0]
         if sparse:
-            # A topic whose examples share few words (added with a handful) learns from its title too.
-            titles = {t: self.lexicon.analyse_text(self._topics[t].title).features for t in sparse}
-            self._build(examples, titles)
+            # A topic whose examples share few words (added with a handful) learns from its title
+            # and from its answer, sentence by sentence, too.
+            own = {
+                t: [self.lexicon.analyse_text(text).features for text in _own_texts(self._topics[t])] for t in sparse
+            }
+            self._build(examples, own)
 
     def without_example(self, topic_id: str, index: int) -> Matcher:
         """The same model learnt without one example: how that example fares as a new question."""
@@ -200,15 +203,17 @@ class Matcher:
         ]
 
     # ------------------------------------------------------------------ model
-    def _build(self, examples: list[list[tuple[str, ...]]], titles: dict[int, tuple[str, ...]] | None = None) -> None:
+    def _build(
+        self, examples: list[list[tuple[str, ...]]], own: dict[int, list[tuple[str, ...]]] | None = None
+    ) -> None:
         """Feature weights, unit vectors per example, a unit centroid per topic, and inverted
         indexes feature -> (example or topic, weight) so a match touches only its own features.
-        `titles`: per topic, its title's features, read as one more example (the boost stays the
-        one its examples alone earn)."""
+        `own`: per topic, the features of its title and answer sentences, read as more examples
+        (the boost stays the one its examples alone earn)."""
         real = [(t, frozenset(f)) for t, exs in enumerate(examples) for f in exs]
-        titles = {t: f for t, f in (titles or {}).items() if f}
-        docs = real + [(t, frozenset(f)) for t, f in titles.items()]
-        examples = [[*exs, titles[t]] if t in titles else exs for t, exs in enumerate(examples)]
+        own = {t: [f for f in texts if f] for t, texts in (own or {}).items()}
+        docs = real + [(t, frozenset(f)) for t, texts in own.items() for f in texts]
+        examples = [[*exs, *own[t]] if t in own else exs for t, exs in enumerate(examples)]
         count, topics = len(docs), len(self._topics)
         sizes = [max(1, len(exs)) for exs in examples]
         df: dict[str, int] = {}
@@ -506,6 +511,11 @@ def _boost_never_reorders(scored: list[_Scored]) -> list[_Scored]:
 
 
 _SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
+
+
+def _own_texts(topic: Topic) -> list[str]:
+    """A topic's title and its answer's sentences (read as examples while the topic has few)."""
+    return [topic.title, *(s for s in _SENTENCE.findall(topic.answer) if s.strip())]
 
 
 def _questions(text: str) -> str:
