@@ -700,35 +700,35 @@ def test_a_platform_beside_a_concept_no_topic_uses_is_not_two_factor_there(match
 
 
 LATEST_BLIND_SETS = [
-    pytest.param(BLIND9, 0.94, 0.95, id="blind9"),
+    pytest.param(BLIND9, 0.95, 0.95, id="blind9"),
     pytest.param(BLIND10, 0.94, 0.95, id="blind10"),
     pytest.param(BLIND11, 0.92, 0.95, id="blind11"),
     pytest.param(BLIND13, 0.92, 0.95, id="blind13"),
-    pytest.param(BLIND14, 0.93, 0.95, id="blind14"),
+    pytest.param(BLIND14, 0.94, 0.95, id="blind14"),
     pytest.param(BLIND19, 0.94, 0.95, id="blind19"),
     # not read: 0.953 first, 0.960, 0.953 since one example no longer makes a word specific
     pytest.param(BLIND24, 0.95, 0.95, id="blind24"),
-    pytest.param(BLIND25, 0.9, 0.95, id="blind25"),  # not read
+    pytest.param(BLIND25, 0.92, 0.95, id="blind25"),  # 0.900 first, unchanged until read in the fourth session
     pytest.param(BLIND26, 0.95, 0.95, id="blind26"),
-    pytest.param(BLIND27, 0.92, 0.95, id="blind27"),
+    pytest.param(BLIND27, 0.94, 0.95, id="blind27"),
     pytest.param(BLIND28, 0.89, 0.95, id="blind28"),
     # One out-of-scope question answered: "...Vem kan jag prata med?" after a story about a pay talk.
     pytest.param(BLIND29, 0.88, 0.92, id="blind29"),
-    pytest.param(BLIND30, 0.92, 0.95, id="blind30"),
+    pytest.param(BLIND30, 0.94, 0.95, id="blind30"),
     # Two out-of-scope questions answered: a venue for the staff's election-night party and lunch
     # during election week (an election_date example said in full: "När är valet?").
-    pytest.param(BLIND31, 0.92, 0.92, id="blind31"),
-    pytest.param(BLIND32, 0.91, 0.95, id="blind32"),
+    pytest.param(BLIND31, 0.94, 0.92, id="blind31"),
+    pytest.param(BLIND32, 0.92, 0.95, id="blind32"),
     pytest.param(BLIND33, 0.92, 0.95, id="blind33"),
     # Two out-of-scope questions answered: an Outlook calendar after a new phone, a locked pay system.
-    pytest.param(BLIND34, 0.8, 0.92, id="blind34"),
+    pytest.param(BLIND34, 0.83, 0.92, id="blind34"),
     # Two out-of-scope questions answered: electing a safety representative ("valet av nytt
     # skyddsombud när"), an Outlook account that is "last" (locked, without its å).
     pytest.param(BLIND35, 0.95, 0.92, id="blind35"),
     # Two out-of-scope questions answered: a code for the office printer, adding a link to a LinkedIn
     # profile ("länk" is a function word, so only the platform is left: 2FA there).
-    pytest.param(BLIND36, 0.86, 0.92, id="blind36"),
-    pytest.param(BLIND37, 0.92, 0.95, id="blind37"),  # 0.907 on its first run; read in the fourth session
+    pytest.param(BLIND36, 0.88, 0.92, id="blind36"),
+    pytest.param(BLIND37, 0.93, 0.95, id="blind37"),  # 0.907 on its first run; read in the fourth session
     # 0.900 (0.96) on its first run; read in the fourth session. An out-of-scope question answered
     # since one example no longer makes a word specific: a computer account locked out ("utelåst").
     pytest.param(BLIND38, 0.92, 0.88, id="blind38"),
@@ -739,12 +739,12 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND42, 0.88, 0.88, id="blind42"),  # 0.873 (0.92) on its first run, not read
 ]
 """The blind sets short of issue 10's 0.96, each with the floors (top-1, out-of-scope rejection) it
-holds against regressions: blind9 0.947, blind10 0.947, blind11 0.927, blind13 0.933, blind14 0.940,
-blind19 0.953, blind22 0.953 (not read), blind25 0.900 (not read), blind26 0.953, blind27 0.920,
-blind28 0.900, blind29 0.893 (rejection 0.92), blind30 0.927, blind31 0.927 (0.92), blind32 0.913,
-blind33 0.927, blind34 0.807 (0.92), blind35 0.953 (0.92), blind36 0.860 (0.92), blind37 0.913 (not
-read), and blind38 0.893 (0.92), blind39 0.933 (0.88) and blind40 0.880 (0.92), not read (first runs
-0.900, 0.927, 0.887)."""
+holds against regressions: blind9 0.953, blind10 0.940, blind11 0.927, blind13 0.927, blind14 0.947,
+blind19 0.947, blind24 0.953 (not read), blind25 0.920, blind26 0.953, blind27 0.940, blind28 0.893,
+blind29 0.887 (rejection 0.92), blind30 0.947, blind31 0.940 (0.92), blind32 0.927, blind33 0.927,
+blind34 0.833 (0.92), blind35 0.953 (0.92), blind36 0.880 (0.92), blind37 0.933, blind38 0.927
+(0.88), blind39 0.933 (0.88, not read), blind40 0.913 (0.92), and blind41 0.947 (0.96) and blind42
+0.880 (0.88), not read (first runs 0.933, 0.873)."""
 
 
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
@@ -756,7 +756,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor, reje
 
 @pytest.mark.xfail(
     strict=True,
-    reason="blind9-11, 13, 14, 19, 22, 25-40 reach 0.807-0.953 (first runs 0.747-0.940), short of 0.96",
+    reason="blind9-11, 13, 14, 19, 24-42 reach 0.833-0.953 (first runs 0.747-0.953), short of 0.96",
 )
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor, rejection):
