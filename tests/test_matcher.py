@@ -228,6 +228,14 @@ BLIND42 = blind_set(42)
 guide is from 2019; tests/data/blind41/ and blind42/README.md), scored on their first run and not
 read: 0.933 and 0.873 (rejection 0.96, 0.92)."""
 
+BLIND43 = blind_set(43)
+BLIND44 = blind_set(44)
+"""The forty-third and forty-fourth blind sets, written side by side during the fourth session and
+scored after its last change (staff of the technical and service administrations describing what
+they see; a mix of everyone, each asking in their own way; tests/data/blind43/ and
+blind44/README.md), on their first run and not read: 0.860 and 0.920 (rejection 0.92, 0.96); the
+session's starting matcher scored them 0.860 and 0.913."""
+
 BLIND32 = blind_set(32)
 BLIND33 = blind_set(33)
 """The thirty-second and thirty-third blind sets (people new to the job; an international and
@@ -737,14 +745,17 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND40, 0.91, 0.92, id="blind40"),  # 0.887 on its first run; read in the fourth session
     pytest.param(BLIND41, 0.94, 0.95, id="blind41"),  # 0.933 (0.96) on its first run, not read
     pytest.param(BLIND42, 0.88, 0.88, id="blind42"),  # 0.873 (0.92) on its first run, not read
+    pytest.param(BLIND43, 0.86, 0.92, id="blind43"),  # 0.860 (0.92) on its first run, not read
+    pytest.param(BLIND44, 0.92, 0.95, id="blind44"),  # 0.920 (0.96) on its first run, not read
 ]
 """The blind sets short of issue 10's 0.96, each with the floors (top-1, out-of-scope rejection) it
 holds against regressions: blind9 0.953, blind10 0.940, blind11 0.927, blind13 0.927, blind14 0.947,
 blind19 0.947, blind24 0.953 (not read), blind25 0.920, blind26 0.953, blind27 0.940, blind28 0.893,
 blind29 0.887 (rejection 0.92), blind30 0.947, blind31 0.940 (0.92), blind32 0.927, blind33 0.927,
 blind34 0.833 (0.92), blind35 0.953 (0.92), blind36 0.880 (0.92), blind37 0.933, blind38 0.927
-(0.88), blind39 0.933 (0.88, not read), blind40 0.913 (0.92), and blind41 0.947 (0.96) and blind42
-0.880 (0.88), not read (first runs 0.933, 0.873)."""
+(0.88), blind39 0.933 (0.88, not read), blind40 0.913 (0.92), blind41 0.947 (0.96) and blind42
+0.880 (0.88), not read (first runs 0.933, 0.873), and blind43 0.860 (0.92) and blind44 0.920 (0.96), on
+their first runs."""
 
 
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
@@ -756,7 +767,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor, reje
 
 @pytest.mark.xfail(
     strict=True,
-    reason="blind9-11, 13, 14, 19, 24-42 reach 0.833-0.953 (first runs 0.747-0.953), short of 0.96",
+    reason="blind9-11, 13, 14, 19, 24-44 reach 0.833-0.953 (first runs 0.747-0.953), short of 0.96",
 )
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor, rejection):

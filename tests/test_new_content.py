@@ -321,6 +321,9 @@ BLIND_ADDITIONS = {
     # the first runs of the sets written at the fourth session's start, not read
     "blind41": (0.5, 0.9, 0.8),  # how often to post, filtering words in comments: 0.56
     "blind42": (0.65, 0.85, 0.7),  # polls in posts, location tags: 0.69
+    # the first runs of the sets written during the fourth session, after its last change, not read
+    "blind43": (0.45, 0.85, 0.9),  # fault reports in comments, away messages: 0.49
+    "blind44": (0.55, 0.9, 0.95),  # 2FA on an account colleagues share, hiding or deleting a comment: 0.58
 }
 MEET_THE_TARGET = {"blind4", "blind39"}
 """Sets whose new topics reach issue 10's 0.85 from their examples alone: blind39 on its first run,
