@@ -513,9 +513,14 @@ def _boost_never_reorders(scored: list[_Scored]) -> list[_Scored]:
 _SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
 
 
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
 def _own_texts(topic: Topic) -> list[str]:
-    """A topic's title and its answer's sentences (read as examples while the topic has few)."""
-    return [topic.title, *(s for s in _SENTENCE.findall(topic.answer) if s.strip())]
+    """A topic's title and its answer's sentences (read as examples while the topic has few), without
+    the answer's placeholders ("{support_contact}")."""
+    answer = _PLACEHOLDER.sub(" ", topic.answer)
+    return [topic.title, *(s for s in _SENTENCE.findall(answer) if s.strip())]
 
 
 def _questions(text: str) -> str:

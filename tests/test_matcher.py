@@ -11,7 +11,8 @@ import pytest
 
 from knowledge.evaluation import Example, evaluate, is_right, read_examples
 from knowledge.loader import load_knowledge_base
-from knowledge.matcher import ANSWER_THRESHOLD, NEAR_MISS_THRESHOLD, Matcher
+from knowledge.matcher import ANSWER_THRESHOLD, NEAR_MISS_THRESHOLD, Matcher, _own_texts
+from knowledge.models import Topic
 from knowledge.text import normalise, without_signature
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -772,3 +773,19 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor, reje
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor, rejection):
     assert evaluate(matcher, read_examples(path)).accuracy >= 0.96
+
+
+def test_a_topics_own_texts_are_its_title_and_answer_sentences_without_placeholders():
+    """What a topic with few examples also learns from: its title and each sentence of its answer,
+    never a placeholder's name ("{support_contact}" is filled in only when the answer is sent)."""
+    topic = Topic(
+        id="fake_accounts",
+        title="Falska konton i vårt namn",
+        answer="Anmäl kontot till plattformen. Kontakta {support_contact} om du är osäker!",
+        examples=["a", "b", "c", "d", "e"],
+    )
+    assert [text.split() for text in _own_texts(topic)] == [
+        ["Falska", "konton", "i", "vårt", "namn"],
+        ["Anmäl", "kontot", "till", "plattformen."],
+        ["Kontakta", "om", "du", "är", "osäker!"],
+    ]
