@@ -322,7 +322,7 @@ BLIND_ADDITIONS = {
     "blind41": (0.5, 0.9, 0.8),  # how often to post, filtering words in comments: 0.56
     "blind42": (0.65, 0.85, 0.7),  # polls in posts, location tags: 0.69
     # the first runs of the sets written during the fourth session, after its last change, not read
-    "blind43": (0.45, 0.85, 0.9),  # fault reports in comments, away messages: 0.49
+    "blind43": (0.45, 0.85, 0.9),  # fault reports in comments, away messages: 0.49, 0.51 now
     "blind44": (0.55, 0.9, 0.95),  # 2FA on an account colleagues share, hiding or deleting a comment: 0.58
 }
 MEET_THE_TARGET = {"blind4", "blind39"}
