@@ -75,6 +75,7 @@ _COMMON_TEXT = """
     massor massa dom lyckas lyckades el int person personen personer personerna vänligen undrar undra undrade undrat nästan misstänker misstänkt misstänkte suspect suspected
     riktigt försöker försökte försökt försöka fall kom kommit sitter satt haft direkt förra först ändå själva
     olika runt idag igår ikväll inatt heter kort påslaget påslagen påslagna hämta hämtar hämtade hämtat
+    generera genererar genererade genererat
     need needs needed already pretty rather tell whose say says saying said suddenly anymore anyways
     maybe perhaps probably possibly possible still even ever never often sometimes usually generally
     somewhat somehow anyhow quite though tho although however yet since therefore unless whether
