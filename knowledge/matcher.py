@@ -101,10 +101,10 @@ of what the question says in words the examples know ("Är det en sms-kod man f�
 in?" inside "Hur slår jag på att det krävs en sms-kod när någon loggar in?" is not enough)."""
 _CONTAINED_SHARE = 0.6
 _QUESTION_WORDS = 2
+"""Specific known words a long message's questions need to be read alone (`Matcher._with_questions`)."""
 _SURE_ALONE = 0.8
 """...or a score the questions alone reach for a topic of substance (blind13, blind34 +13 questions
 across the sets, 2 out-of-scope answered: "...Vem kan jag prata med?" after a story about pay)."""
-"""Specific known words a long message's questions need to be read alone (`Matcher._with_questions`)."""
 
 
 class Candidate(BaseModel):
@@ -162,15 +162,14 @@ class Matcher:
         self.lexicon = lexicon or Lexicon(kb)
         self._topics = list(kb.topics)
         examples = [[self.lexicon.analyse_text(q).features for q in t.examples] for t in self._topics]
+        self._own_texts = [[self.lexicon.analyse_text(text).features for text in _own_texts(t)] for t in self._topics]
+        """Per topic, the features of its title and of each sentence of its answer."""
         self._build(examples)
         sparse = [t for t, boost in enumerate(self._boost) if boost > 1.0]
         if sparse:
             # A topic whose examples share few words (added with a handful) learns from its title
             # and from its answer, sentence by sentence, too.
-            own = {
-                t: [self.lexicon.analyse_text(text).features for text in _own_texts(self._topics[t])] for t in sparse
-            }
-            self._build(examples, own)
+            self._build(examples, {t: self._own_texts[t] for t in sparse})
 
     def without_example(self, topic_id: str, index: int) -> Matcher:
         """The same model learnt without one example: how that example fares as a new question."""
@@ -267,9 +266,7 @@ class Matcher:
                 centroids[t][f] = centroids[t].get(f, 0.0) + w
         self._cohesion: list[float] = []
         self._boost = self._calibrate(real)
-        self._own_words = [
-            frozenset(self.lexicon.analyse_text(f"{t.title} {t.answer}").features) - self._generic for t in self._topics
-        ]
+        self._own_words = [frozenset(f for text in texts for f in text) - self._generic for texts in self._own_texts]
         """Per topic, the features of its title and answer (see `_OWN_WORD_SHARE`)."""
         self._centroid_index: dict[str, list[tuple[int, float]]] = {}
         for t, centroid in enumerate(centroids):

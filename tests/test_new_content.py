@@ -282,7 +282,7 @@ BLIND_ADDITIONS = {
     "blind4": (0.85, 0.92, 0.95),  # remove access, threats, personal data: 0.53 first, 0.87 now
     "blind5": (0.75, 0.9, 0.95),  # image rights, archiving, accessibility: 0.32 first, 0.80 now
     "blind6": (0.55, 0.92, 0.9),  # image consent, accessibility: 0.25 first, 0.68 now
-    "blind7": (0.45, 0.9, 0.95),  # fake accounts, personal data in messages: 0.36 first, 0.51 now
+    "blind7": (0.65, 0.9, 0.95),  # fake accounts, personal data in messages: 0.36 first, 0.67 now
     # political neutrality, pausing scheduled posts: 0.42 first, 0.56 now. With the additions a
     # single shared word answers out-of-scope questions: "fler följare", "vilket parti ska jag
     # rösta på" (political_neutrality), "en story på Instagram" (blind6's accessible_posts).
@@ -371,7 +371,7 @@ def test_topics_from_a_writer_who_never_saw_the_knowledge_base_recognise_what_th
     assert report.accuracy >= BLIND_ADDITIONS[name][0], "\n".join(report.lines())
 
 
-@pytest.mark.xfail(strict=True, reason="topics from six examples each: 0.31-0.87 of new paraphrases, not 0.85")
+@pytest.mark.xfail(strict=True, reason="topics from six examples each: 0.44-0.80 of new paraphrases, not 0.85")
 def test_topics_from_a_writer_who_never_saw_the_knowledge_base_reach_the_target(blind_additions):
     name, matcher = blind_additions
     if name in MEET_THE_TARGET:
