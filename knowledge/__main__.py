@@ -1,7 +1,8 @@
 """`python -m knowledge`: check, match, ask, eval — the knowledge base's command line (DESIGN.md).
 
 - `check`: validate the knowledge base; exit 0, or 1 with file:line: reason. Warns (exit 0) with
-  file:line when a topic's example, read as a new question, is taken for another topic.
+  file:line when a topic's example, read as a new question, is taken for another topic, when a
+  topic's examples share few words, and when a new topic answers asked.yaml's out-of-scope questions.
 - `match`: questions on stdin, one per line -> one JSON object per line on stdout.
 - `ask "fråga"`: the answer a person would see, as text.
 - `eval FILE.jsonl`: accuracy overall and per topic, out-of-scope rejection, confusions.
@@ -69,6 +70,23 @@ def _warn_sparse_topics(kb: KnowledgeBase, matcher: Matcher, data_dir: str | Non
         )
 
 
+def _warn_taken_from_outside(matcher: Matcher, data_dir: str | None) -> None:
+    """Warn (never fail) when a topic with no asked questions yet answers questions asked.yaml files as
+    out of scope: they no longer count as out of scope (the topic is new); the owner moves each under
+    the topic, or rewords the topic's examples if it should not answer them."""
+    from knowledge.loader import asked_lines
+
+    lines = asked_lines(Path(data_dir) if data_dir else None)
+    for question, topic_id in matcher.taken_from_outside:
+        where = lines.get(question)
+        print(f"{where.file}:{where.line}: " if where else "", end="", file=sys.stderr)
+        print(
+            f"warning: out-of-scope question {question!r} is answered by {topic_id!r}, which has no asked "
+            f"questions yet; move it under {topic_id} if that is right, or reword {topic_id}'s examples",
+            file=sys.stderr,
+        )
+
+
 def _words_only_examples_know(matcher: Matcher, examples: list[str], most: int = 8) -> list[str]:
     """The words of a topic's examples that no vocabulary concept covers, most frequent first: the
     ones whose synonyms, added to vocabulary.yaml, let other wordings find the topic."""
@@ -113,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         _warn_confused_examples(kb, matcher, args.data)
         _warn_sparse_topics(kb, matcher, args.data)
+        _warn_taken_from_outside(matcher, args.data)
         print(
             f"ok: {len(kb.topics)} topics, {len(kb.platforms)} platforms, {len(kb.concepts)} concepts, "
             f"{sum(len(g.steps) for g in kb.guides)} guide steps"

@@ -162,6 +162,9 @@ class _Tables:
     folded: dict[str, set[str]] = field(default_factory=dict)
     prefixes_exact: list[tuple[str, frozenset[str]]] = field(default_factory=list)
     prefixes_folded: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    prefix_index: dict[bool, tuple[dict[str, frozenset[str]], list[int]]] = field(default_factory=dict)
+    """exact? -> the prefixes by text and their lengths, longest first: a word's longest prefix is
+    found by looking up its beginnings, not by testing every prefix."""
     phrases: dict[str, list[_Term]] = field(default_factory=dict)
     """Multi-word terms indexed by their first (folded) word, longest first."""
     stems_exact: dict[str, set[str]] = field(default_factory=dict)
@@ -244,17 +247,15 @@ class Lexicon:
         """Concepts that never carry an answer alone (vocabulary's `generic: true`)."""
         self._known = self._known_words(kb)
         self._example_words: dict[str, list[str]] = {}
-        for w in sorted({fold(w) for t in kb.topics for q in t.examples for w in normalise(q).split()}):
+        questions = [q for t in kb.topics for q in t.examples] + [q for asked in kb.asked.values() for q in asked]
+        for w in sorted({fold(w) for q in questions for w in normalise(q).split()}):
             if len(w) >= _RELATIVE_PREFIX and w not in COMMON_WORDS:
                 self._example_words.setdefault(w[:_RELATIVE_PREFIX], []).append(w)
         self._example_stems = frozenset(
-            stem(w)
-            for t in kb.topics
-            for q in t.examples
-            for w in normalise(q).split()
-            if len(w) >= 4 and fold(w) not in COMMON_WORDS
+            stem(w) for q in questions for w in normalise(q).split() if len(w) >= 4 and fold(w) not in COMMON_WORDS
         )
         self._resolve = lru_cache(maxsize=16384)(self._resolve_uncached)
+        self._texts: dict[tuple[str, int], Analysis] = {}
 
     # ------------------------------------------------------------------ building
     @staticmethod
@@ -309,6 +310,8 @@ class Lexicon:
         # first so the most specific wins.
         tables.prefixes_exact = _merged(tables.prefixes_exact)
         tables.prefixes_folded = _merged(tables.prefixes_folded)
+        for exact, prefixes in ((True, tables.prefixes_exact), (False, tables.prefixes_folded)):
+            tables.prefix_index[exact] = (dict(prefixes), sorted({len(p) for p, _ in prefixes}, reverse=True))
         for terms in tables.phrases.values():
             terms.sort(key=lambda t: -len(t.words))
         tables.fuzzy = _by_initial(fuzzy)
@@ -343,9 +346,12 @@ class Lexicon:
         hit = table.get(key) or (table.get(key[:-1]) if key.endswith("s") and len(key) > 3 else None)
         if hit:  # "twitters", "kontots": a genitive s is the same word
             return frozenset(hit)
-        for prefix, concepts in tables.prefixes_exact if exact else tables.prefixes_folded:
-            if key.startswith(prefix):
-                return concepts
+        prefixes, lengths = tables.prefix_index[exact]
+        for length in lengths:  # longest first, as the prefixes are ordered
+            if length <= len(key):
+                found = prefixes.get(key[:length])
+                if found is not None:
+                    return found
         return None
 
     def _other_form(self, word: str) -> frozenset[str] | None:
@@ -507,4 +513,10 @@ class Lexicon:
         )
 
     def analyse_text(self, text: str, max_words: int = 120) -> Analysis:
-        return self.analyse(normalise(text).split()[:max_words])
+        """A text's analysis; remembered, since the knowledge base's texts are read again whenever the
+        matcher learns (`Matcher.without_example`)."""
+        key = (text, max_words)
+        found = self._texts.get(key)
+        if found is None:
+            found = self._texts[key] = self.analyse(normalise(text).split()[:max_words])
+        return found

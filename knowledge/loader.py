@@ -18,9 +18,9 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from knowledge.models import KnowledgeBase
+from knowledge.models import OUT_OF_SCOPE, KnowledgeBase
 
-__all__ = ["DATA_DIR", "KnowledgeBaseError", "Problem", "load_knowledge_base", "example_lines"]
+__all__ = ["DATA_DIR", "KnowledgeBaseError", "Problem", "load_knowledge_base", "example_lines", "asked_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,10 @@ _SECTIONS = {
     "election": "organisation.yaml",
     "organisation": "organisation.yaml",
     "announcement": "announcement.yaml",
+    "asked": "asked.yaml",
 }
+_OPTIONAL = {"asked.yaml"}
+"""Files a knowledge base may leave out."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,9 @@ class _LineList(list[Any]):
     line: int
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records where each key and item stands."""
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader (libyaml's, when PyYAML has it: ten times faster on asked.yaml's thousands of
+    lines) that records where each key and item stands."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _LineDict:
         result = _LineDict()
@@ -144,6 +148,8 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
     files = sorted(set(_SECTIONS.values()))
     for name in files:
         path = data_dir / name
+        if name in _OPTIONAL and not path.exists():
+            continue
         try:
             data = _read_yaml(path)
         except KnowledgeBaseError as exc:
@@ -173,9 +179,29 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
     if problems:
         raise KnowledgeBaseError(problems)
 
+    # asked.yaml files questions under topic ids: it is checked once the topics are known to be sound.
+    asked = merged.pop("asked", None)
+    kb = _validated(merged, origin, data_dir, guide_origin)
+    if asked is not None:
+        merged["asked"] = asked
+        if problems := _asked_problems(merged, origin):
+            raise KnowledgeBaseError(problems)
+        kb = _validated(merged, origin, data_dir, guide_origin)
+    log.debug("knowledge base loaded from %s: %d topics", data_dir, len(kb.topics))
+    return kb
+
+
+def _validated(
+    merged: dict[str, Any],
+    origin: dict[str, tuple[Path, Any]],
+    data_dir: Path,
+    guide_origin: Sequence[tuple[Path, Any]],
+) -> KnowledgeBase:
+    """The knowledge base, or KnowledgeBaseError with each problem's file and line."""
     try:
-        kb = KnowledgeBase.model_validate(merged)
+        return KnowledgeBase.model_validate(merged)
     except ValidationError as exc:
+        problems: list[Problem] = []
         for err in exc.errors():
             loc = tuple(err["loc"])
             if len(loc) <= 1:
@@ -195,8 +221,40 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
             line = _line_of(data, rest) if data is not None else 1
             problems.append(Problem(path, line, f"{where}: {_message(err)}"))
         raise KnowledgeBaseError(problems) from None
-    log.debug("knowledge base loaded from %s: %d topics", data_dir, len(kb.topics))
-    return kb
+
+
+def _asked_problems(merged: dict[str, Any], origin: dict[str, tuple[Path, Any]]) -> list[Problem]:
+    """asked.yaml files questions under topic ids: point at a key that names no topic."""
+    if "asked" not in merged or not isinstance(merged["asked"], _LineDict):
+        return []
+    topics = merged.get("topics")
+    ids = {t.get("id") for t in topics if isinstance(t, dict)} if isinstance(topics, list) else set()
+    path, _ = origin["asked"]
+    return [
+        Problem(
+            path,
+            merged["asked"].lines.get(key, 1),
+            f"asked.{key}: no topic has this id; file each question under a topic id from topics.yaml"
+            f" or under {OUT_OF_SCOPE}",
+        )
+        for key in merged["asked"]
+        if key != OUT_OF_SCOPE and key not in ids
+    ]
+
+
+def asked_lines(data_dir: Path | None = None) -> dict[str, Problem]:
+    """Where each question of asked.yaml stands: question -> file and line (reason empty)."""
+    path = Path(data_dir or DATA_DIR) / _SECTIONS["asked"]
+    if not path.exists():
+        return {}
+    data = _read_yaml(path)
+    asked = data.get("asked") if isinstance(data, dict) else None
+    where: dict[str, Problem] = {}
+    for key, questions in asked.items() if isinstance(asked, dict) else ():
+        if isinstance(questions, list):
+            for index, question in enumerate(questions):
+                where.setdefault(str(question), Problem(path, _line_of(data, ("asked", key, index)), ""))
+    return where
 
 
 def example_lines(data_dir: Path | None = None) -> dict[tuple[str, int], Problem]:

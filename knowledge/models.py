@@ -9,6 +9,7 @@ open: a new topic or platform is a new YAML entry, never a code change.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
@@ -89,6 +90,10 @@ class Concept(_Strict):
     """Words that shape a question ("hur", "vad är", "när", "varför") but are never its subject:
     they help choose a topic, but a question with nothing else in common with a topic is not
     answered with it ("vad betyder Redigera?" is not "vad är 2fa?")."""
+
+
+OUT_OF_SCOPE = "out_of_scope"
+"""The key in asked.yaml for questions the bot should not answer (never a topic id)."""
 
 
 class Topic(_Strict):
@@ -228,6 +233,10 @@ class KnowledgeBase(_Strict):
     election: Election
     announcement: Announcement
     organisation: Organisation
+    asked: dict[str, list[Annotated[str, Field(min_length=1)]]] = Field(default_factory=dict)
+    """Questions people asked (asked.yaml), under the id of the topic that answers each, or under
+    `OUT_OF_SCOPE` when the bot should not answer it: the matcher learns from them as from the
+    topics' examples."""
 
     @field_validator("platforms")
     @classmethod
@@ -262,6 +271,14 @@ class KnowledgeBase(_Strict):
             unknown = sorted(set(topic.related) - topics)
             if unknown:
                 raise ValueError(f"topic {topic.id!r} has unknown related topic(s): {', '.join(unknown)}")
+        if OUT_OF_SCOPE in topics:
+            raise ValueError(f"topic id {OUT_OF_SCOPE!r} is kept for the questions the bot should not answer")
+        for key in self.asked:
+            if key != OUT_OF_SCOPE and key not in topics:
+                raise ValueError(
+                    f"asked questions are filed under unknown topic {key!r}: use a topic id from topics.yaml"
+                    f" or {OUT_OF_SCOPE}"
+                )
         for guide in self.guides:
             if guide.platform not in platforms:
                 raise ValueError(f"guide {guide.id!r} is for unknown platform {guide.platform!r}")

@@ -20,7 +20,7 @@ from assistant.conversation import Conversation
 from config import Settings
 from helpdesk.handoff import HandoffTarget
 from knowledge.loader import DATA_DIR, KnowledgeBaseError, Problem, load_knowledge_base
-from knowledge.matcher import Matcher
+from knowledge.matcher import Matcher, matcher_for
 from knowledge.models import Election, KnowledgeBase
 from knowledge.runtime import composer_for, configured_election
 from storage import KeyedStorage, create_storage
@@ -56,7 +56,7 @@ def conversation_for(kb: KnowledgeBase, settings: Settings, matcher: Matcher | N
     """The turn logic with the configured election, support contact, guide expiry and hand-off."""
     return Conversation(
         kb,
-        matcher or Matcher(kb),
+        matcher or matcher_for(kb),
         composer_for(kb, election_of(kb, settings), settings.support_contact),
         guide_expiry=dt.timedelta(days=settings.guide_expiry_days),
         handoff=HandoffTarget(channel_id=settings.experts_channel_id, expert_ids=settings.expert_aad_ids),

@@ -182,7 +182,7 @@ async def test_with_mentioned_experts_only_an_expert_can_press_besvarad(fake_con
 TRICKY = [
     pytest.param("[klicka här](https://evil.example) om tvättid", id="markdown-link"),
     pytest.param("**VIKTIGT** bokning av tvättid", id="bold"),
-    pytest.param("&lt;at&gt;Kanalvakten&lt;/at&gt; tvättid i källaren", id="escaped-at-tag"),
+    pytest.param("&lt;at&gt;Anna&lt;/at&gt; tvättid i källaren", id="escaped-at-tag"),
     pytest.param(
         "tvättid\n# rubrik\n- punkt\n1. lista `exempel` ~~stryk~~ <b>fet</b> ![bild](bild.png)", id="block-markdown"
     ),

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.evaluation import Example, evaluate, is_right, read_examples
+from knowledge.evaluation import Example, Report, evaluate, is_right, read_examples
 from knowledge.loader import load_knowledge_base
 from knowledge.matcher import ANSWER_THRESHOLD, NEAR_MISS_THRESHOLD, Matcher, _own_texts
-from knowledge.models import Topic
+from knowledge.models import KnowledgeBase, Topic
 from knowledge.text import normalise, without_signature
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,39 +255,92 @@ def matcher(kb):
     return Matcher(kb)
 
 
+ASKED_FROM = [BLIND, BLIND2, BLIND3, *(blind_set(n) for n in (*range(4, 21), *range(25, 39), 40))]
+"""The sets whose questions knowledge/data/asked.yaml holds (its header names them): the matcher has
+learnt from them, so each is scored by a matcher that learnt without its questions, as a set no one
+has seen. The dev set, the held-out set and blind21-24, 39 and 41-44 are not in it."""
+
+_REPORTS: dict[Path, Report] = {}
+
+
+def _key(question: str) -> str:
+    return " ".join(question.split()).casefold()
+
+
+def asked_without(kb: KnowledgeBase, path: Path) -> dict[str, list[str]]:
+    """asked.yaml without the questions of `path`."""
+    questions = {_key(e.q) for e in read_examples(path)}
+    return {key: [q for q in qs if _key(q) not in questions] for key, qs in kb.asked.items()}
+
+
+def unseen_report(matcher: Matcher, path: Path) -> Report:
+    """`path` scored by a matcher that has never seen its questions: the shipped one, or, for a set
+    asked.yaml learnt from, one that learnt from asked.yaml without them (the report is kept, the
+    matcher is not: each holds thousands of questions)."""
+    if path not in ASKED_FROM:
+        return evaluate(matcher, read_examples(path))
+    if path not in _REPORTS:
+        kb = load_knowledge_base()
+        without = Matcher(kb.model_copy(update={"asked": asked_without(kb, path)}))
+        _REPORTS[path] = evaluate(without, read_examples(path))
+    return _REPORTS[path]
+
+
+def test_the_sets_scored_as_unseen_share_no_question_with_asked_yaml(kb):
+    """The figures are for questions the matcher never learnt from: asked.yaml holds none of the dev
+    set's, the held-out set's or the unread blind sets' questions, and every set it learnt from is
+    scored without its own."""
+    asked = {_key(q) for qs in kb.asked.values() for q in qs}
+    for path in [DEV_SET, HELD_OUT, *(blind_set(n) for n in (21, 22, 23, 24, 39, 41, 42, 43, 44))]:
+        assert not {_key(e.q) for e in read_examples(path)} & asked, path
+    for path in ASKED_FROM:
+        assert {_key(e.q) for e in read_examples(path)} & asked, path  # it is in asked.yaml...
+        learnt = asked_without(kb, path)
+        assert not {_key(e.q) for e in read_examples(path)} & {_key(q) for qs in learnt.values() for q in qs}
+
+
 def test_dev_set_accuracy_and_out_of_scope_rejection_meet_the_bar(matcher):
     report = evaluate(matcher, read_examples(DEV_SET))
     assert report.accuracy >= 0.96, "\n".join(report.lines())
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(HELD_OUT, id="held-out"),
-        pytest.param(BLIND, id="blind"),
-        pytest.param(BLIND2, id="blind2"),
-        pytest.param(BLIND3, id="blind3"),
-        pytest.param(BLIND4, id="blind4"),  # since its misses were read
-        pytest.param(BLIND5, id="blind5"),  # since its misses were read
-        pytest.param(BLIND6, id="blind6"),  # since long messages are measured by their strongest words
-        pytest.param(BLIND7, id="blind7"),  # since blind8's and blind9's misses were read
-        pytest.param(BLIND12, id="blind12"),  # since its misses were read (first run 0.920)
-        pytest.param(BLIND15, id="blind15"),  # since its misses were read (first run 0.907)
-        pytest.param(BLIND16, id="blind16"),  # since its misses were read (first run 0.913)
-        pytest.param(BLIND17, id="blind17"),  # since its misses were read (first run 0.940)
-        pytest.param(BLIND18, id="blind18"),  # since blind20's misses were read (first run 0.927)
-        pytest.param(BLIND21, id="blind21"),  # on its first run, before anyone read it
-        pytest.param(BLIND23, id="blind23"),  # on its first run, before anyone read it (0.967 now)
-        # not read: 0.940 first, 0.953, 0.967 in the fourth session
-        pytest.param(BLIND22, id="blind22"),
-        pytest.param(BLIND20, id="blind20"),  # third session: 0.913 first, 0.953, 0.960
-        pytest.param(BLIND8, id="blind8"),  # third session: 0.893 first, 0.940, 0.960
-        pytest.param(BLIND9, id="blind9"),  # fourth session: 0.853 first, 0.947, 0.960
-    ],
-)
+AT_THE_TARGET = [
+    pytest.param(HELD_OUT, id="held-out"),
+    pytest.param(BLIND, id="blind"),
+    pytest.param(BLIND3, id="blind3"),
+    pytest.param(BLIND4, id="blind4"),
+    pytest.param(BLIND5, id="blind5"),
+    pytest.param(BLIND6, id="blind6"),
+    pytest.param(BLIND7, id="blind7"),
+    pytest.param(BLIND8, id="blind8"),
+    pytest.param(BLIND9, id="blind9"),
+    pytest.param(BLIND14, id="blind14"),
+    pytest.param(BLIND15, id="blind15"),
+    pytest.param(BLIND16, id="blind16"),
+    pytest.param(BLIND17, id="blind17"),
+    pytest.param(BLIND18, id="blind18"),
+    pytest.param(BLIND19, id="blind19"),
+    pytest.param(BLIND20, id="blind20"),
+    pytest.param(BLIND28, id="blind28"),
+    pytest.param(BLIND31, id="blind31"),
+    pytest.param(BLIND32, id="blind32"),
+    pytest.param(BLIND35, id="blind35"),
+    pytest.param(BLIND37, id="blind37"),
+    # Never read, and not in asked.yaml.
+    pytest.param(BLIND21, id="blind21"),
+    pytest.param(BLIND22, id="blind22"),
+    pytest.param(BLIND23, id="blind23"),
+    pytest.param(BLIND24, id="blind24"),
+    pytest.param(BLIND41, id="blind41"),
+]
+"""The sets at issue 10's target (0.96 top-1, 0.95 rejection) as a matcher that never saw them scores
+them (`unseen_report`): each asked.yaml set by a matcher that learnt from all the others."""
+
+
+@pytest.mark.parametrize("path", AT_THE_TARGET)
 def test_questions_worded_differently_from_the_dev_set_do_as_well(matcher, path):
-    report = evaluate(matcher, read_examples(path))
+    report = unseen_report(matcher, path)
     assert report.accuracy >= 0.96, "\n".join(report.lines())
     assert report.rejection_rate >= 0.95, "\n".join(report.lines())
 
@@ -710,70 +763,51 @@ def test_a_platform_beside_a_concept_no_topic_uses_is_not_two_factor_there(match
 
 
 LATEST_BLIND_SETS = [
-    pytest.param(BLIND10, 0.94, 0.95, id="blind10"),
-    pytest.param(BLIND11, 0.92, 0.95, id="blind11"),
-    pytest.param(BLIND13, 0.92, 0.95, id="blind13"),
-    pytest.param(BLIND14, 0.94, 0.95, id="blind14"),
-    pytest.param(BLIND19, 0.94, 0.95, id="blind19"),
-    # not read: 0.953 first, 0.960, 0.953 since one example no longer makes a word specific
-    pytest.param(BLIND24, 0.95, 0.95, id="blind24"),
-    pytest.param(BLIND25, 0.92, 0.95, id="blind25"),  # 0.900 first, unchanged until read in the fourth session
-    pytest.param(BLIND26, 0.95, 0.95, id="blind26"),
-    pytest.param(BLIND27, 0.93, 0.95, id="blind27"),
-    pytest.param(BLIND28, 0.89, 0.95, id="blind28"),
-    # One out-of-scope question answered: "...Vem kan jag prata med?" after a story about a pay talk.
-    pytest.param(BLIND29, 0.88, 0.92, id="blind29"),
-    pytest.param(BLIND30, 0.94, 0.95, id="blind30"),
-    # Two out-of-scope questions answered: a venue for the staff's election-night party and lunch
-    # during election week (an election_date example said in full: "När är valet?").
-    pytest.param(BLIND31, 0.94, 0.92, id="blind31"),
-    pytest.param(BLIND32, 0.92, 0.95, id="blind32"),
-    pytest.param(BLIND33, 0.92, 0.95, id="blind33"),
-    # Two out-of-scope questions answered: an Outlook calendar after a new phone, a locked pay system.
-    pytest.param(BLIND34, 0.83, 0.92, id="blind34"),
-    # Two out-of-scope questions answered: electing a safety representative ("valet av nytt
-    # skyddsombud när"), an Outlook account that is "last" (locked, without its å).
-    pytest.param(BLIND35, 0.96, 0.92, id="blind35"),  # top-1 at the target, rejection short of it
-    # Two out-of-scope questions answered: a code for the office printer, adding a link to a LinkedIn
-    # profile ("länk" is a function word, so only the platform is left: 2FA there).
-    pytest.param(BLIND36, 0.88, 0.92, id="blind36"),
-    pytest.param(BLIND37, 0.93, 0.95, id="blind37"),  # 0.907 on its first run; read in the fourth session
-    # 0.900 (0.96) on its first run; read in the fourth session. An out-of-scope question answered
-    # since one example no longer makes a word specific: a computer account locked out ("utelåst").
-    pytest.param(BLIND38, 0.92, 0.88, id="blind38"),
-    # Three out-of-scope questions answered on the first run (not read).
-    pytest.param(BLIND39, 0.93, 0.88, id="blind39"),
-    pytest.param(BLIND40, 0.91, 0.92, id="blind40"),  # 0.887 on its first run; read in the fourth session
-    pytest.param(BLIND41, 0.94, 0.95, id="blind41"),  # 0.933 (0.96) on its first run, not read
-    pytest.param(BLIND42, 0.88, 0.88, id="blind42"),  # 0.873 (0.92) on its first run, not read
-    pytest.param(BLIND43, 0.86, 0.92, id="blind43"),  # 0.860 (0.92) on its first run, not read
-    pytest.param(BLIND44, 0.92, 0.95, id="blind44"),  # 0.920 (0.96) on its first run, not read
+    pytest.param(BLIND2, 0.96, 0.87, id="blind2"),  # one out-of-scope question of its 8 answered
+    pytest.param(BLIND10, 0.95, 0.95, id="blind10"),
+    pytest.param(BLIND11, 0.94, 0.95, id="blind11"),
+    pytest.param(BLIND12, 0.97, 0.92, id="blind12"),
+    pytest.param(BLIND13, 0.94, 0.95, id="blind13"),
+    pytest.param(BLIND25, 0.95, 0.95, id="blind25"),
+    pytest.param(BLIND26, 0.98, 0.92, id="blind26"),
+    pytest.param(BLIND27, 0.92, 0.92, id="blind27"),
+    pytest.param(BLIND29, 0.93, 0.92, id="blind29"),
+    pytest.param(BLIND30, 0.95, 0.95, id="blind30"),
+    pytest.param(BLIND33, 0.94, 0.95, id="blind33"),
+    pytest.param(BLIND34, 0.86, 0.95, id="blind34"),
+    pytest.param(BLIND36, 0.91, 0.92, id="blind36"),
+    pytest.param(BLIND38, 0.90, 0.84, id="blind38"),
+    pytest.param(BLIND40, 0.91, 0.92, id="blind40"),
+    # Never read, and not in asked.yaml.
+    pytest.param(BLIND39, 0.94, 0.95, id="blind39"),
+    pytest.param(BLIND42, 0.95, 0.95, id="blind42"),
+    pytest.param(BLIND43, 0.92, 0.92, id="blind43"),
+    pytest.param(BLIND44, 0.95, 0.95, id="blind44"),
 ]
-"""The blind sets short of issue 10's target (0.96 top-1 with 0.95 rejection), each with the floors
-(top-1, out-of-scope rejection) it holds against regressions: blind10 0.947, blind11 0.927, blind13
-0.933, blind14 0.953, blind19 0.947, blind24 0.953 (not read), blind25 0.920, blind26 0.953, blind27
-0.933, blind28 0.893, blind29 0.900 (rejection 0.92), blind30 0.953, blind31 0.940 (0.92), blind32
-0.927, blind33 0.920, blind34 0.840 (0.92), blind35 0.960 (0.92), blind36 0.880 (0.92), blind37
-0.933, blind38 0.927 (0.88), blind39 0.940 (0.88, not read), blind40 0.927 (0.92), blind41 0.947
-(0.96) and blind42 0.880 (0.88), not read (first runs 0.933, 0.873), and blind43 0.860 (0.92) and
-blind44 0.920 (0.96), on their first runs."""
+"""The blind sets short of issue 10's target (0.96 top-1 with 0.95 rejection) as a matcher that never
+saw them scores them (`unseen_report`), each with the floors (top-1, rejection) it holds against
+regressions. Fifth session, with asked.yaml: blind2 0.960 (0.88), blind10 0.953, blind11 0.947,
+blind12 0.973 (0.92), blind13 0.940, blind25 0.953, blind26 0.980 (0.92), blind27 0.920 (0.92),
+blind29 0.933 (0.92), blind30 0.953, blind33 0.947, blind34 0.860, blind36 0.913 (0.92), blind38
+0.900 (0.84), blind40 0.913 (0.92); never read: blind39 0.940, blind42 0.953, blind43 0.927 (0.92),
+blind44 0.953."""
 
 
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor, rejection):
-    report = evaluate(matcher, read_examples(path))
+    report = unseen_report(matcher, path)
     assert report.accuracy >= floor, "\n".join(report.lines())
     assert report.rejection_rate >= rejection, "\n".join(report.lines())
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="blind10, 11, 13, 14, 19, 24-44 reach 0.840-0.953 (first runs 0.747-0.953), short of 0.96, "
-    "or reach it with a rejection short of 0.95 (blind35: 0.960, 0.92)",
+    reason="blind10, 11, 13, 25, 27, 29, 30, 33, 34, 36, 38-40, 42-44 reach 0.860-0.953, short of 0.96; "
+    "blind2, 12 and 26 reach it with a rejection short of 0.95 (0.88-0.92)",
 )
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor, rejection):
-    report = evaluate(matcher, read_examples(path))
+    report = unseen_report(matcher, path)
     assert report.accuracy >= 0.96 and report.rejection_rate >= 0.95, "\n".join(report.lines())
 
 
