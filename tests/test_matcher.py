@@ -231,6 +231,11 @@ read: 0.933 and 0.873 (rejection 0.96, 0.92)."""
 
 BLIND43 = blind_set(43)
 BLIND44 = blind_set(44)
+BLIND45 = blind_set(45)
+BLIND46 = blind_set(46)
+"""Written in the fifth session after the matcher began learning from asked.yaml (not in it), and
+scored on their first run (b93c936): 0.947 (rejection 1.0) and 0.900 (0.92); the session's
+starting matcher scored them 0.913 (0.92) and 0.933 (0.96). Not read."""
 """The forty-third and forty-fourth blind sets, written side by side during the fourth session and
 scored after its last change (staff of the technical and service administrations describing what
 they see; a mix of everyone, each asking in their own way; tests/data/blind43/ and
@@ -258,7 +263,7 @@ def matcher(kb):
 ASKED_FROM = [BLIND, BLIND2, BLIND3, *(blind_set(n) for n in (*range(4, 21), *range(25, 39), 40))]
 """The sets whose questions knowledge/data/asked.yaml holds (its header names them): the matcher has
 learnt from them, so each is scored by a matcher that learnt without its questions, as a set no one
-has seen. The dev set, the held-out set and blind21-24, 39 and 41-44 are not in it."""
+has seen. The dev set, the held-out set and blind21-24, 39 and 41-46 are not in it."""
 
 _REPORTS: dict[Path, Report] = {}
 
@@ -291,7 +296,7 @@ def test_the_sets_scored_as_unseen_share_no_question_with_asked_yaml(kb):
     set's, the held-out set's or the unread blind sets' questions, and every set it learnt from is
     scored without its own."""
     asked = {_key(q) for qs in kb.asked.values() for q in qs}
-    for path in [DEV_SET, HELD_OUT, *(blind_set(n) for n in (21, 22, 23, 24, 39, 41, 42, 43, 44))]:
+    for path in [DEV_SET, HELD_OUT, *(blind_set(n) for n in (21, 22, 23, 24, 39, 41, 42, 43, 44, 45, 46))]:
         assert not {_key(e.q) for e in read_examples(path)} & asked, path
     for path in ASKED_FROM:
         assert {_key(e.q) for e in read_examples(path)} & asked, path  # it is in asked.yaml...
@@ -322,6 +327,7 @@ AT_THE_TARGET = [
     pytest.param(BLIND18, id="blind18"),
     pytest.param(BLIND19, id="blind19"),
     pytest.param(BLIND20, id="blind20"),
+    pytest.param(BLIND26, id="blind26"),
     pytest.param(BLIND28, id="blind28"),
     pytest.param(BLIND31, id="blind31"),
     pytest.param(BLIND32, id="blind32"),
@@ -769,7 +775,6 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND12, 0.97, 0.92, id="blind12"),
     pytest.param(BLIND13, 0.94, 0.95, id="blind13"),
     pytest.param(BLIND25, 0.95, 0.95, id="blind25"),
-    pytest.param(BLIND26, 0.98, 0.92, id="blind26"),
     pytest.param(BLIND27, 0.92, 0.92, id="blind27"),
     pytest.param(BLIND29, 0.93, 0.92, id="blind29"),
     pytest.param(BLIND30, 0.95, 0.95, id="blind30"),
@@ -783,14 +788,16 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND42, 0.95, 0.95, id="blind42"),
     pytest.param(BLIND43, 0.92, 0.92, id="blind43"),
     pytest.param(BLIND44, 0.95, 0.95, id="blind44"),
+    pytest.param(BLIND45, 0.94, 0.95, id="blind45"),  # 0.947 (1.0) on its first run
+    pytest.param(BLIND46, 0.90, 0.92, id="blind46"),  # 0.900 (0.92) on its first run
 ]
 """The blind sets short of issue 10's target (0.96 top-1 with 0.95 rejection) as a matcher that never
 saw them scores them (`unseen_report`), each with the floors (top-1, rejection) it holds against
 regressions. Fifth session, with asked.yaml: blind2 0.960 (0.88), blind10 0.953, blind11 0.947,
-blind12 0.973 (0.92), blind13 0.940, blind25 0.953, blind26 0.980 (0.92), blind27 0.920 (0.92),
+blind12 0.973 (0.92), blind13 0.940, blind25 0.953, blind27 0.920 (0.92),
 blind29 0.933 (0.92), blind30 0.953, blind33 0.947, blind34 0.860, blind36 0.913 (0.92), blind38
 0.900 (0.84), blind40 0.913 (0.92); never read: blind39 0.940, blind42 0.953, blind43 0.927 (0.92),
-blind44 0.953."""
+blind44 0.953, and on their first runs blind45 0.947 and blind46 0.900 (0.92)."""
 
 
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
@@ -802,8 +809,8 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor, reje
 
 @pytest.mark.xfail(
     strict=True,
-    reason="blind10, 11, 13, 25, 27, 29, 30, 33, 34, 36, 38-40, 42-44 reach 0.860-0.953, short of 0.96; "
-    "blind2, 12 and 26 reach it with a rejection short of 0.95 (0.88-0.92)",
+    reason="blind10, 11, 13, 25, 27, 29, 30, 33, 34, 36, 38-40, 42-46 reach 0.860-0.953, short of 0.96; "
+    "blind2 and 12 reach it with a rejection short of 0.95 (0.88, 0.92)",
 )
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
 def test_the_latest_blind_sets_meet_the_target(matcher, path, floor, rejection):

@@ -333,6 +333,9 @@ BLIND_ADDITIONS = {
     # the first runs of the sets written during the fourth session, after its last change, not read
     "blind43": (0.51, 0.93, 0.92),  # fault reports in comments, away messages: 0.49, 0.51 in session 4
     "blind44": (0.51, 0.94, 0.96),  # 2FA on an account colleagues share, hiding or deleting a comment: 0.58
+    # written in the fifth session, first runs with asked.yaml (b93c936), not read
+    "blind45": (0.55, 0.92, 0.92),  # connecting Instagram to a Facebook page, image sizes: 0.556
+    "blind46": (0.57, 0.9, 0.92),  # pinning a post, quoting others' texts: 0.578
 }
 MEET_THE_TARGET = {"blind39"}
 """Sets whose new topics reach issue 10's 0.85 from their examples alone: blind39 (0.867) on its first
