@@ -288,20 +288,26 @@ class Matcher:
         (the boost stays the one its examples alone earn)."""
         real = [(t, frozenset(f)) for t, exs in enumerate(examples) for f in exs]
         own = {t: [f for f in texts if f] for t, texts in (own or {}).items()}
-        docs = real + [(t, frozenset(f)) for t, exs in enumerate(asked) for f in exs]
-        docs += [(t, frozenset(f)) for t, texts in own.items() for f in texts]
+        # Asked questions (and answer sentences) that read alike are one example counted as many: the
+        # same model, with fewer examples to compare a question with.
+        alike: dict[tuple[int, frozenset[str]], int] = {}
+        for t, said in [(t, f) for t, exs in enumerate(asked) for f in exs] + [
+            (t, f) for t, texts in own.items() for f in texts
+        ]:
+            alike[(t, frozenset(said))] = alike.get((t, frozenset(said)), 0) + 1
+        docs = [(t, feats, 1) for t, feats in real] + [(t, feats, n) for (t, feats), n in alike.items()]
         docs.sort(key=lambda doc: doc[0])  # each topic's examples side by side (stable), its own first
-        count, topics = len(docs), len(self._topics)
+        count, topics = sum(n for _, _, n in docs), len(self._topics)
         sizes = [0] * topics
-        for t, _ in docs:
-            sizes[t] += 1
+        for t, _, n in docs:
+            sizes[t] += n
         df: dict[str, int] = {}
         share: dict[str, dict[int, float]] = {}
-        for t, feats in docs:
+        for t, feats, n in docs:
             for f in feats:
-                df[f] = df.get(f, 0) + 1
+                df[f] = df.get(f, 0) + n
                 by_topic = share.setdefault(f, {})
-                by_topic[t] = by_topic.get(t, 0.0) + 1 / sizes[t]
+                by_topic[t] = by_topic.get(t, 0.0) + n / sizes[t]
         # P(topic | feature), topics weighed alike however many examples they have.
         self._vote_index: dict[str, list[tuple[int, float]]] = {
             f: [(t, v / sum(by_topic.values())) for t, v in by_topic.items()] for f, by_topic in share.items()
@@ -322,11 +328,11 @@ class Matcher:
         )
 
         self._foreign = frozenset(f for f, by_topic in share.items() if set(by_topic) == {self._outside})
+        """Words only out-of-scope questions use: to the topics, words no example has."""
         self._curated_words = frozenset(f for _, feats in real for f in feats) | frozenset(
             f for texts in own.values() for feats in texts for f in feats
         )
         """Words the topics' own examples (and a sparse topic's title and answer) use."""
-        """Words only out-of-scope questions use: to the topics, words no example has."""
 
         self._domain = self._generic - self.lexicon.generic
         """Words many topics share, and platforms: they say a question is about the bot's domain."""
@@ -336,7 +342,7 @@ class Matcher:
             f for f, by_topic in self._vote_index.items() if sum(p for t, p in by_topic if t in chat) >= 0.5
         )
 
-        self._example_topic = np.array([t for t, _ in docs], dtype=np.intp)
+        self._example_topic = np.array([t for t, _, _ in docs], dtype=np.intp)
         self._starts = np.searchsorted(self._example_topic, np.arange(topics))
         """Where each topic's examples begin (a topic with none has the next one's start)."""
         self._has_examples = np.array(sizes) > 0
@@ -345,7 +351,7 @@ class Matcher:
         answered from it (CONTAINED_SCORE); 0 when it may not (too small, generic, small talk)."""
         postings: dict[str, tuple[list[int], list[float]]] = {}
         centroids: list[dict[str, float]] = [{} for _ in self._topics]
-        for index, (t, feats) in enumerate(docs):
+        for index, (t, feats, n) in enumerate(docs):
             vector = _unit({f: self._weights[f] for f in feats})
             whole = len(feats) >= 2 and bool(feats - self._generic) and not self._topics[t].smalltalk
             whole_weight.append(sum(self._weights[f] for f in feats) if whole else 0.0)
@@ -353,8 +359,10 @@ class Matcher:
                 posting = postings.setdefault(f, ([], []))
                 posting[0].append(index)
                 posting[1].append(w)
-                centroids[t][f] = centroids[t].get(f, 0.0) + w
+                centroids[t][f] = centroids[t].get(f, 0.0) + w * n
         self._whole_weight = np.array(whole_weight)
+        self._outside_slice = slice(int(self._starts[self._outside]) if self._outside is not None else len(docs), None)
+        """The out-of-scope questions' examples (the last class's, side by side at the end)."""
         self._example_index: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
             f: (np.array(ids, dtype=np.intp), np.array(ws), np.square(ws)) for f, (ids, ws) in postings.items()
         }
@@ -445,17 +453,21 @@ class Matcher:
         # question has (1.0 = all of it); per topic, its nearest example.
         at = np.concatenate(ids)
         size = len(self._example_topic)
-        nearest = np.bincount(at, weights=np.concatenate(sims), minlength=size) / np.where(
-            self._example_topic == self._outside, outside.norm, inside.norm
-        )
+        nearest = np.bincount(at, weights=np.concatenate(sims), minlength=size) / inside.norm
+        if self._outside is not None and outside is not inside:
+            nearest[self._outside_slice] = nearest[self._outside_slice] * (inside.norm / outside.norm)
         contained = np.bincount(at, weights=np.concatenate(squares), minlength=size)
         if skip >= 0:
             nearest[skip] = contained[skip] = 0.0
-        best_example = np.where(self._has_examples, np.maximum.reduceat(nearest, self._starts), 0.0)
-        said = np.where(self._example_topic == self._outside, outside.said, inside.said)
-        said_in_full = (contained > 0.999) & (self._whole_weight > 0) & (self._whole_weight >= _CONTAINED_SHARE * said)
-        whole = set(self._example_topic[said_in_full].tolist())
-        exactly = set(self._example_topic[(nearest > 0.999) & (contained > 0.999)].tolist())
+        best_example = np.maximum.reduceat(nearest, self._starts)
+        best_example[~self._has_examples] = 0.0
+        # Examples the question says in full (few: only those are looked at further).
+        full = np.flatnonzero(contained > 0.999)
+        of = self._example_topic[full]
+        weight = self._whole_weight[full]
+        said = np.where(of == self._outside, outside.said, inside.said) if self._outside is not None else inside.said
+        whole = set(of[(weight > 0) & (weight >= _CONTAINED_SHARE * said)].tolist())
+        exactly = set(of[nearest[full] > 0.999].tolist())
         in_domain = not self._domain.isdisjoint(feats)
         scored = []
         for t, sim in centroid.items():
