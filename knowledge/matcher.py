@@ -175,8 +175,10 @@ class Match(BaseModel):
     """Concepts recognised (for debugging and the eval report)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Scored:
+    """A topic's score for one question (never changed once made: `replace` makes another)."""
+
     topic: Topic
     score: float
     generic_only: bool
@@ -459,8 +461,9 @@ class Matcher:
         contained = np.bincount(at, weights=np.concatenate(squares), minlength=size)
         if skip >= 0:
             nearest[skip] = contained[skip] = 0.0
-        best_example = np.maximum.reduceat(nearest, self._starts)
-        best_example[~self._has_examples] = 0.0
+        best = np.maximum.reduceat(nearest, self._starts)
+        best[~self._has_examples] = 0.0
+        best_example: list[float] = best.tolist()
         # Examples the question says in full (few: only those are looked at further).
         full = np.flatnonzero(contained > 0.999)
         of = self._example_topic[full]
@@ -481,17 +484,17 @@ class Matcher:
             boost = self._boost[t] if in_domain else 1.0
             if t == self._outside:
                 topic_coverage = outside.coverage
-                score = topic_coverage * _OUTSIDE_WEIGHT * float(best_example[t])
+                score = topic_coverage * _OUTSIDE_WEIGHT * best_example[t]
             else:
                 measure = fresh if t in self._fresh else inside
-                own = sum(1 for f in measure.unseen if f in self._own_words[t])
+                own = sum(1 for f in measure.unseen if f in self._own_words[t]) if measure.unseen else 0
                 # A word of the topic's own title or answer weighs less against it.
-                topic_coverage = measure.coverage_with(own * _OWN_WORD_SHARE)
+                topic_coverage = measure.coverage_with(own * _OWN_WORD_SHARE) if own else measure.coverage
                 score = (
                     topic_coverage
                     * boost
                     * (
-                        _NEAREST_WEIGHT * float(best_example[t]) * inside.norm / measure.norm
+                        _NEAREST_WEIGHT * best_example[t] * inside.norm / measure.norm
                         + _CENTROID_WEIGHT * sim / measure.norm
                         + (1 - _NEAREST_WEIGHT - _CENTROID_WEIGHT) * vote.get(t, 0.0) / measure.total
                     )
@@ -501,7 +504,8 @@ class Matcher:
             exact = t in exactly and topic_coverage * SAID_EXACTLY_SCORE > score
             if exact:
                 score = topic_coverage * SAID_EXACTLY_SCORE
-            score += sum(w for c, w in topic.signals.items() if c in analysis.concepts)
+            if topic.signals:
+                score += sum(w for c, w in topic.signals.items() if c in analysis.concepts)
             specific = shared[t] - self._generic
             evidence = specific - analysis.guessed
             sole = next(iter(evidence)) if len(evidence) == 1 else ""
@@ -585,7 +589,8 @@ class Matcher:
                 score = min(score, NEAR_MISS_THRESHOLD - 0.01)
             elif s.guessed_only or s.shared_only:
                 score = min(score, ANSWER_THRESHOLD - 0.01)
-            ranked.append(Candidate(topic=s.topic.id, score=round(score, 4)))
+            # (scores are in 0..1 already: built without validation, as this runs for every topic)
+            ranked.append(Candidate.model_construct(topic=s.topic.id, score=round(score, 4)))
         ranked.sort(key=lambda c: -c.score)
         nearest_outside = bool(ranked) and ranked[0].topic == OUT_OF_SCOPE
         """The question is most like a question the bot should not answer."""
