@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from knowledge.evaluation import Example, is_right, read_examples
+from knowledge.evaluation import Example, is_right, read_examples, same_question
 from knowledge.loader import load_knowledge_base
 from knowledge.matcher import Match, Matcher
 
@@ -39,12 +39,9 @@ those asked.yaml learnt from are left out when the accuracy is measured (`_unsee
 def _unseen(kb, paths: list[Path]) -> list[Example]:
     """The questions of the sets none of whose questions asked.yaml holds."""
 
-    def key(question: str) -> str:
-        return " ".join(question.split()).casefold()
-
-    asked = {key(q) for questions in kb.asked.values() for q in questions}
+    asked = {same_question(q) for questions in kb.asked.values() for q in questions}
     sets = [read_examples(path) for path in paths]
-    return [e for examples in sets if not {key(e.q) for e in examples} & asked for e in examples]
+    return [e for examples in sets if not {same_question(e.q) for e in examples} & asked for e in examples]
 
 
 class NaiveBaseline:

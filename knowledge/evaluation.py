@@ -13,7 +13,12 @@ from pathlib import Path
 
 from knowledge.matcher import Match, Matcher
 
-__all__ = ["Example", "Report", "read_examples", "evaluate"]
+__all__ = ["Example", "Report", "read_examples", "evaluate", "same_question"]
+
+
+def same_question(question: str) -> str:
+    """A question as compared across sets and asked.yaml: whitespace and case do not count."""
+    return " ".join(question.split()).casefold()
 
 
 @dataclass(frozen=True)

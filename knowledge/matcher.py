@@ -216,6 +216,7 @@ class Matcher:
         """Topics with no asked questions yet (added since asked.yaml was written): the out-of-scope
         questions never overrule them, and those they answer are left out of the out-of-scope class
         (they were out of scope before the topic was added)."""
+        self._fresh_ids = frozenset(self._topics[t].id for t in self._fresh)
         self.taken_from_outside: list[tuple[str, str]] = []
         """Out-of-scope questions a topic with no asked questions answers (question, topic id): they
         are left out of the out-of-scope class; `python -m knowledge check` lists them."""
@@ -227,11 +228,10 @@ class Matcher:
             self._own_texts.append([])
         self._build(examples, asked)
         if self._outside is not None and self._fresh:
-            ids = {self._topics[t].id for t in self._fresh}
             kept = []
             for question, features in zip(outside, asked[self._outside], strict=True):
                 got = self._match(question, outside=False).topic
-                if got in ids:
+                if got in self._fresh_ids:
                     self.taken_from_outside.append((question, got))
                 else:
                     kept.append(features)
@@ -260,7 +260,7 @@ class Matcher:
         confused: list[tuple[str, int, str | None]] = []
         for t, topic in enumerate(self._kb.topics):
             for index, example in enumerate(topic.examples):
-                if t in self._fresh or not self._kb.asked.get(topic.id):
+                if not self._kb.asked.get(topic.id):  # (a topic just added has none)
                     got = self.without_example(topic.id, index).match(example).topic
                 else:
                     # Among a topic's hundreds of asked questions one example hardly moves the model:
@@ -335,6 +335,8 @@ class Matcher:
 
         self._foreign = frozenset(f for f, by_topic in share.items() if set(by_topic) == {self._outside})
         """Words only out-of-scope questions use: to the topics, words no example has."""
+        self._no_evidence = self._generic | self._foreign
+        """Known words that say nothing about which topic is meant (`_with_questions`)."""
         self._curated_words = frozenset(f for _, feats in real for f in feats) | frozenset(
             f for texts in own.values() for feats in texts for f in feats
         )
@@ -587,7 +589,7 @@ class Matcher:
         sub = self.lexicon.analyse(without_signature(normalise(asked).split())[:MAX_TOKENS])
         alone = self._score(sub, skip)
         if sum(
-            1 for f in sub.features if f in self._weights and f not in self._generic | self._foreign
+            1 for f in sub.features if f in self._weights and f not in self._no_evidence
         ) < _QUESTION_WORDS and not any(
             s.score >= _SURE_ALONE and not s.topic.smalltalk and not s.generic_only and not s.said_exactly
             for s in alone
@@ -628,8 +630,7 @@ class Matcher:
 
         scored = self._score(analysis, skip)
         scored = _boost_never_reorders(self._with_questions(question, scored, skip))
-        fresh = {self._topics[t].id for t in self._fresh}
-        if not outside or any(s.topic.id in fresh and s.score >= ANSWER_THRESHOLD for s in scored):
+        if not outside or any(s.topic.id in self._fresh_ids and s.score >= ANSWER_THRESHOLD for s in scored):
             # An out-of-scope question never overrules a topic with no asked questions yet: it was
             # out of scope before the topic was added.
             scored = [s for s in scored if s.topic.id != OUT_OF_SCOPE]

@@ -30,7 +30,7 @@ import yaml
 
 from cards.message import card_actions
 from knowledge.answers import Composer
-from knowledge.evaluation import evaluate, read_examples
+from knowledge.evaluation import evaluate, read_examples, same_question
 from knowledge.loader import DATA_DIR, load_knowledge_base
 from knowledge.matcher import Matcher
 from tests.bot_harness import RunningBot, all_text, card_of, submit_values, test_settings
@@ -355,12 +355,11 @@ def with_blind_additions(target: Path, name: str) -> Path:
     without the set's own questions in asked.yaml (it is scored as a set the matcher never saw)."""
     folder = DATA / name
     shutil.copytree(DATA_DIR, target)
-    own = {" ".join(e.q.split()).casefold() for e in read_examples(folder / f"{name}.jsonl")}
+    own = {same_question(e.q) for e in read_examples(folder / f"{name}.jsonl")}
     asked_file = target / "asked.yaml"
     asked = yaml.safe_load(asked_file.read_text(encoding="utf-8"))
     asked["asked"] = {
-        key: [q for q in questions if " ".join(q.split()).casefold() not in own]
-        for key, questions in asked["asked"].items()
+        key: [q for q in questions if same_question(q) not in own] for key, questions in asked["asked"].items()
     }
     asked_file.write_text(yaml.safe_dump(asked, allow_unicode=True, sort_keys=False), encoding="utf-8")
     for topic in yaml.safe_load((folder / "new_topics.yaml").read_text(encoding="utf-8")):
