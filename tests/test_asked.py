@@ -47,15 +47,15 @@ def test_the_shipped_asked_questions_are_filed_under_topics_and_out_of_scope():
 
 
 def test_a_question_filed_under_a_topic_teaches_the_matcher_its_words(tmp_path, shipped):
-    """Slang no vocabulary has ("knyckt": stolen) is learnt from two asked questions, and then
+    """Slang no vocabulary has ("pallat": stolen) is learnt from two asked questions, and then
     recognised in other wordings."""
-    assert shipped.match("någon har knyckt vår facebooksida").topic is None
-    assert shipped.match("kontot är knyckt").topic is None
+    assert shipped.match("någon har pallat vår facebooksida").topic is None
+    assert shipped.match("kontot är pallat").topic is None
     data = _copy(tmp_path)
-    _file(data, "account_hijacked", "Någon har knyckt vårt konto", "vår instagram är knyckt, vad gör vi")
+    _file(data, "account_hijacked", "Någon har pallat vårt konto", "vår instagram är pallat, vad gör vi")
     taught = Matcher(load_knowledge_base(data))
-    assert taught.match("någon har knyckt vår facebooksida").topic == "account_hijacked"
-    assert taught.match("kontot är knyckt").topic == "account_hijacked"
+    assert taught.match("någon har pallat vår facebooksida").topic == "account_hijacked"
+    assert taught.match("kontot är pallat").topic == "account_hijacked"
     assert taught.match("någon har norpat vårt konto").topic is None  # a word it was not taught
 
 
@@ -166,10 +166,10 @@ def test_one_matcher_is_built_per_knowledge_base_content():
 
 async def test_the_bot_answers_a_wording_taught_in_asked_yaml(fake_connector, teams, tmp_path):
     data = _copy(tmp_path)
-    _file(data, "account_hijacked", "Någon har knyckt vårt konto", "vår instagram är knyckt, vad gör vi")
+    _file(data, "account_hijacked", "Någon har pallat vårt konto", "vår instagram är pallat, vad gör vi")
     bot = await RunningBot(fake_connector, test_settings(KNOWLEDGE_DIR=str(data))).start()
     try:
-        replies = await bot.send(teams.message("någon har knyckt vår facebooksida"))
+        replies = await bot.send(teams.message("någon har pallat vår facebooksida"))
         assert len(replies) == 1
         assert "tagit över" in all_text(replies[0]).lower() or "kapat" in all_text(replies[0]).lower()
     finally:

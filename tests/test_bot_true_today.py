@@ -231,6 +231,22 @@ async def test_a_hijacked_instagram_account_gets_instagrams_hacked_page(bot, tea
     assert urls_of(replies[0])[0] == HACKED_PAGES["instagram"]
 
 
+@pytest.mark.parametrize(
+    "question", ["vår twitter är knyckt, hjälp", "någon har snott vår sida", "Someone stole our account"]
+)
+async def test_a_stolen_account_in_everyday_words_gets_the_hijack_answer_not_the_menu(bot, teams, question):
+    """ "hjälp" is also how people ask for the menu; beside a stolen account it is a cry for help."""
+    replies = await bot.send(teams.message(question))
+    assert len(replies) == 1
+    assert "Kontot verkar kapat" in fallback_text(replies[0])
+
+
+async def test_a_stolen_phone_is_about_the_codes_not_a_hijacked_account(bot, teams):
+    said = fallback_text((await bot.send(teams.message("Mobilen blev stulen, hur loggar jag in nu?")))[0])
+    assert "Kontot verkar kapat" not in said
+    assert "återställningskod" in said.lower()
+
+
 async def test_a_configured_support_contact_is_the_one_named(fake_connector, teams):
     running = await _running(fake_connector, SUPPORT_CONTACT="Servicedesk på 031-365 00 00")
     try:
