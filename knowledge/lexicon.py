@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
@@ -131,9 +132,9 @@ def stem_feature(word: str) -> str:
     return "~" + stem(word)
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """What the lexicon found in one question."""
+class Analysis(NamedTuple):
+    """What the lexicon found in one question (a named tuple: built for every question, and a frozen
+    dataclass costs several times as much to build)."""
 
     features: tuple[str, ...]
     """Concept ids and `~stem`s, each once, in order of appearance."""
@@ -167,6 +168,12 @@ class _Tables:
     found by looking up its beginnings, not by testing every prefix."""
     phrases: dict[str, list[_Term]] = field(default_factory=dict)
     """Multi-word terms indexed by their first (folded) word, longest first."""
+    phrase_index: dict[str, tuple[dict[str, list[tuple[int, _Term]]], list[tuple[int, _Term]]]] = field(
+        default_factory=dict
+    )
+    """The same by their first word, then by their second ("hur" has dozens of phrases, a question
+    looks at the few whose second word it has), with their place in `phrases` (the order they are
+    tried in); two-word terms whose second word is a prefix are in the second list."""
     stems_exact: dict[str, set[str]] = field(default_factory=dict)
     stems_folded: dict[str, set[str]] = field(default_factory=dict)
     """Stems of single-word terms (4 letters or more), for their other forms."""
@@ -312,8 +319,16 @@ class Lexicon:
         tables.prefixes_folded = _merged(tables.prefixes_folded)
         for exact, prefixes in ((True, tables.prefixes_exact), (False, tables.prefixes_folded)):
             tables.prefix_index[exact] = (dict(prefixes), sorted({len(p) for p, _ in prefixes}, reverse=True))
-        for terms in tables.phrases.values():
+        for first, terms in tables.phrases.items():
             terms.sort(key=lambda t: -len(t.words))
+            by_second: dict[str, list[tuple[int, _Term]]] = {}
+            any_second: list[tuple[int, _Term]] = []
+            for order, phrase in enumerate(terms):
+                if phrase.prefix and len(phrase.words) == 2:
+                    any_second.append((order, phrase))
+                else:
+                    by_second.setdefault(phrase.words[1], []).append((order, phrase))
+            tables.phrase_index[first] = (by_second, any_second)
         tables.fuzzy = _by_initial(fuzzy)
         tables.fuzzy_exact = _by_initial(fuzzy_exact)
         return tables
@@ -471,9 +486,26 @@ class Lexicon:
 
         folded = [fold(w) for w in words]
         covered = [False] * len(words)
+        count = len(folded)
         for start, first in enumerate(folded):
+            indexed = self._tables.phrase_index.get(first)
+            if indexed is None:
+                continue
+            by_second, any_second = indexed
+            # The phrases whose second word is the next word, or the one after a subject or a
+            # possessive inside the phrase ("slår jag på", "bytt vår profilbild": below).
+            candidates = [*any_second, *by_second.get(folded[start + 1], ())] if start + 1 < count else []
+            if (
+                start + 2 < count
+                and folded[start + 2] != folded[start + 1]
+                and (folded[start + 1] in _POSSESSIVES or folded[start + 1] in _PRONOUNS)
+            ):
+                candidates += by_second.get(folded[start + 2], ())
+            if not candidates:
+                continue
+            candidates.sort(key=lambda entry: entry[0])
             longest = 0  # terms are sorted longest first: "vad är du" is capabilities, not "vad är"
-            for term in self._tables.phrases.get(first, ()):
+            for _, term in candidates:
                 size = len(term.words)
                 if start + size > len(folded) or size < longest:
                     continue

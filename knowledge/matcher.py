@@ -243,6 +243,7 @@ class Matcher:
             # A topic whose examples share few words (added with a handful) learns from its title
             # and from its answer, sentence by sentence, too.
             self._build(examples, asked, {t: self._own_texts[t] for t in sparse})
+        self._single.update(self._one_word_table())
 
     def without_example(self, topic_id: str, index: int) -> Matcher:
         """The same model learnt without one example: how that example fares as a new question."""
@@ -350,6 +351,12 @@ class Matcher:
             f for f, by_topic in self._vote_index.items() if sum(p for t, p in by_topic if t in chat) >= 0.5
         )
 
+        self._single: dict[str, tuple[frozenset[str], list[_Scored]]] = {}
+        """`_one_word_table`, built once the model is final."""
+        self._rule_concepts = frozenset(
+            c for topic in self._topics for c in [*topic.signals, *(c for alt in topic.requires for c in alt)]
+        )
+        """Concepts the topics' optional rules name."""
         self._example_topic = np.array([t for t, _, _ in docs], dtype=np.intp)
         self._starts = np.searchsorted(self._example_topic, np.arange(topics))
         """Where each topic's examples begin (a topic with none has the next one's start)."""
@@ -360,9 +367,12 @@ class Matcher:
         postings: dict[str, tuple[list[int], list[float]]] = {}
         centroids: list[dict[str, float]] = [{} for _ in self._topics]
         for index, (t, feats, n) in enumerate(docs):
-            vector = _unit({f: self._weights[f] for f in feats})
+            # (in a fixed order: sums of floats in a set's order differ between processes in the last
+            # digit, and an exact tie such as `SAID_EXACTLY_SCORE`'s floor then differs too)
+            ordered = sorted(feats)
+            vector = _unit({f: self._weights[f] for f in ordered})
             whole = len(feats) >= 2 and bool(feats - self._generic) and not self._topics[t].smalltalk
-            whole_weight.append(sum(self._weights[f] for f in feats) if whole else 0.0)
+            whole_weight.append(sum(self._weights[f] for f in ordered) if whole else 0.0)
             for f, w in vector.items():
                 posting = postings.setdefault(f, ([], []))
                 posting[0].append(index)
@@ -376,8 +386,24 @@ class Matcher:
         }
         """Feature -> the examples that have it, its weight in each (unit vector) and that squared."""
         self._example_list = {f: list(zip(ids, ws, strict=True)) for f, (ids, ws) in postings.items()}
+        self._postings = {f: len(ids) for f, (ids, _) in postings.items()}
+        """Feature -> how many examples have it."""
         """The same as lists, for a question whose words few examples have (`_nearest_few`)."""
         self._example_topics: list[int] = self._example_topic.tolist()
+        self._peak: dict[str, list[tuple[int, float]]] = {}
+        """Feature -> per topic that has it, its most weight in one example: a question of one known
+        word ("tack!", "starta guiden") finds its nearest examples here (`_nearest_one`)."""
+        self._solo: dict[str, list[tuple[int, float]]] = {}
+        """Feature -> the examples that are that feature alone, with its weight in them."""
+        for f, (ids, ws) in postings.items():
+            peak: dict[int, float] = {}
+            for index, ew in zip(ids, ws, strict=True):
+                t = self._example_topics[index]
+                if ew > peak.get(t, 0.0):
+                    peak[t] = ew
+                if ew * ew > 0.999:
+                    self._solo.setdefault(f, []).append((index, ew))
+            self._peak[f] = list(peak.items())
         self._whole_weights: list[float] = whole_weight
         self._cohesion: list[float] = []
         self._boost = self._calibrate(real)
@@ -396,7 +422,7 @@ class Matcher:
         grow, by at most `_MAX_BOOST`. The out-of-scope class is never scaled."""
         vectors: list[list[dict[str, float]]] = [[] for _ in self._topics]
         for t, feats in docs:
-            vectors[t].append(_unit({f: self._weights[f] for f in feats}))
+            vectors[t].append(_unit({f: self._weights[f] for f in sorted(feats)}))
         boost = []
         for t, own in enumerate(vectors):
             nearest = [
@@ -411,10 +437,30 @@ class Matcher:
             boost.append(1.0 if t == self._outside else min(_MAX_BOOST, max(1.0, _COHESION_REF / max(cohesion, 0.01))))
         return boost
 
+    def _one_word_table(self) -> dict[str, tuple[frozenset[str], list[_Scored]]]:
+        """Per known feature, the topics' scores for a question of that feature alone ("tack!",
+        "starta guiden", "återställningskoder"), with the rule concepts (`requires`, `signals`) it
+        implies: built with the model (a few ms), so such a question costs a lookup."""
+        rules = self._rule_concepts
+        table = {}
+        for f in self._weights:
+            concepts = frozenset() if f.startswith("~") else frozenset({f})
+            table[f] = (concepts & rules, self._score_features_split(Analysis((f,), concepts, (), ())))
+        return table
+
     def _score(self, analysis: Analysis, skip: int = -1) -> list[_Scored]:
-        """Every topic that shares a feature with the question, scored. Small talk's own words
-        ("hej", "tack", "hjälp") do not count against a topic of substance: "insta tvåfaktor
-        hjälp tack" is about two-factor login on Instagram."""
+        """Every topic that shares a feature with the question, scored (from `_one_word_table` for a
+        question of one known feature and no typo guessed)."""
+        feats = analysis.features
+        if len(feats) == 1 and skip < 0 and not analysis.guessed:
+            known = self._single.get(feats[0])
+            if known is not None and known[0] == analysis.concepts & self._rule_concepts:
+                return list(known[1])
+        return self._score_features_split(analysis, skip)
+
+    def _score_features_split(self, analysis: Analysis, skip: int = -1) -> list[_Scored]:
+        """Small talk's own words ("hej", "tack", "hjälp") do not count against a topic of substance:
+        "insta tvåfaktor hjälp tack" is about two-factor login on Instagram."""
         scored = self._score_features(analysis, analysis.features, True, skip)
         substance = tuple(f for f in analysis.features if f not in self._smalltalk_features)
         if len(substance) < len(analysis.features):
@@ -433,8 +479,10 @@ class Matcher:
         # by all it knows: a word only out-of-scope questions use is, to the topics, a word no
         # example has ("datorn är jätteseg, kan du fixa den" is no more about turning 2FA on because
         # someone once asked about a slow computer).
-        inside = _Measure(self, feats, [f for f in feats if f in weights and f not in self._foreign])
-        outside = _Measure(self, feats, [f for f in feats if f in weights]) if self._foreign else inside
+        known_here = [f for f in feats if f in weights]
+        inside_known = [f for f in known_here if f not in self._foreign]
+        inside = _Measure(self, feats, inside_known)
+        outside = _Measure(self, feats, known_here) if len(inside_known) < len(known_here) else inside
         # A topic with no asked questions yet is measured as before there were any: a word only
         # asked questions use is to it a word no example has.
         fresh = (
@@ -444,34 +492,36 @@ class Matcher:
         )
         centroid: dict[int, float] = {}
         vote: dict[int, float] = {}
-        shared: dict[int, set[str]] = {}
-        ids, sims, squares = [], [], []
+        specific: dict[int, list[str]] = {}
+        """Per topic, the features it shares with the question that are not generic."""
         known: list[tuple[str, float]] = []
         postings = 0
+        generic = self._generic
         for f in feats:
             w = weights.get(f)
             if w is None:
                 continue
             known.append((f, w))
-            index, ew, ew2 = self._example_index[f]
-            postings += len(index)
-            ids.append(index)
-            sims.append(ew * w)
-            squares.append(ew2)
+            postings += self._postings[f]
+            telling = f not in generic
             for t, cw in self._centroid_index[f]:
                 centroid[t] = centroid.get(t, 0.0) + w * cw
-                shared.setdefault(t, set()).add(f)
+                if telling:
+                    specific.setdefault(t, []).append(f)
             for t, p in self._vote_index[f]:
                 vote[t] = vote.get(t, 0.0) + w * p
-        if not ids:
+        if not known:
             return []
         # Per example, its cosine to the question and the share of its (squared, unit) weight the
         # question has (1.0 = all of it); per topic, its nearest example.
-        if postings <= _FEW_POSTINGS:
+        if len(known) == 1 and skip < 0:
+            best_example, whole, exactly = self._nearest_one(*known[0], inside, outside)
+        elif postings <= _FEW_POSTINGS:
             best_example, whole, exactly = self._nearest_few(known, inside, outside, skip)
         else:
-            best_example, whole, exactly = self._nearest_many(ids, sims, squares, inside, outside, skip)
+            best_example, whole, exactly = self._nearest_many(known, inside, outside, skip)
         in_domain = not self._domain.isdisjoint(feats)
+        guessed = analysis.guessed
         scored = []
         for t, sim in centroid.items():
             topic = self._topics[t]
@@ -501,37 +551,32 @@ class Matcher:
                 )
             if t in whole:
                 score = max(score, CONTAINED_SCORE)
-            exact = t in exactly and topic_coverage * SAID_EXACTLY_SCORE > score
+            # (a tie, as when the out-of-scope class's nearest question is the question, is the floor)
+            exact = t in exactly and topic_coverage * SAID_EXACTLY_SCORE > score - 1e-9
             if exact:
                 score = topic_coverage * SAID_EXACTLY_SCORE
             if topic.signals:
                 score += sum(w for c, w in topic.signals.items() if c in analysis.concepts)
-            specific = shared[t] - self._generic
-            evidence = specific - analysis.guessed
-            sole = next(iter(evidence)) if len(evidence) == 1 else ""
+            told = specific.get(t, ())
+            evidence = [f for f in told if f not in guessed] if guessed else told
+            sole = evidence[0] if len(evidence) == 1 else ""
             shared_only = sole.startswith("~") and len(self._vote_index[sole]) > 1
-            scored.append(
-                _Scored(topic, max(0.0, min(1.0, score)), not specific, not evidence, shared_only, boost, exact)
-            )
+            scored.append(_Scored(topic, max(0.0, min(1.0, score)), not told, not evidence, shared_only, boost, exact))
         return scored
 
     def _nearest_many(
-        self,
-        ids: list[np.ndarray],
-        sims: list[np.ndarray],
-        squares: list[np.ndarray],
-        inside: _Measure,
-        outside: _Measure,
-        skip: int,
+        self, known: list[tuple[str, float]], inside: _Measure, outside: _Measure, skip: int
     ) -> tuple[list[float], set[int], set[int]]:
         """Per topic its nearest example's cosine; the topics an example of which the question says in
         full (`CONTAINED_SCORE`) and exactly (`SAID_EXACTLY_SCORE`): vectorised, for common words."""
-        at = np.concatenate(ids)
+        postings = [self._example_index[f] for f, _ in known]
+        at = np.concatenate([ids for ids, _, _ in postings])
+        sims = np.concatenate([ew * w for (_, ew, _), (_, w) in zip(postings, known, strict=True)])
         size = len(self._example_topic)
-        nearest = np.bincount(at, weights=np.concatenate(sims), minlength=size) / inside.norm
+        nearest = np.bincount(at, weights=sims, minlength=size) / inside.norm
         if self._outside is not None and outside is not inside:
             nearest[self._outside_slice] = nearest[self._outside_slice] * (inside.norm / outside.norm)
-        contained = np.bincount(at, weights=np.concatenate(squares), minlength=size)
+        contained = np.bincount(at, weights=np.concatenate([squares for _, _, squares in postings]), minlength=size)
         if skip >= 0:
             nearest[skip] = contained[skip] = 0.0
         best = np.maximum.reduceat(nearest, self._starts)
@@ -544,6 +589,26 @@ class Matcher:
         said = np.where(of == self._outside, outside.said, inside.said) if self._outside is not None else inside.said
         whole = set(of[(weight > 0) & (weight >= _CONTAINED_SHARE * said)].tolist())
         exactly = set(of[nearest[full] > 0.999].tolist())
+        return best_example, whole, exactly
+
+    def _nearest_one(
+        self, f: str, w: float, inside: _Measure, outside: _Measure
+    ) -> tuple[list[float], set[int], set[int]]:
+        """`_nearest_many` for a question of one known feature: its nearest example in a topic is the
+        one that weighs that feature most, and only an example of that feature alone is said in full."""
+        best_example = [0.0] * len(self._topics)
+        for t, ew in self._peak[f]:
+            best_example[t] = w * ew / (outside if t == self._outside else inside).norm
+        whole: set[int] = set()
+        exactly: set[int] = set()
+        for index, ew in self._solo.get(f, ()):
+            t = self._example_topics[index]
+            measure = outside if t == self._outside else inside
+            weight = self._whole_weights[index]
+            if weight > 0 and weight >= _CONTAINED_SHARE * measure.said:
+                whole.add(t)
+            if w * ew / measure.norm > 0.999:
+                exactly.add(t)
         return best_example, whole, exactly
 
     def _nearest_few(
@@ -630,7 +695,9 @@ class Matcher:
 
         scored = self._score(analysis, skip)
         scored = _boost_never_reorders(self._with_questions(question, scored, skip))
-        if not outside or any(s.topic.id in self._fresh_ids and s.score >= ANSWER_THRESHOLD for s in scored):
+        if not outside or (
+            self._fresh_ids and any(s.topic.id in self._fresh_ids and s.score >= ANSWER_THRESHOLD for s in scored)
+        ):
             # An out-of-scope question never overrules a topic with no asked questions yet: it was
             # out of scope before the topic was added.
             scored = [s for s in scored if s.topic.id != OUT_OF_SCOPE]
@@ -640,7 +707,7 @@ class Matcher:
         # A typo guess is never the only evidence: "hur bakar jag kanelbullar" is not "bråkar". With
         # no word the examples lack it may be asked back ("tvåfacktor?"), otherwise not even that.
         unseen = any(f not in self._weights or f in self._foreign for f in analysis.features)
-        ranked = []
+        order: list[tuple[float, str]] = []
         for s in scored:
             score = s.score
             if s.topic.smalltalk and substantive:
@@ -649,12 +716,18 @@ class Matcher:
                 score = min(score, NEAR_MISS_THRESHOLD - 0.01)
             elif s.guessed_only or s.shared_only:
                 score = min(score, ANSWER_THRESHOLD - 0.01)
-            # (scores are in 0..1 already: built without validation, as this runs for every topic)
-            ranked.append(Candidate.model_construct(topic=s.topic.id, score=round(score, 4)))
-        ranked.sort(key=lambda c: -c.score)
-        nearest_outside = bool(ranked) and ranked[0].topic == OUT_OF_SCOPE
+            order.append((round(score, 4), s.topic.id))
+        order.sort(key=lambda c: -c[0])
+        nearest_outside = bool(order) and order[0][1] == OUT_OF_SCOPE
         """The question is most like a question the bot should not answer."""
-        ranked = [c for c in ranked if c.topic != OUT_OF_SCOPE]
+        # Only the best few become candidates (a model each costs more than all the ranking): the
+        # three shown, and the runners-up after the best (the fourth is one only when answerable).
+        best_few = [(t, score) for score, t in order[:5] if t != OUT_OF_SCOPE][:4]
+        ranked = [
+            Candidate(topic=t, score=score)
+            for i, (t, score) in enumerate(best_few)
+            if i < 3 or score >= ANSWER_THRESHOLD
+        ]
         top = ranked[:3]
 
         def out_of_scope(score: float, near: bool) -> Match:

@@ -50,7 +50,8 @@ def normalise(text: str) -> str:
     text = _COLON_ENDING.sub("", _FILE_NAME.sub(r"\1\2", _ADDRESSED.sub("", text[: MAX_CHARS * 2])))
     text = unicodedata.normalize("NFKC", text).casefold()
     # casefold turns ß into ss etc.; re-compose å/ä/ö that NFKC left composed anyway
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    if not text.isprintable():  # (printable text has no control or format characters: most has none)
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = _UNDERSCORE.sub(" ", _NON_WORD.sub(" ", text))
     return " ".join(text.split())[:MAX_CHARS]
 
@@ -66,6 +67,7 @@ _SIGN_OFFS = (
 )
 """How a letter ends: what follows (a name, a unit) is a signature, not part of the question. ("Hälsningar"
 alone is not here: "kan vi skicka hälsningar på facebook" is a question.)"""
+_SIGN_OFF_STARTS = frozenset(sign_off[0] for sign_off in _SIGN_OFFS)
 _SIGNATURE_WORDS = 6
 """At most this many words after a sign-off, to the end of the message."""
 
@@ -73,7 +75,10 @@ _SIGNATURE_WORDS = 6
 def without_signature(words: list[str]) -> list[str]:
     """Normalised words with a closing sign-off and the signature after it dropped ("... hur gör jag
     detta? Med vänliga hälsningar, Birgitta" -> "... hur gör jag detta")."""
-    for start in range(max(0, len(words) - _SIGNATURE_WORDS - 3), len(words)):
+    tail = max(0, len(words) - _SIGNATURE_WORDS - 3)
+    if _SIGN_OFF_STARTS.isdisjoint(words[tail:]):
+        return words
+    for start in range(tail, len(words)):
         for sign_off in _SIGN_OFFS:
             end = start + len(sign_off)
             if tuple(words[start:end]) == sign_off and len(words) - end <= _SIGNATURE_WORDS and start > 0:

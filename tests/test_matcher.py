@@ -827,3 +827,51 @@ def test_a_topics_own_texts_are_its_title_and_answer_sentences_without_placehold
         ["Anmäl", "kontot", "till", "plattformen."],
         ["Kontakta", "om", "du", "är", "osäker!"],
     ]
+
+
+_VERDICTS = """
+import json, sys
+from knowledge.loader import load_knowledge_base
+from knowledge.matcher import Matcher
+kb = load_knowledge_base()
+matcher = Matcher(kb)
+questions = [q for asked in kb.asked.values() for q in asked]
+print(json.dumps([matcher.match(q).model_dump() for q in questions]))
+"""
+
+
+def test_the_verdicts_are_the_same_in_every_process():
+    """Python orders a set's strings differently in every process (PYTHONHASHSEED): the model's sums
+    must not follow that order, or a tie such as the exact-wording floor falls differently from one
+    run to the next (a question once near-missed in one process and not in another)."""
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _VERDICTS],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
+            cwd=Path(__file__).resolve().parent.parent,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert json.loads(runs[0]) == json.loads(runs[1])
+
+
+def test_a_one_word_question_scores_the_same_from_the_table_as_computed(matcher):
+    """A question of one known feature is scored from a table built with the model
+    (`Matcher._one_word_table`): every word of the vocabulary, typed alone, typo'd, or with a
+    platform (a concept a topic's `signals` name), gets the same verdict as when computed."""
+    kb = load_knowledge_base()
+    words = sorted({term.rstrip("*") for concept in kb.concepts for term in concept.terms})
+    questions = [*words, *(w[:-1] for w in words if len(w) > 6), *(f"{w} instagram" for w in words[:200])]
+    questions += ["tack!", "starta guiden", "hej", "hjälp", "återställningskoder", "tvåfaktor", "insta", "x"]
+    tabled = [matcher.match(q) for q in questions]
+    table = dict(matcher._single)
+    assert len(table) > 100
+    try:
+        matcher._single.clear()
+        computed = [matcher.match(q) for q in questions]
+    finally:
+        matcher._single.update(table)
+    assert tabled == computed
