@@ -113,6 +113,8 @@ _ASK_FOR_QUESTION = {
     "stadens experter. De hör av sig till dig.",
 }
 _SEND_OFFERED = f' Eller tryck på "{HANDOFF_BUTTON}" för att skicka frågan du ställde nyss.'
+_ONLY_OUR_NAME = {"kanalvakten", "kanalvakt"}
+"""The bot's name typed alone ("Kanalvakten?") is calling it, as a bare @mention is."""
 _NEVER_MIND = {"avbryt", "nej", "nej tack", "glom det", "angra", "inget", "ingenting"}
 """Typed instead of the question for the experts: nothing is sent."""
 OFFER_TTL = dt.timedelta(hours=1)
@@ -241,7 +243,8 @@ class Conversation:
         if turn.value is not None:
             return self._submit(turn, state, guide_state)
         text = turn.text[:MAX_TEXT]
-        if not any(ch.isalnum() for ch in text):  # empty, a bare @mention, only emoji or punctuation
+        if not any(ch.isalnum() for ch in text) or simplify(text) in _ONLY_OUR_NAME:
+            # empty, a bare @mention or the bot's name alone, only emoji or punctuation
             return self._empty(turn, state, guide_state)
 
         command = parse_text(text)

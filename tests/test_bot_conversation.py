@@ -357,3 +357,20 @@ async def test_ok_without_a_guide_is_an_acknowledgement(bot, teams):
     await bot.send(teams.message("tvåfaktor på instagram"))
     replies = await bot.send(teams.message("ok"))
     assert fallback_text(replies[0]).startswith("Okej")
+
+
+@pytest.mark.parametrize("text", ["Hej Kanalvakten", "God morgon Kanalvakten!", "hejsan kanalvakten"])
+async def test_a_greeting_with_the_bots_name_is_a_greeting(bot, teams, text):
+    """The bot's name says whom a message is for, not what it is about: no list of what it can do."""
+    replies = await bot.send(teams.message(text))
+    assert len(replies) == 1
+    said = all_text(replies[0])
+    assert "Jag är Kanalvakten" in said
+    assert "Det här kan jag hjälpa dig med" not in said
+
+
+@pytest.mark.parametrize("text", ["Kanalvakten", "Kanalvakten?", "kanalvakten!"])
+async def test_the_bots_name_alone_is_answered_like_a_bare_mention(bot, teams, text):
+    replies = await bot.send(teams.message(text))
+    assert len(replies) == 1
+    assert "Vad vill du veta?" in all_text(replies[0])
