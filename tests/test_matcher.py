@@ -237,6 +237,11 @@ BLIND46 = blind_set(46)
 """Written in the fifth session after the matcher began learning from asked.yaml (not in it), and
 scored on their first run (b93c936): 0.947 (rejection 1.0) and 0.900 (0.92); the session's
 starting matcher scored them 0.913 (0.92) and 0.933 (0.96). Not read."""
+BLIND47 = blind_set(47)
+BLIND48 = blind_set(48)
+"""Written in the sixth session (staff on the move typing on a phone; careful, wordy writers who avoid
+the obvious keywords), not in asked.yaml, scored on their first run (fc0f3b2): 0.940 (rejection
+0.96) and 0.860 (0.96), the same as the session's starting matcher (13c5326). Not read."""
 """The forty-third and forty-fourth blind sets, written side by side during the fourth session and
 scored after its last change (staff of the technical and service administrations describing what
 they see; a mix of everyone, each asking in their own way; tests/data/blind43/ and
@@ -293,7 +298,7 @@ def test_the_sets_scored_as_unseen_share_no_question_with_asked_yaml(kb):
     set's, the held-out set's or the unread blind sets' questions, and every set it learnt from is
     scored without its own."""
     asked = {_key(q) for qs in kb.asked.values() for q in qs}
-    for path in [DEV_SET, HELD_OUT, *(blind_set(n) for n in (21, 22, 23, 24, 39, 41, 42, 43, 44, 45, 46))]:
+    for path in [DEV_SET, HELD_OUT, *(blind_set(n) for n in (21, 22, 23, 24, 39, 41, 42, 43, 44, 45, 46, 47, 48))]:
         assert not {_key(e.q) for e in read_examples(path)} & asked, path
     for path in ASKED_FROM:
         assert {_key(e.q) for e in read_examples(path)} & asked, path  # so it is scored without them
@@ -785,6 +790,8 @@ LATEST_BLIND_SETS = [
     pytest.param(BLIND44, 0.95, 0.95, id="blind44"),
     pytest.param(BLIND45, 0.94, 0.95, id="blind45"),  # 0.947 (1.0) on its first run
     pytest.param(BLIND46, 0.90, 0.92, id="blind46"),  # 0.900 (0.92) on its first run
+    pytest.param(BLIND47, 0.94, 0.95, id="blind47"),  # 0.940 (0.96) on its first run
+    pytest.param(BLIND48, 0.86, 0.95, id="blind48"),  # 0.860 (0.96) on its first run
 ]
 """The blind sets short of issue 10's target (0.96 top-1 with 0.95 rejection) as a matcher that never
 saw them scores them (`unseen_report`), each with the floors (top-1, rejection) it holds against
@@ -792,7 +799,7 @@ regressions. Sixth session: blind2 0.960 (0.88), blind10 0.953, blind11 0.953, b
 blind13 0.947, blind25 0.953, blind27 0.920 (0.92), blind29 0.940 (0.92), blind30 0.953, blind33
 0.947, blind34 0.867, blind36 0.913 (0.92), blind38 0.907 (0.84), blind40 0.920 (0.92); never read:
 blind42 0.953, blind43 0.927 (0.92), blind44 0.953, and blind45 0.947 and blind46 0.913 (0.92),
-0.947 and 0.900 on their first runs."""
+0.947 and 0.900 on their first runs; blind47 0.940 (0.96) and blind48 0.860 (0.96) on theirs."""
 
 
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
@@ -804,7 +811,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor, reje
 
 @pytest.mark.xfail(
     strict=True,
-    reason="blind10, 11, 13, 25, 27, 29, 30, 33, 34, 36, 38, 40, 42-46 reach 0.867-0.953, short of 0.96; "
+    reason="blind10, 11, 13, 25, 27, 29, 30, 33, 34, 36, 38, 40, 42-48 reach 0.860-0.953, short of 0.96; "
     "blind2 and 12 reach it with a rejection short of 0.95 (0.88, 0.92)",
 )
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)

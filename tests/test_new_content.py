@@ -336,6 +336,8 @@ BLIND_ADDITIONS = {
     # written in the fifth session, first runs with asked.yaml (b93c936), not read
     "blind45": (0.55, 0.92, 0.92),  # connecting Instagram to a Facebook page, image sizes: 0.556
     "blind46": (0.57, 0.9, 0.92),  # pinning a post, quoting others' texts: 0.578
+    "blind47": (0.62, 0.91, 0.80),  # links in posts, stories: 0.622 on its first run
+    "blind48": (0.71, 0.84, 0.92),  # a security key, handing the channel over before leave: 0.711
 }
 MEET_THE_TARGET = {"blind39"}
 """Sets whose new topics reach issue 10's 0.85 from their examples alone: blind39 (0.867) on its first
