@@ -241,6 +241,16 @@ async def test_a_stolen_account_in_everyday_words_gets_the_hijack_answer_not_the
     assert "Kontot verkar kapat" in fallback_text(replies[0])
 
 
+@pytest.mark.parametrize("question", ["vårt instagramkonto är låst", "Facebook har låst vårt konto"])
+async def test_a_locked_account_is_not_told_how_to_close_comments(bot, teams, question):
+    """ "låst" was read as closing ("låsa kommentarerna"): a locked account got the closing-comments
+    answer. It is offered the hijacked-account answer first, to choose."""
+    replies = await bot.send(teams.message(question))
+    assert len(replies) == 1
+    assert "Stänga av kommentarer" not in fallback_text(replies[0])
+    assert card_actions(card_of(replies[0]))[0]["title"] == "Kontot verkar kapat"
+
+
 async def test_a_stolen_phone_is_about_the_codes_not_a_hijacked_account(bot, teams):
     said = fallback_text((await bot.send(teams.message("Mobilen blev stulen, hur loggar jag in nu?")))[0])
     assert "Kontot verkar kapat" not in said

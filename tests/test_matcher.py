@@ -340,6 +340,7 @@ AT_THE_TARGET = [
     pytest.param(BLIND24, id="blind24"),
     pytest.param(BLIND41, id="blind41"),
     pytest.param(BLIND39, id="blind39"),  # since the bot's name says nothing of the topic (sixth session)
+    pytest.param(BLIND44, id="blind44"),  # since a locked account is not closed comments (sixth session)
 ]
 """The sets at issue 10's target (0.96 top-1, 0.95 rejection) as a matcher that never saw them scores
 them (`unseen_report`): each asked.yaml set by a matcher that learnt from all the others."""
@@ -787,7 +788,6 @@ LATEST_BLIND_SETS = [
     # Never read, and not in asked.yaml.
     pytest.param(BLIND42, 0.95, 0.95, id="blind42"),
     pytest.param(BLIND43, 0.92, 0.92, id="blind43"),
-    pytest.param(BLIND44, 0.95, 0.95, id="blind44"),
     pytest.param(BLIND45, 0.94, 0.95, id="blind45"),  # 0.947 (1.0) on its first run
     pytest.param(BLIND46, 0.90, 0.92, id="blind46"),  # 0.900 (0.92) on its first run
     pytest.param(BLIND47, 0.94, 0.95, id="blind47"),  # 0.940 (0.96) on its first run
@@ -797,9 +797,9 @@ LATEST_BLIND_SETS = [
 saw them scores them (`unseen_report`), each with the floors (top-1, rejection) it holds against
 regressions. Sixth session: blind2 0.960 (0.88), blind10 0.953, blind11 0.953, blind12 0.973 (0.92),
 blind13 0.947, blind25 0.953, blind27 0.920 (0.92), blind29 0.940 (0.92), blind30 0.953, blind33
-0.947, blind34 0.867, blind36 0.913 (0.92), blind38 0.907 (0.84), blind40 0.920 (0.92); never read:
-blind42 0.953, blind43 0.927 (0.92), blind44 0.953, and blind45 0.947 and blind46 0.913 (0.92),
-0.947 and 0.900 on their first runs; blind47 0.940 (0.96) and blind48 0.860 (0.96) on theirs."""
+0.947, blind34 0.867, blind36 0.913 (0.92), blind38 0.907 (0.84), blind40 0.927 (0.96); never read:
+blind42 0.953, blind43 0.933 (0.96), and blind45 0.947 and blind46 0.913 (0.92), 0.947 and 0.900 on
+their first runs, blind47 0.947 (1.0) and blind48 0.860 (0.96), 0.940 (0.96) and 0.860 on theirs."""
 
 
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
@@ -811,7 +811,7 @@ def test_the_latest_blind_sets_hold_what_they_reached(matcher, path, floor, reje
 
 @pytest.mark.xfail(
     strict=True,
-    reason="blind10, 11, 13, 25, 27, 29, 30, 33, 34, 36, 38, 40, 42-48 reach 0.860-0.953, short of 0.96; "
+    reason="blind10, 11, 13, 25, 27, 29, 30, 33, 34, 36, 38, 40, 42, 43, 45-48 reach 0.860-0.953, short of 0.96; "
     "blind2 and 12 reach it with a rejection short of 0.95 (0.88, 0.92)",
 )
 @pytest.mark.parametrize("path, floor, rejection", LATEST_BLIND_SETS)
