@@ -166,14 +166,13 @@ class _Tables:
     prefix_index: dict[bool, tuple[dict[str, frozenset[str]], list[int]]] = field(default_factory=dict)
     """exact? -> the prefixes by text and their lengths, longest first: a word's longest prefix is
     found by looking up its beginnings, not by testing every prefix."""
-    phrases: dict[str, list[_Term]] = field(default_factory=dict)
-    """Multi-word terms indexed by their first (folded) word, longest first."""
     phrase_index: dict[str, tuple[dict[str, list[tuple[int, _Term]]], list[tuple[int, _Term]]]] = field(
         default_factory=dict
     )
-    """The same by their first word, then by their second ("hur" has dozens of phrases, a question
-    looks at the few whose second word it has), with their place in `phrases` (the order they are
-    tried in); two-word terms whose second word is a prefix are in the second list."""
+    """Multi-word terms by their first (folded) word, then by their second ("hur" has dozens of
+    phrases, a question looks at the few whose second word it has), each with its place among the
+    first word's phrases, longest first (the order they are tried in); two-word terms whose second
+    word is a prefix are in the second list."""
     stems_exact: dict[str, set[str]] = field(default_factory=dict)
     stems_folded: dict[str, set[str]] = field(default_factory=dict)
     """Stems of single-word terms (4 letters or more), for their other forms."""
@@ -291,6 +290,7 @@ class Lexicon:
 
         fuzzy: dict[str, set[str]] = {}
         fuzzy_exact: dict[str, set[str]] = {}
+        phrases: dict[str, list[_Term]] = {}
         for term, concepts in entries:
             prefix = term.endswith("*")
             words = tuple(normalise(term.rstrip("*")).split())
@@ -312,14 +312,14 @@ class Lexicon:
                     fuzzy_exact.setdefault(word, set()).update(concepts)
             else:
                 folded_words = tuple(fold(w) for w in words)
-                tables.phrases.setdefault(folded_words[0], []).append(_Term(folded_words, prefix, concepts))
+                phrases.setdefault(folded_words[0], []).append(_Term(folded_words, prefix, concepts))
         # One entry per prefix (a term in two concepts means both), longest prefixes and phrases
         # first so the most specific wins.
         tables.prefixes_exact = _merged(tables.prefixes_exact)
         tables.prefixes_folded = _merged(tables.prefixes_folded)
         for exact, prefixes in ((True, tables.prefixes_exact), (False, tables.prefixes_folded)):
             tables.prefix_index[exact] = (dict(prefixes), sorted({len(p) for p, _ in prefixes}, reverse=True))
-        for first, terms in tables.phrases.items():
+        for first, terms in phrases.items():
             terms.sort(key=lambda t: -len(t.words))
             by_second: dict[str, list[tuple[int, _Term]]] = {}
             any_second: list[tuple[int, _Term]] = []

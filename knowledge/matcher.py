@@ -200,6 +200,9 @@ class _Scored:
 class Matcher:
     """Built once from the knowledge base; `match` is pure and cheap (well under a millisecond)."""
 
+    _single: dict[str, tuple[frozenset[str], list[_Scored]]]
+    """`_one_word_table`, built once the model is final (empty while it is being learnt)."""
+
     def __init__(self, kb: KnowledgeBase, lexicon: Lexicon | None = None):
         self._kb = kb
         self.lexicon = lexicon or Lexicon(kb)
@@ -217,6 +220,10 @@ class Matcher:
         questions never overrule them, and those they answer are left out of the out-of-scope class
         (they were out of scope before the topic was added)."""
         self._fresh_ids = frozenset(self._topics[t].id for t in self._fresh)
+        self._rule_concepts = frozenset(
+            c for topic in self._topics for c in [*topic.signals, *(c for alt in topic.requires for c in alt)]
+        )
+        """Concepts the topics' optional rules name."""
         self.taken_from_outside: list[tuple[str, str]] = []
         """Out-of-scope questions a topic with no asked questions answers (question, topic id): they
         are left out of the out-of-scope class; `python -m knowledge check` lists them."""
@@ -243,7 +250,7 @@ class Matcher:
             # A topic whose examples share few words (added with a handful) learns from its title
             # and from its answer, sentence by sentence, too.
             self._build(examples, asked, {t: self._own_texts[t] for t in sparse})
-        self._single.update(self._one_word_table())
+        self._single = self._one_word_table()
 
     def without_example(self, topic_id: str, index: int) -> Matcher:
         """The same model learnt without one example: how that example fares as a new question."""
@@ -351,12 +358,7 @@ class Matcher:
             f for f, by_topic in self._vote_index.items() if sum(p for t, p in by_topic if t in chat) >= 0.5
         )
 
-        self._single: dict[str, tuple[frozenset[str], list[_Scored]]] = {}
-        """`_one_word_table`, built once the model is final."""
-        self._rule_concepts = frozenset(
-            c for topic in self._topics for c in [*topic.signals, *(c for alt in topic.requires for c in alt)]
-        )
-        """Concepts the topics' optional rules name."""
+        self._single = {}
         self._example_topic = np.array([t for t, _, _ in docs], dtype=np.intp)
         self._starts = np.searchsorted(self._example_topic, np.arange(topics))
         """Where each topic's examples begin (a topic with none has the next one's start)."""
@@ -386,8 +388,6 @@ class Matcher:
         }
         """Feature -> the examples that have it, its weight in each (unit vector) and that squared."""
         self._example_list = {f: list(zip(ids, ws, strict=True)) for f, (ids, ws) in postings.items()}
-        self._postings = {f: len(ids) for f, (ids, _) in postings.items()}
-        """Feature -> how many examples have it."""
         """The same as lists, for a question whose words few examples have (`_nearest_few`)."""
         self._example_topics: list[int] = self._example_topic.tolist()
         self._peak: dict[str, list[tuple[int, float]]] = {}
@@ -502,7 +502,7 @@ class Matcher:
             if w is None:
                 continue
             known.append((f, w))
-            postings += self._postings[f]
+            postings += len(self._example_list[f])
             telling = f not in generic
             for t, cw in self._centroid_index[f]:
                 centroid[t] = centroid.get(t, 0.0) + w * cw
@@ -514,12 +514,7 @@ class Matcher:
             return []
         # Per example, its cosine to the question and the share of its (squared, unit) weight the
         # question has (1.0 = all of it); per topic, its nearest example.
-        if len(known) == 1 and skip < 0:
-            best_example, whole, exactly = self._nearest_one(*known[0], inside, outside)
-        elif postings <= _FEW_POSTINGS:
-            best_example, whole, exactly = self._nearest_few(known, inside, outside, skip)
-        else:
-            best_example, whole, exactly = self._nearest_many(known, inside, outside, skip)
+        best_example, whole, exactly = self._nearest(known, postings, inside, outside, skip)
         in_domain = not self._domain.isdisjoint(feats)
         guessed = analysis.guessed
         scored = []
@@ -563,6 +558,17 @@ class Matcher:
             shared_only = sole.startswith("~") and len(self._vote_index[sole]) > 1
             scored.append(_Scored(topic, max(0.0, min(1.0, score)), not told, not evidence, shared_only, boost, exact))
         return scored
+
+    def _nearest(
+        self, known: list[tuple[str, float]], postings: int, inside: _Measure, outside: _Measure, skip: int
+    ) -> tuple[list[float], set[int], set[int]]:
+        """The nearest-example search, by the cheapest of three ways that find the same (a test holds
+        them to it): a lookup for one known word, a loop for rare words, arrays for common ones."""
+        if len(known) == 1 and skip < 0:
+            return self._nearest_one(*known[0], inside, outside)
+        if postings <= _FEW_POSTINGS:
+            return self._nearest_few(known, inside, outside, skip)
+        return self._nearest_many(known, inside, outside, skip)
 
     def _nearest_many(
         self, known: list[tuple[str, float]], inside: _Measure, outside: _Measure, skip: int

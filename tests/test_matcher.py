@@ -882,3 +882,27 @@ def test_a_one_word_question_scores_the_same_from_the_table_as_computed(matcher)
     finally:
         matcher._single.update(table)
     assert tabled == computed
+
+
+def test_the_three_nearest_example_searches_find_the_same(matcher, monkeypatch):
+    """The lookup for one known word and the loop for rare words are shortcuts of the arrays'
+    search (`Matcher._nearest`): every question of the dev and held-out sets, every example and asked
+    question (said exactly), and every word of the vocabulary alone get the same verdict with the arrays
+    alone."""
+    kb = load_knowledge_base()
+    words = sorted({term.rstrip("*") for concept in kb.concepts for term in concept.terms})
+    questions = [e.q for path in (DEV_SET, HELD_OUT) for e in read_examples(path)] + words
+    questions += [q for asked in kb.asked.values() for q in asked] + [q for t in kb.topics for q in t.examples]
+    table = dict(matcher._single)
+    try:
+        matcher._single.clear()
+        shortcuts = [matcher.match(q) for q in questions]
+        monkeypatch.setattr(
+            matcher,
+            "_nearest",
+            lambda known, postings, inside, outside, skip: matcher._nearest_many(known, inside, outside, skip),
+        )
+        arrays = [matcher.match(q) for q in questions]
+    finally:
+        matcher._single.update(table)
+    assert shortcuts == arrays
